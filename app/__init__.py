@@ -1,0 +1,1 @@
+"""Keywarden: management server for electronic master-key locking systems."""

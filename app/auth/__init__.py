@@ -1,0 +1,1 @@
+"""Credentials and rights: programming-key login, API tokens, roles (R5–R9)."""

@@ -1,0 +1,122 @@
+"""Engines and sessions. The API connects as the application role; migrations as the owner (R1)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+import app.tenants.scoping  # noqa: F401  (registers the scoping events)
+from app.config import Settings, get_settings
+from app.tenants.scoping import SKIP_SCOPE
+
+APP_ROLE = "keywarden_app"
+
+
+def app_database_url(settings: Settings) -> str:
+    """The URL the API uses: on PostgreSQL the non-owner role RLS applies to."""
+    if settings.is_sqlite:
+        return settings.effective_database_url
+    if settings.app_database_url:
+        return settings.app_database_url
+    url = make_url(settings.effective_database_url).set(username=APP_ROLE, password=None)
+    return url.render_as_string(hide_password=False)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.close()
+
+
+def make_engine(url: str) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        path = make_url(url).database
+        if path and path != ":memory:":
+            from pathlib import Path
+
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+class Database:
+    """The application's engines: ``app`` for requests, ``owner`` for migrations and system work."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.app_engine = make_engine(app_database_url(self.settings))
+        self.owner_engine = (
+            self.app_engine
+            if self.settings.is_sqlite
+            else make_engine(self.settings.effective_database_url)
+        )
+        self._app_sessions = async_sessionmaker(self.app_engine, expire_on_commit=False)
+        self._owner_sessions = async_sessionmaker(self.owner_engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.app_engine.dialect.name
+
+    def session(self, tenant_id: str, domain_ids: Iterable[int] | None = None) -> AsyncSession:
+        """A session scoped to one tenant (and, optionally, to some of its domains, R8)."""
+        info: dict[str, Any] = {"tenant_id": tenant_id}
+        if domain_ids is not None:
+            info["domain_ids"] = frozenset(domain_ids)
+        return self._app_sessions(info=info)
+
+    @asynccontextmanager
+    async def tenant_session(
+        self, tenant_id: str, domain_ids: Iterable[int] | None = None
+    ) -> AsyncIterator[AsyncSession]:
+        async with self.session(tenant_id, domain_ids) as session:
+            yield session
+
+    @asynccontextmanager
+    async def system_session(self) -> AsyncIterator[AsyncSession]:
+        """Unscoped session as the owner: tenant creation, schedulers. Never for a request's data."""
+        async with self._owner_sessions(info={SKIP_SCOPE: True}) as session:
+            yield session
+
+    async def dispose(self) -> None:
+        await self.app_engine.dispose()
+        if self.owner_engine is not self.app_engine:
+            await self.owner_engine.dispose()
+
+
+class SerialSession:
+    """One request's session, used by concurrently resolved fields one statement at a time.
+
+    Strawberry resolves sibling fields concurrently and an AsyncSession allows one
+    operation at a time; the request serialises on purpose so that it runs in one
+    transaction (one tenant setting, one snapshot).
+    """
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.lock = asyncio.Lock()
+
+    async def execute(self, stmt: Any, params: Any = None) -> Any:
+        async with self.lock:
+            return await self.session.execute(stmt, params)
+
+    async def scalars(self, stmt: Any) -> list[Any]:
+        async with self.lock:
+            return list((await self.session.scalars(stmt)).all())
+
+    async def scalar(self, stmt: Any) -> Any:
+        async with self.lock:
+            return await self.session.scalar(stmt)
+
+    async def get(self, cls: type, ident: Any) -> Any:
+        async with self.lock:
+            return await self.session.get(cls, ident)

@@ -1,0 +1,45 @@
+"""All persistent models; importing this package registers every table on ``Base.metadata``."""
+
+from app.models.base import Base, TenantScoped, utcnow
+from app.models.elements import (
+    AccessEntry,
+    AccessProfile,
+    AccessProfileCylinder,
+    Cylinder,
+    CylinderGroup,
+    CylinderGroupMember,
+    DirectAuthorization,
+    EmployeeAccessProfile,
+    Key,
+    KeyAccessProfile,
+    KeyGroup,
+    KeyGroupMember,
+    Schedule,
+)
+from app.models.enums import *  # noqa: F403
+from app.models.operations import (
+    AuditEvent,
+    BlockingList,
+    CertificateBundle,
+    Extension,
+    Firmware,
+    FirmwareDeployment,
+    ProgrammingJob,
+    ProgrammingJobChange,
+    ReadoutRequest,
+    RemoteDevice,
+    RemoteJob,
+)
+from app.models.people import ApiToken, Employee, LoginChallenge, LoginSession, ProgrammingKey
+from app.models.tenancy import (
+    new_tenant_id,
+    Domain,
+    OutboxMessage,
+    ProgrammingKeyDomain,
+    ProgrammingKeyRole,
+    Role,
+    Tenant,
+    TrustedVendorKey,
+)
+
+__all__ = [name for name in dir() if not name.startswith("_")]  # noqa: PLE0605

@@ -1,0 +1,68 @@
+"""Creating a tenant with everything a new installation starts with (R1, R2, R7, R8, R12)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.rights import BUILTIN_ROLES
+from app.models import Domain, HostingMode, Role, Schedule, Tenant, TrustedVendorKey
+
+# R12: the default schedule, Sunday 00:00 to Saturday 23:59, every day all day.
+ALWAYS_WINDOWS = [
+    {
+        "days": ["SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY"],
+        "start": "00:00",
+        "end": "23:59",
+    }
+]
+
+
+@dataclass(frozen=True)
+class NewTenant:
+    tenant_id: str
+    default_domain_id: int
+    superadmin_role_id: int
+
+
+async def create_tenant(
+    session: AsyncSession,
+    *,
+    name: str,
+    hosting_mode: HostingMode = HostingMode.HOSTED,
+    approver_function: bool = False,
+    data_center_connected: bool = False,
+    vendor_public_keys: list[str] = (),  # type: ignore[assignment]
+) -> NewTenant:
+    """Insert a tenant with its default domain, built-in roles and the "Always" schedule.
+
+    ``session`` must be a session scoped to the new tenant's id (so that RLS lets
+    the rows in); the caller commits.
+    """
+    tenant_id = session.info["tenant_id"]
+    signing_key = Ed25519PrivateKey.generate().private_bytes(
+        Encoding.Raw, PrivateFormat.Raw, NoEncryption()
+    )
+    session.add(
+        Tenant(
+            id=tenant_id,
+            name=name,
+            hosting_mode=hosting_mode,
+            approver_function=approver_function,
+            data_center_connected=data_center_connected,
+            signing_key=signing_key,
+        )
+    )
+    await session.flush()
+    domain = Domain(name="Default", description="All elements start here (R8)", is_default=True)
+    session.add(domain)
+    roles = {name: Role(name=name, builtin=True, rights=list(r)) for name, r in BUILTIN_ROLES.items()}
+    session.add_all(roles.values())
+    session.add(Schedule(name="Always", windows=ALWAYS_WINDOWS, is_default=True))
+    for i, key in enumerate(vendor_public_keys):
+        session.add(TrustedVendorKey(name=f"vendor key {i + 1}", public_key=key))
+    await session.flush()
+    return NewTenant(tenant_id, domain.id, roles["Superadmin"].id)
