@@ -9,7 +9,12 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 import app.tenants.scoping  # noqa: F401  (registers the scoping events)
 from app.config import Settings, get_settings
@@ -83,7 +88,7 @@ class Database:
 
     @asynccontextmanager
     async def system_session(self) -> AsyncIterator[AsyncSession]:
-        """Unscoped session as the owner: tenant creation, schedulers. Never for a request's data."""
+        """Unscoped session as the owner (tenant creation, schedulers); never for request data."""
         async with self._owner_sessions(info={SKIP_SCOPE: True}) as session:
             yield session
 

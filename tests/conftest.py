@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -35,9 +36,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         return
     name = f"keywarden_test_{uuid.uuid4().hex[:12]}"
     _pg_admin(f'CREATE DATABASE "{name}"')
-    s = Settings(
-        database_url=_pg_url(name), var_dir=var_dir, KEYWARDEN_MAX_UPLOAD_BYTES=256 * 1024
-    )
+    s = Settings(database_url=_pg_url(name), var_dir=var_dir, KEYWARDEN_MAX_UPLOAD_BYTES=256 * 1024)
     upgrade(s)
     yield s
     _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -88,3 +87,121 @@ def pytest_report_header() -> str:
 
 
 __all__ = ["Path", "make_tenant", "text"]
+
+
+# --- GraphQL over the real ASGI app ---------------------------------------------------
+
+
+class GraphQLClient:
+    """Posts GraphQL to the real application (in-process ASGI), as a partner would over HTTP."""
+
+    def __init__(self, http: Any, token: str | None) -> None:
+        self.http = http
+        self.token = token
+
+    def headers(self, token: str | None = None) -> dict[str, str]:
+        tok = token if token is not None else self.token
+        return {"Authorization": f"Bearer {tok}"} if tok else {}
+
+    async def raw(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> Any:
+        return await self.http.post(
+            "/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers=self.headers(token),
+        )
+
+    async def __call__(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
+        response = await self.raw(query, variables, token)
+        body = response.json()
+        assert response.status_code == 200, body
+        assert not body.get("errors"), body["errors"]
+        return body["data"]  # type: ignore[no-any-return]
+
+    async def upload(
+        self,
+        query: str,
+        variables: dict[str, Any],
+        path: str,
+        data: bytes,
+        token: str | None = None,
+        csrf: bool = True,
+    ) -> Any:
+        """A GraphQL multipart request (the upload spec) with one file at ``path``."""
+        import json as _json
+
+        files = {"0": ("upload.bin", data, "application/octet-stream")}
+        form = {
+            "operations": _json.dumps({"query": query, "variables": variables}),
+            "map": _json.dumps({"0": [path]}),
+        }
+        headers = self.headers(token)
+        if csrf:
+            headers["X-Keywarden-CSRF"] = "1"
+        return await self.http.post("/graphql", data=form, files=files, headers=headers)
+
+
+async def superadmin_token(database: Database, tenant: NewTenant, **kwargs: Any) -> str:
+    from app.auth.rights import BUILTIN_ROLES
+    from app.auth.tokens import create_api_token
+
+    async with database.tenant_session(tenant.tenant_id) as s:
+        _, token = await create_api_token(
+            s,
+            name=kwargs.pop("name", "test"),
+            rights=kwargs.pop("rights", BUILTIN_ROLES["Superadmin"]),
+            domain_ids=kwargs.pop("domain_ids", None),
+        )
+        await s.commit()
+    return token
+
+
+@pytest.fixture
+async def app(settings: Settings, database: Database) -> Any:
+    from app.web import create_app
+
+    return create_app(settings, database)
+
+
+@pytest.fixture
+async def http(app: Any) -> AsyncIterator[Any]:
+    import httpx
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
+@pytest.fixture
+async def gql(http: Any, database: Database, tenant: NewTenant) -> GraphQLClient:
+    """A client holding a Superadmin API token of ``tenant``."""
+    return GraphQLClient(http, await superadmin_token(database, tenant))
+
+
+class StatementCounter:
+    """Counts SQL statements the application sends, to guard against N+1 queries."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine.sync_engine
+        self.statements: list[str] = []
+
+    def _on_execute(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        self.statements.append(statement)
+
+    def __enter__(self) -> StatementCounter:
+        from sqlalchemy import event
+
+        event.listen(self.engine, "before_cursor_execute", self._on_execute)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self._on_execute)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)

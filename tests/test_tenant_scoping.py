@@ -14,8 +14,14 @@ from tests.conftest import BACKEND
 
 async def _add_employee(database: Database, t: NewTenant, number: str) -> None:
     async with database.tenant_session(t.tenant_id) as s:
-        s.add(Employee(domain_id=t.default_domain_id, employee_number=number,
-                       first_name="Ada", last_name=f"L{number}"))
+        s.add(
+            Employee(
+                domain_id=t.default_domain_id,
+                employee_number=number,
+                first_name="Ada",
+                last_name=f"L{number}",
+            )
+        )
         await s.commit()
 
 
@@ -58,8 +64,14 @@ async def test_a_row_of_another_tenant_cannot_be_written(
     database: Database, tenant: NewTenant, other_tenant: NewTenant
 ) -> None:
     async with database.tenant_session(tenant.tenant_id) as s:
-        s.add(Employee(tenant_id=other_tenant.tenant_id, domain_id=other_tenant.default_domain_id,
-                       first_name="Eve", last_name="Intruder"))
+        s.add(
+            Employee(
+                tenant_id=other_tenant.tenant_id,
+                domain_id=other_tenant.default_domain_id,
+                first_name="Eve",
+                last_name="Intruder",
+            )
+        )
         with pytest.raises(TenantScopeError):
             await s.flush()
 
@@ -109,7 +121,9 @@ async def test_raw_insert_into_another_tenant_is_refused_by_rls(
 
 
 @pytest.mark.skipif(BACKEND != "postgres", reason="row-level security exists on PostgreSQL only")
-async def test_without_a_tenant_setting_raw_sql_sees_nothing(database: Database, tenant: NewTenant) -> None:
+async def test_without_a_tenant_setting_raw_sql_sees_nothing(
+    database: Database, tenant: NewTenant
+) -> None:
     async with database.app_engine.connect() as conn:
         count = await conn.scalar(text("SELECT count(*) FROM domains"))
     assert count == 0

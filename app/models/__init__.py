@@ -16,7 +16,7 @@ from app.models.elements import (
     KeyGroupMember,
     Schedule,
 )
-from app.models.enums import *  # noqa: F403
+from app.models.enums import *
 from app.models.operations import (
     AuditEvent,
     BlockingList,
@@ -32,7 +32,6 @@ from app.models.operations import (
 )
 from app.models.people import ApiToken, Employee, LoginChallenge, LoginSession, ProgrammingKey
 from app.models.tenancy import (
-    new_tenant_id,
     Domain,
     OutboxMessage,
     ProgrammingKeyDomain,
@@ -40,6 +39,7 @@ from app.models.tenancy import (
     Role,
     Tenant,
     TrustedVendorKey,
+    new_tenant_id,
 )
 
-__all__ = [name for name in dir() if not name.startswith("_")]  # noqa: PLE0605
+__all__ = [name for name in dir() if not name.startswith("_")]

@@ -60,7 +60,7 @@ class TenantScoped:
     """
 
     @declared_attr
-    def tenant_id(cls) -> Mapped[str]:  # noqa: N805
+    def tenant_id(cls) -> Mapped[str]:
         return mapped_column(
             String(36), ForeignKey("tenants.id", ondelete="CASCADE"), index=True, nullable=False
         )

@@ -74,7 +74,10 @@ class Cylinder(TenantScoped, Base):
     """
 
     __tablename__ = "cylinders"
-    __table_args__ = (UniqueConstraint("tenant_id", "marking"), UniqueConstraint("tenant_id", "uid"))
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "marking"),
+        UniqueConstraint("tenant_id", "uid"),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id"), index=True)
@@ -185,8 +188,12 @@ class DirectAuthorization(TenantScoped, Base):
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
-    cylinder_id: Mapped[int] = mapped_column(ForeignKey("cylinders.id", ondelete="CASCADE"), index=True)
-    key_id: Mapped[int | None] = mapped_column(ForeignKey("keys.id", ondelete="CASCADE"), index=True)
+    cylinder_id: Mapped[int] = mapped_column(
+        ForeignKey("cylinders.id", ondelete="CASCADE"), index=True
+    )
+    key_id: Mapped[int | None] = mapped_column(
+        ForeignKey("keys.id", ondelete="CASCADE"), index=True
+    )
     key_group_id: Mapped[int | None] = mapped_column(
         ForeignKey("key_groups.id", ondelete="CASCADE"), index=True
     )
@@ -206,8 +213,12 @@ class AccessEntry(TenantScoped, Base):
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
-    cylinder_id: Mapped[int] = mapped_column(ForeignKey("cylinders.id", ondelete="CASCADE"), index=True)
-    key_id: Mapped[int | None] = mapped_column(ForeignKey("keys.id", ondelete="CASCADE"), index=True)
+    cylinder_id: Mapped[int] = mapped_column(
+        ForeignKey("cylinders.id", ondelete="CASCADE"), index=True
+    )
+    key_id: Mapped[int | None] = mapped_column(
+        ForeignKey("keys.id", ondelete="CASCADE"), index=True
+    )
     key_group_id: Mapped[int | None] = mapped_column(
         ForeignKey("key_groups.id", ondelete="CASCADE"), index=True
     )

@@ -88,7 +88,9 @@ class ProgrammingJobChange(TenantScoped, Base):
     )
     op: Mapped[AccessChangeOp] = mapped_column(enum_column(AccessChangeOp))
     key_id: Mapped[int | None] = mapped_column(ForeignKey("keys.id", ondelete="CASCADE"))
-    key_group_id: Mapped[int | None] = mapped_column(ForeignKey("key_groups.id", ondelete="CASCADE"))
+    key_group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("key_groups.id", ondelete="CASCADE")
+    )
 
 
 class RemoteDevice(TenantScoped, Base):

@@ -38,7 +38,10 @@ class ProgrammingKey(TenantScoped, Base):
     """
 
     __tablename__ = "programming_keys"
-    __table_args__ = (UniqueConstraint("tenant_id", "marking"), UniqueConstraint("tenant_id", "uid"))
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "marking"),
+        UniqueConstraint("tenant_id", "uid"),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     marking: Mapped[str] = mapped_column(String(64))

@@ -94,7 +94,9 @@ class ProgrammingKeyRole(TenantScoped, Base):
     programming_key_id: Mapped[int] = mapped_column(
         ForeignKey("programming_keys.id", ondelete="CASCADE"), primary_key=True
     )
-    role_id: Mapped[int] = mapped_column(ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True)
+    role_id: Mapped[int] = mapped_column(
+        ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class ProgrammingKeyDomain(TenantScoped, Base):

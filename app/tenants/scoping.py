@@ -45,7 +45,9 @@ def _scope_statement(state: ORMExecuteState) -> None:
         pass
     tenant_id = state.session.info.get("tenant_id")
     if tenant_id is None:
-        raise TenantScopeError("ORM statement without a tenant: open the session with tenant_session()")
+        raise TenantScopeError(
+            "ORM statement without a tenant: open the session with tenant_session()"
+        )
     options: list[Any] = [
         with_loader_criteria(
             TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True
@@ -56,9 +58,7 @@ def _scope_statement(state: ORMExecuteState) -> None:
         allowed = tuple(domain_ids)
         for cls in _domain_classes():
             options.append(
-                with_loader_criteria(
-                    cls, lambda c: c.domain_id.in_(allowed), include_aliases=True
-                )
+                with_loader_criteria(cls, lambda c: c.domain_id.in_(allowed), include_aliases=True)
             )
     state.statement = state.statement.options(*options)
 

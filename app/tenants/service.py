@@ -59,7 +59,9 @@ async def create_tenant(
     await session.flush()
     domain = Domain(name="Default", description="All elements start here (R8)", is_default=True)
     session.add(domain)
-    roles = {name: Role(name=name, builtin=True, rights=list(r)) for name, r in BUILTIN_ROLES.items()}
+    roles = {
+        name: Role(name=name, builtin=True, rights=list(r)) for name, r in BUILTIN_ROLES.items()
+    }
     session.add_all(roles.values())
     session.add(Schedule(name="Always", windows=ALWAYS_WINDOWS, is_default=True))
     for i, key in enumerate(vendor_public_keys):

@@ -1,0 +1,332 @@
+"""The employee CSV file shared by import and export (R4, R30); pure, no database.
+
+The file is UTF-8, semicolon-separated, with CRLF or LF line ends, and starts with
+the header ``employeeNumber;firstName;lastName;email;department;phone``. Fields
+may be quoted with ``"`` as the csv module understands it. The column names are
+also the GraphQL input names, so one error message serves both paths.
+
+Export writes a UTF-8 byte order mark before the header: Excel only opens a CSV
+as UTF-8 when it starts with one (without it "Müller" comes out garbled, which is
+why the vendor's FAQ walks users through re-saving the file in an editor). The
+importer tolerates files with and without it.
+
+Spreadsheet formula injection: on export, a cell that starts with ``= + - @``,
+tab or carriage return is prefixed with a single quote, so a spreadsheet shows
+it as text instead of running it. The importer removes exactly that one quote
+again. To make export followed by import give back every value unchanged, a
+value that itself starts with a quote followed by one of those characters or by
+another quote is prefixed too, and the importer strips one leading quote when
+the rest starts with one of those characters or with a quote. (``'t Hooft``
+stays as it is both ways.)
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from app.errors import DomainError
+from app.models.people import Employee
+
+DELIMITER = ";"
+QUOTECHAR = '"'
+BOM = "\ufeff"
+
+# Characters that make a spreadsheet read a cell as a formula (OWASP's list).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+TEXT_PREFIX = "'"
+
+
+def _max_length(attribute: str) -> int:
+    length = Employee.__table__.c[attribute].type.length
+    assert length is not None, f"Employee.{attribute} has no length"
+    return int(length)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the file: its header (also the GraphQL input name) and its rules (R4)."""
+
+    name: str
+    attribute: str
+    max_length: int
+    required: bool = False
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("employeeNumber", "employee_number", _max_length("employee_number")),
+    Column("firstName", "first_name", _max_length("first_name"), required=True),
+    Column("lastName", "last_name", _max_length("last_name"), required=True),
+    Column("email", "email", _max_length("email")),
+    Column("department", "department", _max_length("department")),
+    Column("phone", "phone", _max_length("phone")),
+)
+HEADER = DELIMITER.join(c.name for c in COLUMNS)
+
+# Local part and a domain of at least two labels; no spaces, exactly one "@".
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+# C0 controls except tab, DEL, and the Unicode line separators.
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
+
+
+@dataclass(frozen=True)
+class RowError:
+    """Why one line of the file cannot be imported; ``line`` is 1-based, the header is line 1."""
+
+    line: int
+    message: str
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """Why one field of an employee is not acceptable; ``field`` is the column/GraphQL name."""
+
+    field: str
+    message: str
+
+
+@dataclass(frozen=True)
+class EmployeeRow:
+    """A valid line of the file: the employee's fields, empty optional fields as None."""
+
+    line: int
+    employee_number: str | None
+    first_name: str
+    last_name: str
+    email: str | None
+    department: str | None
+    phone: str | None
+
+    def values(self) -> dict[str, str | None]:
+        """The fields by Employee attribute name."""
+        return {c.attribute: getattr(self, c.attribute) for c in COLUMNS}
+
+
+@dataclass(frozen=True)
+class ParsedCsv:
+    """The valid rows of a file and the errors of the others, both in file order."""
+
+    rows: list[EmployeeRow]
+    errors: list[RowError]
+
+
+class EmployeeLike(Protocol):
+    """Anything with an employee's fields: the model, a result row, an EmployeeRow."""
+
+    @property
+    def employee_number(self) -> str | None: ...
+    @property
+    def first_name(self) -> str: ...
+    @property
+    def last_name(self) -> str: ...
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def department(self) -> str | None: ...
+    @property
+    def phone(self) -> str | None: ...
+
+
+def clean_employee_fields(
+    values: Mapping[str, str | None],
+) -> tuple[dict[str, str | None], list[FieldError]]:
+    """Check an employee's fields (R4) as entered, whitespace around them already removed.
+
+    ``values`` is keyed by Employee attribute name. Returns the fields with empty
+    optional ones as None, and every problem found: first and last name are
+    mandatory, no field is longer than its database column, none holds a line
+    break or control character, the e-mail address has the form ``local@domain.tld``.
+    """
+    cleaned: dict[str, str | None] = {}
+    problems: list[FieldError] = []
+    for column in COLUMNS:
+        value = values.get(column.attribute) or ""
+        if not value:
+            if column.required:
+                problems.append(FieldError(column.name, f"{column.name} is mandatory"))
+            cleaned[column.attribute] = None
+            continue
+        cleaned[column.attribute] = value
+        if len(value) > column.max_length:
+            problems.append(
+                FieldError(
+                    column.name,
+                    f"{column.name} is longer than {column.max_length} characters ({len(value)})",
+                )
+            )
+            continue
+        control = _CONTROL.search(value)
+        if control is not None:
+            char = control.group()
+            if char in "\r\n":
+                message = f"{column.name} contains a line break (each employee must be one line)"
+            else:
+                message = f"{column.name} contains the control character U+{ord(char):04X}"
+            problems.append(FieldError(column.name, message))
+            continue
+        if column.attribute == "email" and _EMAIL.fullmatch(value) is None:
+            message = f"email {value!r} is not a valid e-mail address"
+            problems.append(FieldError(column.name, message))
+    return cleaned, problems
+
+
+def parse_employees_csv(data: bytes) -> ParsedCsv:
+    """Read an uploaded employee file (R30) into valid rows and per-line errors.
+
+    Whole-file problems raise DomainError("INVALID", field="file"): the file is not
+    UTF-8 (the message names the byte offset), is empty, or does not start with
+    the header. Each other line is either a valid row or one RowError naming all
+    its problems: wrong number of columns, broken quoting, a line break inside a
+    field, a field rejected by ``clean_employee_fields``, or an employee number
+    that an earlier line already used (R4: numbers are unique; the later line is
+    the error). Lines that are empty or hold only separators are skipped.
+    Employee numbers are kept as written ("007" stays "007").
+    """
+    lines = io.StringIO(_decode(data), newline="").readlines()
+    records = _records(lines)
+    first = next(records, None)
+    if (
+        first is None
+        or first[1] is None
+        or [f.strip() for f in first[1]] != [c.name for c in COLUMNS]
+    ):
+        found = lines[0].rstrip("\r\n") if lines else ""
+        raise DomainError(
+            "INVALID",
+            f"the first line must be the header {HEADER!r}, found {found[:200]!r}",
+            field="file",
+        )
+
+    rows: list[EmployeeRow] = []
+    errors: list[RowError] = []
+    first_line_of_number: dict[str, int] = {}
+    for line, fields, problem in records:
+        if fields is None:
+            errors.append(RowError(line, problem))
+            continue
+        if all(not f.strip() for f in fields):
+            continue
+        if len(fields) != len(COLUMNS):
+            errors.append(
+                RowError(
+                    line,
+                    f"expected {len(COLUMNS)} columns separated by {DELIMITER!r}, "
+                    f"found {len(fields)}",
+                )
+            )
+            continue
+        values = {
+            c.attribute: _unescape_formula(f.strip()) for c, f in zip(COLUMNS, fields, strict=True)
+        }
+        cleaned, problems = clean_employee_fields(values)
+        messages = [p.message for p in problems]
+        number = cleaned["employee_number"]
+        if number is not None and not any(p.field == "employeeNumber" for p in problems):
+            earlier = first_line_of_number.setdefault(number, line)
+            if earlier != line:
+                messages.append(f"employeeNumber {number!r} already appears on line {earlier}")
+        if messages:
+            errors.append(RowError(line, "; ".join(messages)))
+            continue
+        first_name, last_name = cleaned["first_name"], cleaned["last_name"]
+        assert first_name is not None and last_name is not None  # mandatory, checked above
+        rows.append(
+            EmployeeRow(
+                line=line,
+                employee_number=number,
+                first_name=first_name,
+                last_name=last_name,
+                email=cleaned["email"],
+                department=cleaned["department"],
+                phone=cleaned["phone"],
+            )
+        )
+    return ParsedCsv(rows=rows, errors=errors)
+
+
+def export_employees_csv(rows: Iterable[EmployeeLike]) -> str:
+    """Write employees in the import's format (R30), BOM first, CRLF line ends.
+
+    Cells that a spreadsheet would run as a formula are prefixed with a single
+    quote; ``parse_employees_csv`` removes it again, so the export can be edited
+    and imported back unchanged.
+    """
+    out = io.StringIO()
+    out.write(BOM)
+    writer = csv.writer(out, delimiter=DELIMITER, quotechar=QUOTECHAR, lineterminator="\r\n")
+    writer.writerow([c.name for c in COLUMNS])
+    for row in rows:
+        writer.writerow([_escape_formula(getattr(row, c.attribute) or "") for c in COLUMNS])
+    return out.getvalue()
+
+
+def _decode(data: bytes) -> str:
+    offset = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    try:
+        text = data[offset:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        position = offset + exc.start
+        line = data[:position].count(b"\n") + 1
+        raise DomainError(
+            "INVALID",
+            f"the file is not UTF-8: byte 0x{data[position]:02X} at byte offset {position} "
+            f'(line {line}) is not valid UTF-8; save the file as "CSV UTF-8"',
+            field="file",
+        ) from None
+    if not text.strip():
+        raise DomainError("INVALID", "the file is empty", field="file")
+    return text
+
+
+def _records(lines: list[str]) -> Iterator[tuple[int, list[str] | None, str]]:
+    """Yield (line number, fields, "") or (line number, None, problem) for each record.
+
+    A record that spans several lines (a quoted field with a line break) is a
+    problem. A quote that is never closed would swallow the rest of the file:
+    that record is reported and reading resumes on the line after it.
+    """
+    start = 0
+    while start < len(lines):
+        reader = csv.reader(lines[start:], delimiter=DELIMITER, quotechar=QUOTECHAR, strict=True)
+        while True:
+            first = start + reader.line_num
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                if start + reader.line_num == len(lines) and "end of data" in str(exc):
+                    yield first + 1, None, "a quoted field starting on this line is never closed"
+                    start = first + 1
+                    break
+                yield first + 1, None, f"malformed quoting ({exc})"
+                continue
+            if start + reader.line_num - first > 1:
+                broken = [
+                    c.name for c, f in zip(COLUMNS, fields, strict=False) if "\n" in f or "\r" in f
+                ]
+                where = f" ({', '.join(broken)})" if broken else ""
+                yield (
+                    first + 1,
+                    None,
+                    f"a quoted field contains a line break{where} (each employee must be one line)",
+                )
+                continue
+            yield first + 1, fields, ""
+
+
+def _escape_formula(value: str) -> str:
+    if value.startswith(FORMULA_TRIGGERS) or _unescape_formula(value) != value:
+        return TEXT_PREFIX + value
+    return value
+
+
+def _unescape_formula(value: str) -> str:
+    if value.startswith(TEXT_PREFIX) and value[1:].startswith((*FORMULA_TRIGGERS, TEXT_PREFIX)):
+        return value[1:]
+    return value

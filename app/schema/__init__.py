@@ -1,0 +1,65 @@
+"""The GraphQL schema: per-area modules composed at the root, with the limits every request gets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from app.config import Settings
+from app.errors import DomainError
+from app.schema import types
+from app.schema.context import NotAuthenticated
+from app.schema.limits import make_cost_rule
+from app.schema.mutations import Mutation
+from app.schema.queries import Query
+
+# Errors whose message is meant for the client; everything else is masked (no internals).
+VISIBLE_ERRORS = (DomainError, NotAuthenticated)
+
+
+def _visible(error: GraphQLError) -> bool:
+    original = error.original_error
+    if original is None:  # parse and validation errors: the client's own query
+        return True
+    return isinstance(original, VISIBLE_ERRORS)
+
+
+def build_schema(settings: Settings, *, introspection: bool | None = None) -> strawberry.Schema:
+    """The schema with depth, token, alias and cost limits; introspection only in debug."""
+    # Factories, not instances: an instance would carry state from one request to the next.
+    cost_rule = make_cost_rule(settings.max_query_cost)
+    extensions: list[Callable[[], SchemaExtension]] = [
+        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+        lambda: MaxAliasesLimiter(max_alias_count=30),
+        lambda: AddValidationRules([cost_rule]),
+        lambda: MaskErrors(should_mask_error=lambda e: not _visible(e)),
+    ]
+    allow_introspection = settings.keywarden_debug if introspection is None else introspection
+    if not allow_introspection:
+        extensions.append(DisableIntrospection)
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=list(types.NODE_TYPES.values()),
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=not settings.keywarden_debug),
+    )
+
+
+def printed_schema() -> str:
+    from strawberry.printer import print_schema
+
+    return print_schema(build_schema(Settings(), introspection=True))

@@ -1,0 +1,70 @@
+"""Types every area shares: Node, PageInfo, UserError, Warning and the domain enums."""
+
+from __future__ import annotations
+
+import enum
+
+import strawberry
+
+from app.errors import DomainError
+from app.models import enums
+
+HostingMode = strawberry.enum(enums.HostingMode)
+KeyType = strawberry.enum(enums.KeyType)
+KeyGeneration = strawberry.enum(enums.KeyGeneration)
+KeyStatus = strawberry.enum(enums.KeyStatus)
+CylinderStatus = strawberry.enum(enums.CylinderStatus)
+ProgrammingKeyKind = strawberry.enum(enums.ProgrammingKeyKind)
+Weekday = strawberry.enum(enums.Weekday)
+ProgrammingJobStatus = strawberry.enum(enums.ProgrammingJobStatus)
+AccessChangeOp = strawberry.enum(enums.AccessChangeOp)
+RemoteJobKind = strawberry.enum(enums.RemoteJobKind)
+RemoteJobStatus = strawberry.enum(enums.RemoteJobStatus)
+RemoteDeviceKind = strawberry.enum(enums.RemoteDeviceKind)
+FirmwareTarget = strawberry.enum(enums.FirmwareTarget)
+FirmwareSource = strawberry.enum(enums.FirmwareSource)
+ReadoutStatus = strawberry.enum(enums.ReadoutStatus)
+AccessResult = strawberry.enum(enums.AccessResult)
+
+
+@strawberry.enum
+class ErrorCode(enum.Enum):
+    INVALID = "INVALID"
+    NOT_FOUND = "NOT_FOUND"
+    FORBIDDEN = "FORBIDDEN"
+    CONFLICT = "CONFLICT"
+    UNSUPPORTED_KEY_TYPE = "UNSUPPORTED_KEY_TYPE"
+    IMMUTABLE = "IMMUTABLE"
+    WRONG_PIN = "WRONG_PIN"
+    FIRMWARE_TOO_OLD = "FIRMWARE_TOO_OLD"
+    BAD_SIGNATURE = "BAD_SIGNATURE"
+
+
+@strawberry.type
+class UserError:
+    field: str | None
+    code: ErrorCode
+    message: str
+
+    @classmethod
+    def from_domain(cls, exc: DomainError) -> UserError:
+        return cls(field=exc.field, code=ErrorCode[exc.code], message=exc.message)
+
+
+@strawberry.type
+class Warning:
+    code: str
+    message: str
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.interface
+class Node:
+    id: strawberry.ID

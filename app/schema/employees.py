@@ -1,0 +1,151 @@
+"""Employees (R4, R30): create, import from CSV, export as CSV."""
+
+from __future__ import annotations
+
+import strawberry
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.file_uploads import Upload
+
+from app.config import Settings
+from app.db import Database
+from app.employees.service import create_employee, export_employees, import_employees
+from app.errors import DomainError
+from app.models import Domain as DomainRow
+from app.schema.common import UserError
+from app.schema.context import Context, Info
+from app.schema.relay import decode_id
+from app.schema.types import Employee
+
+
+@strawberry.input
+class CreateEmployeeInput:
+    employee_number: str | None = None
+    first_name: str
+    last_name: str
+    email: str | None = None
+    department: str | None = None
+    phone: str | None = None
+    domain_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Defaults to the default domain (or your first domain)."
+    )
+
+
+@strawberry.input
+class ImportFileInput:
+    file: Upload
+    dry_run: bool | None = None
+    domain_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Employee import: domain of new employees (R8)."
+    )
+
+
+@strawberry.type
+class EmployeePayload:
+    employee: Employee | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class RowError:
+    line: int
+    message: str
+
+
+@strawberry.type
+class ImportEmployeesPayload:
+    valid_count: int = 0
+    invalid_rows: list[RowError] = strawberry.field(default_factory=list)
+    created: int = 0
+    updated: int = 0
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+async def target_domain(ctx: Context, domain_gid: str | None, field: str = "domainId") -> int:
+    """The domain a new element goes into, if the principal administers it (R8)."""
+    principal = ctx.require_any()
+    if domain_gid is not None:
+        _, domain_id = decode_id(domain_gid, "Domain", field)
+        if principal.domain_ids is not None and domain_id not in principal.domain_ids:
+            raise DomainError("NOT_FOUND", f"{field}: no Domain with id {domain_gid!r}", field)
+        return domain_id
+    stmt = select(DomainRow.id).order_by(DomainRow.is_default.desc(), DomainRow.name).limit(1)
+    if principal.domain_ids is not None:
+        stmt = stmt.where(DomainRow.id.in_(principal.domain_ids))
+    domain_id = await ctx.db.scalar(stmt)
+    if domain_id is None:
+        raise DomainError("FORBIDDEN", "you administer no domain", field)
+    return int(domain_id)
+
+
+async def read_upload(upload: Upload, field: str = "file") -> bytes:
+    try:
+        return await upload.read()  # type: ignore[attr-defined,no-any-return]
+    except AttributeError as exc:
+        raise DomainError("INVALID", f"{field}: expected an uploaded file", field) from exc
+
+
+@strawberry.type
+class EmployeeMutations:
+    @strawberry.mutation
+    async def create_employee(self, info: Info, input: CreateEmployeeInput) -> EmployeePayload:
+        info.context.require("employees.write")
+        try:
+            domain_id = await target_domain(info.context, input.domain_id)
+            async with info.context.write() as session:
+                row = await create_employee(
+                    session,
+                    domain_id=domain_id,
+                    employee_number=input.employee_number,
+                    first_name=input.first_name,
+                    last_name=input.last_name,
+                    email=input.email,
+                    department=input.department,
+                    phone=input.phone,
+                )
+        except DomainError as exc:
+            return EmployeePayload(errors=[UserError.from_domain(exc)])
+        return EmployeePayload(employee=Employee(row=row))
+
+    @strawberry.mutation(description="R30: semicolon CSV, UTF-8; dryRun reports without writing.")
+    async def import_employees(self, info: Info, input: ImportFileInput) -> ImportEmployeesPayload:
+        info.context.require("employees.write")
+        try:
+            data = await read_upload(input.file)
+            domain_id = await target_domain(info.context, input.domain_id)
+            async with info.context.write() as session:
+                result = await import_employees(
+                    session, data, dry_run=bool(input.dry_run), domain_id=domain_id
+                )
+        except DomainError as exc:
+            return ImportEmployeesPayload(errors=[UserError.from_domain(exc)])
+        return ImportEmployeesPayload(
+            valid_count=result.valid_count,
+            invalid_rows=[RowError(line=r.line, message=r.message) for r in result.invalid_rows],
+            created=result.created,
+            updated=result.updated,
+        )
+
+
+async def export_response(request: Request, database: Database, settings: Settings) -> Response:
+    """GET /export/employees.csv: the import's format, for the caller's tenant and domains (R30)."""
+    from app.web import _error, open_context
+
+    opened = await open_context(request, database, settings)
+    if isinstance(opened, Response):
+        return opened
+    try:
+        if opened.principal is None:
+            return _error(401, "UNAUTHENTICATED", "send Authorization: Bearer <token>")
+        if not opened.principal.has("employees.read"):
+            return _error(403, "FORBIDDEN", "missing right: employees.read")
+        assert opened.session is not None
+        body = await export_employees(opened.session)
+    finally:
+        await opened.close()
+    return Response(
+        body.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="employees.csv"'},
+    )

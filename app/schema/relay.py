@@ -1,0 +1,112 @@
+"""Opaque global ids and keyset-paginated Relay connections over SQLAlchemy."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, select, tuple_
+
+from app.errors import DomainError
+
+MAX_PAGE = 100
+DEFAULT_PAGE = 50
+
+
+def to_global_id(type_name: str, pk: int | str) -> str:
+    return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
+
+
+def parse_global_id(gid: str) -> tuple[str, str] | None:
+    """(type name, primary key) of a global id, or None when it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(gid + "=" * (-len(gid) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    type_name, sep, pk = raw.partition(":")
+    if not sep or not type_name or not pk:
+        return None
+    return type_name, pk
+
+
+def decode_id(gid: str, expected: str | Sequence[str], field: str) -> tuple[str, int]:
+    """Decode a global id of one of the ``expected`` types, or fail naming the input field."""
+    allowed = (expected,) if isinstance(expected, str) else tuple(expected)
+    parsed = parse_global_id(gid)
+    if parsed is None or parsed[0] not in allowed or not parsed[1].isdigit():
+        names = " or ".join(allowed)
+        raise DomainError("NOT_FOUND", f"{field}: no {names} with id {gid!r}", field)
+    return parsed[0], int(parsed[1])
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, width: int) -> list[Any]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise DomainError("INVALID", "after: not a cursor of this list", "after") from exc
+    if not isinstance(values, list) or len(values) != width:
+        raise DomainError("INVALID", "after: not a cursor of this list", "after")
+    return values
+
+
+@dataclass
+class Page:
+    """One page of rows, with the cursor of each row and whether more follow."""
+
+    rows: list[Any]
+    cursors: list[str]
+    has_next: bool
+    has_previous: bool
+    count_stmt: Select[Any]
+
+
+def page_size(first: int | None) -> int:
+    if first is None:
+        return DEFAULT_PAGE
+    if first < 0 or first > MAX_PAGE:
+        raise DomainError("INVALID", f"first: must be between 0 and {MAX_PAGE}", "first")
+    return first
+
+
+async def fetch_page(
+    execute: Callable[[Any], Any],
+    stmt: Select[Any],
+    order: Sequence[Any],
+    *,
+    first: int | None,
+    after: str | None,
+) -> Page:
+    """Keyset pagination on ``order`` (its last column must be unique, e.g. the id).
+
+    ``stmt`` selects one entity and carries the filters; ``execute`` runs a statement
+    and returns the result (the request's serialised session).
+    """
+    limit = page_size(first)
+    count_stmt = select(func.count()).select_from(stmt.order_by(None).subquery())
+    paged = stmt.order_by(*order)
+    if after:
+        values = decode_cursor(after, len(order))
+        paged = paged.where(tuple_(*order) > tuple_(*values))
+    result = await execute(paged.limit(limit + 1))
+    rows = list(result.scalars().all())
+    has_next = len(rows) > limit
+    rows = rows[:limit]
+    keys = [col.key for col in order]
+    cursors = [encode_cursor([_jsonable(getattr(row, k)) for k in keys]) for row in rows]
+    return Page(rows, cursors, has_next, bool(after), count_stmt)
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "value") and not isinstance(value, int | str):
+        return value.value
+    return value

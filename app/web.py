@@ -1,0 +1,173 @@
+"""The ASGI app: GraphQL at /graphql, CSV export, health; auth and upload limits (R1, R9)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from graphql import GraphQLError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Message
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
+
+from app.auth.principal import parse_token
+from app.auth.tokens import authenticate
+from app.config import Settings, get_settings
+from app.db import Database
+from app.errors import DomainError
+from app.schema import build_schema
+from app.schema.context import Context
+
+CSRF_HEADER = "x-keywarden-csrf"
+
+
+class BodyTooLarge(Exception):
+    """The request body exceeds KEYWARDEN_MAX_UPLOAD_BYTES."""
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status)
+
+
+def _limit_body(request: Request, limit: int) -> None:
+    """Count the body as it streams in and stop at ``limit`` bytes, whatever Content-Length says."""
+    receive = request._receive
+    seen = 0
+
+    async def limited() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise BodyTooLarge()
+        return message
+
+    request._receive = limited
+
+
+async def open_context(
+    request: Request, database: Database, settings: Settings
+) -> Context | Response:
+    """Authenticate the bearer token and open the request's tenant-scoped session.
+
+    Without a token the context has no principal (only login operations work);
+    a token that is malformed, unknown, revoked or expired is a 401.
+    """
+    header = request.headers.get("authorization", "")
+    if not header:
+        return Context(
+            database=database, settings=settings, principal=None, session=None, request=request
+        )
+    scheme, _, token = header.partition(" ")
+    parsed = parse_token(token.strip()) if scheme.lower() == "bearer" else None
+    if parsed is None:
+        return _error(401, "UNAUTHENTICATED", "Authorization must be 'Bearer <token>'")
+    session = database.session(parsed.tenant_id)
+    try:
+        principal = await authenticate(session, token.strip())
+        if principal is None:
+            await session.close()
+            return _error(401, "UNAUTHENTICATED", "the token is unknown, revoked or expired")
+        if session.dirty:  # last-used time, at most once a minute
+            await session.commit()
+    except BaseException:
+        await session.close()
+        raise
+    if principal.domain_ids is not None:
+        session.info["domain_ids"] = principal.domain_ids
+    return Context(
+        database=database, settings=settings, principal=principal, session=session, request=request
+    )
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    """Strawberry's ASGI view with our context lifecycle, body limit and CSRF rule."""
+
+    def __init__(self, database: Database, settings: Settings) -> None:
+        super().__init__(
+            build_schema(settings),
+            graphql_ide="graphiql" if settings.keywarden_debug else None,
+            allow_queries_via_get=False,
+            multipart_uploads_enabled=True,
+        )
+        self.database = database
+        self.settings = settings
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        if isinstance(request, WebSocket):
+            return await super().run(request, context, root_value)
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith("multipart/") and CSRF_HEADER not in request.headers:
+            # Browsers send multipart without a CORS preflight; a custom header forces one.
+            return _error(400, "CSRF", f"multipart requests need the {CSRF_HEADER} header")
+        limit = self.settings.max_upload_bytes
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            return _error(413, "TOO_LARGE", f"request body larger than {limit} bytes")
+        _limit_body(request, limit)
+        opened = await open_context(request, self.database, self.settings)
+        if isinstance(opened, Response):
+            return opened
+        try:
+            return await super().run(request, opened, root_value)
+        except BodyTooLarge:
+            return _error(413, "TOO_LARGE", f"request body larger than {limit} bytes")
+        finally:
+            await opened.close()
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        response = await super().process_result(request, result)
+        if result.errors:
+            response["errors"] = [_format_error(e) for e in result.errors]
+        return response
+
+
+def _format_error(error: GraphQLError) -> dict[str, Any]:
+    formatted = error.formatted
+    original = error.original_error
+    if isinstance(original, DomainError):
+        formatted["extensions"] = {"code": original.code, "field": original.field}
+    elif original is not None and original.__class__.__name__ == "NotAuthenticated":
+        formatted["extensions"] = {"code": "UNAUTHENTICATED"}
+    return dict(formatted)
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> Starlette:
+    settings = settings or get_settings()
+    database = database or Database(settings)
+    graphql = GraphQLApp(database, settings)
+
+    async def export_employees_csv(request: Request) -> Response:
+        from app.schema.employees import export_response
+
+        return await export_response(request, database, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await database.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/export/employees.csv", export_employees_csv, methods=["GET"]),
+            Route("/health", health, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.database = database
+    app.state.settings = settings
+    return app
