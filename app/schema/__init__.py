@@ -31,8 +31,8 @@ VISIBLE_ERRORS = (DomainError, NotAuthenticated)
 
 def _visible(error: GraphQLError) -> bool:
     original = error.original_error
-    if original is None:  # parse and validation errors: the client's own query
-        return True
+    if original is None or isinstance(original, GraphQLError):
+        return True  # parse, validation and coercion errors: about the client's own request
     return isinstance(original, VISIBLE_ERRORS)
 
 
