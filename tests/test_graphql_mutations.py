@@ -195,7 +195,8 @@ async def test_extension_import_activation_and_clone_through_graphql(
     assert status["keys"]["edges"] == [{"node": {"status": "NOT_ACTIVATED"}}]
     # when: activated
     activated = await gql(
-        "mutation($id: ID!) { activateExtension(id: $id) { extension { activated } errors { code } } }",
+        "mutation($id: ID!) { activateExtension(id: $id) "
+        "{ extension { activated } errors { code } } }",
         {"id": ext["id"]},
     )
     assert activated["activateExtension"] == {"extension": {"activated": True}, "errors": []}
@@ -285,7 +286,8 @@ async def test_programming_key_login_over_graphql_gives_a_session_with_its_roles
     signature = base64.b64encode(key.sign_login(tenant.tenant_id, nonce)).decode()
     login = (
         await anonymous(
-            "mutation($i: CompleteLoginInput!) { completeLogin(input: $i) { token errors { code } } }",
+            "mutation($i: CompleteLoginInput!) { completeLogin(input: $i) "
+            "{ token errors { code } } }",
             {
                 "i": {
                     "tenantId": tenant.tenant_id,
@@ -305,7 +307,8 @@ async def test_programming_key_login_over_graphql_gives_a_session_with_its_roles
     # and a replayed challenge, or a wrong PIN, is refused
     replay = (
         await anonymous(
-            "mutation($i: CompleteLoginInput!) { completeLogin(input: $i) { token errors { code field } } }",
+            "mutation($i: CompleteLoginInput!) { completeLogin(input: $i) "
+            "{ token errors { code field } } }",
             {
                 "i": {
                     "tenantId": tenant.tenant_id,
