@@ -709,3 +709,31 @@ def test_simulator_state_keeps_keys_private_and_per_tenant(tmp_path: Path) -> No
     assert (loaded.uid, loaded.public_key) == ("UID1", key.public_key)
     with pytest.raises(KeyError, match="PR1"):
         SimulatorState(path).get("tenant-b", "PR1")
+
+
+async def test_main_key_keeps_every_right_even_without_roles(
+    database: Database, tenant: NewTenant, state: SimulatorState
+) -> None:
+    # R5: the main key is the master credential; taking its roles must not lock it out
+    await _add_programming_key(database, tenant, state, marking="PR-9", role_ids=())
+    token = await _login(database, tenant, state.get(tenant.tenant_id, "PR-9"))
+    principal = await _authenticate(database, token)
+    assert principal is not None
+    assert principal.has("tenant.settings") and principal.has("keys.write")
+    assert principal.domain_ids is None
+
+
+async def test_submaster_key_may_always_program_cylinders_and_read_system_data(
+    database: Database, tenant: NewTenant, state: SimulatorState
+) -> None:
+    # R5: a PSM may reprogram cylinders and read in system data, a right no role takes away
+    auditor = await _role_id(database, tenant, "Auditor")
+    await _add_programming_key(
+        database, tenant, state, marking="PSM-1", kind=ProgrammingKeyKind.SUBMASTER,
+        role_ids=[auditor],
+    )
+    token = await _login(database, tenant, state.get(tenant.tenant_id, "PSM-1"))
+    principal = await _authenticate(database, token)
+    assert principal is not None
+    assert principal.has("cylinders.program") and principal.has("system.read")
+    assert principal.has("keys.read") and not principal.has("keys.write")

@@ -32,9 +32,17 @@ RIGHTS: dict[str, str] = {
     "readout.approve": "Approve or reject audit trail readouts (R29)",
     "tenant.settings": "Change the tenant's settings",
     "tokens.write": "Create and revoke API tokens",
+    "cylinders.program": "Carry out programming jobs: load them onto the key and program cylinders",
+    "system.read": "Read in system data and backups",
 }
 
+# R5: what a submaster key (PSM) may always do, whatever its roles say.
+SUBMASTER_RIGHTS = frozenset({"cylinders.program", "system.read"})
+
 _READ = [r for r in RIGHTS if r.endswith(".read")]
+
+# R5: the main key (PR) is the master credential; no role change can lock it out.
+MAIN_KEY_RIGHTS = frozenset(r for r in RIGHTS if r != "readout.approve")
 
 BUILTIN_ROLES: dict[str, list[str]] = {
     # The approver function separates duties: nobody approves their own readout (R29).

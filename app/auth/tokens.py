@@ -24,7 +24,7 @@ from app.auth.principal import (
     format_token,
     parse_token,
 )
-from app.auth.rights import unknown_rights
+from app.auth.rights import MAIN_KEY_RIGHTS, SUBMASTER_RIGHTS, unknown_rights
 from app.errors import DomainError
 from app.models import (
     ApiToken,
@@ -216,6 +216,10 @@ async def _authenticate_session(
     if login.expires_at <= now or key.status != ProgrammingKeyStatus.ACTIVE:
         return None
     rights = frozenset(right for _, _, role_rights in rows for right in role_rights or ())
+    if key.kind == ProgrammingKeyKind.MAIN:
+        rights |= MAIN_KEY_RIGHTS
+    elif key.kind == ProgrammingKeyKind.SUBMASTER:
+        rights |= SUBMASTER_RIGHTS
     domain_ids: frozenset[int] | None = None
     if key.kind not in ALL_DOMAIN_KINDS:
         domain_ids = frozenset(

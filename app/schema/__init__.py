@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import strawberry
@@ -16,6 +17,7 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from app.config import Settings
 from app.errors import DomainError
@@ -24,6 +26,8 @@ from app.schema.context import NotAuthenticated
 from app.schema.limits import make_cost_rule
 from app.schema.mutations import Mutation
 from app.schema.queries import Query
+
+logger = logging.getLogger("keywarden.graphql")
 
 # Errors whose message is meant for the client; everything else is masked (no internals).
 VISIBLE_ERRORS = (DomainError, NotAuthenticated)
@@ -34,6 +38,19 @@ def _visible(error: GraphQLError) -> bool:
     if original is None or isinstance(original, GraphQLError):
         return True  # parse, validation and coercion errors: about the client's own request
     return isinstance(original, VISIBLE_ERRORS)
+
+
+class KeywardenSchema(strawberry.Schema):
+    """Logs unexpected errors with their traceback; the client's own mistakes are not server errors."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if _visible(error):
+                logger.debug("client error: %s", error.message)
+            else:
+                logger.error("unexpected error", exc_info=error.original_error)
 
 
 def build_schema(settings: Settings, *, introspection: bool | None = None) -> strawberry.Schema:
@@ -50,7 +67,7 @@ def build_schema(settings: Settings, *, introspection: bool | None = None) -> st
     allow_introspection = settings.keywarden_debug if introspection is None else introspection
     if not allow_introspection:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    return KeywardenSchema(
         query=Query,
         mutation=Mutation,
         types=list(types.NODE_TYPES.values()),
