@@ -135,3 +135,13 @@ async def test_an_orm_query_without_a_tenant_is_refused(database: Database) -> N
     async with AsyncSession(database.app_engine) as s:
         with pytest.raises(TenantScopeError):
             await s.execute(select(Employee))
+
+
+async def test_the_tenant_row_itself_is_scoped(
+    database: Database, tenant: NewTenant, other_tenant: NewTenant
+) -> None:
+    from app.models import Tenant
+
+    async with database.tenant_session(other_tenant.tenant_id) as s:
+        names = list(await s.scalars(select(Tenant.name)))
+    assert names == ["Other Corp"]

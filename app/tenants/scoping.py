@@ -16,6 +16,7 @@ from sqlalchemy import event, text
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from app.models.base import TenantScoped
+from app.models.tenancy import Tenant
 
 SKIP_SCOPE = "skip_tenant_scope"
 
@@ -51,7 +52,9 @@ def _scope_statement(state: ORMExecuteState) -> None:
     options: list[Any] = [
         with_loader_criteria(
             TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True
-        )
+        ),
+        # The tenant row itself: a session sees only its own tenant.
+        with_loader_criteria(Tenant, lambda cls: cls.id == tenant_id, include_aliases=True),
     ]
     domain_ids = state.session.info.get("domain_ids")
     if domain_ids is not None:
