@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, String, column, select, values
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.employees.csv_format import (
@@ -189,9 +189,7 @@ async def _visible_employees_by_number(
     """The employees the session can see (tenant and domains) that have one of ``numbers``."""
     found: dict[str, Employee] = {}
     for chunk in _chunks(numbers):
-        employees = await session.scalars(
-            select(Employee).where(Employee.employee_number.in_(chunk))
-        )
+        employees = await session.scalars(select(Employee).where(_number_in(chunk)))
         found.update((e.employee_number, e) for e in employees if e.employee_number is not None)
     return found
 
@@ -211,11 +209,25 @@ async def _numbers_taken_in_tenant(session: AsyncSession, numbers: Sequence[str]
         taken.update(
             await session.scalars(
                 select(Employee.employee_number)
-                .where(Employee.tenant_id == tenant_id, Employee.employee_number.in_(chunk))
+                .where(Employee.tenant_id == tenant_id, _number_in(chunk))
                 .execution_options(**{SKIP_SCOPE: True})
             )
         )
     return taken
+
+
+def _number_in(numbers: Sequence[str]) -> ColumnElement[bool]:
+    """``employee_number IN (VALUES (...), ...)``: one statement for a whole chunk of numbers.
+
+    A VALUES list rather than a list of bound parameters because PostgreSQL
+    switches a prepared statement to a generic plan after five runs, and for a
+    parameter list that plan compares every employee of the tenant with every
+    number (about a second per chunk at 10,000 employees, while statistics are
+    stale right after an import); a VALUES list is planned as a hash semi-join
+    or index lookups either way. SQLite reads both alike.
+    """
+    wanted = values(column("number", String), name="wanted").data([(n,) for n in numbers])
+    return Employee.employee_number.in_(wanted.scalar_values())
 
 
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:

@@ -41,7 +41,7 @@ def _visible(error: GraphQLError) -> bool:
 
 
 class KeywardenSchema(strawberry.Schema):
-    """Logs unexpected errors with their traceback; the client's own mistakes are not server errors."""
+    """Logs unexpected errors with their traceback; client mistakes are not server errors."""
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
