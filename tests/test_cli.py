@@ -139,3 +139,43 @@ def test_unknown_command_arguments_fail_cleanly(cli_env: dict[str, str]) -> None
                  "--key", "PR-0001", "--pin", "1", ok=False)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
+
+
+def test_demo_then_a_partner_pages_through_keys_and_cylinders_and_a_key_holder_logs_in(
+    cli_env: dict[str, str], server: str
+) -> None:
+    # given: `make run` seeds the demo tenant once and prints how to get in
+    out = run(cli_env, "demo", "--if-empty").stdout
+    saved = json.loads((Path(cli_env["VAR_DIR"]) / "demo.json").read_text())
+    assert saved["token"] in out
+    assert saved["tenant_id"] in out
+    again = run(cli_env, "demo", "--if-empty").stdout  # the second start seeds nothing new
+    assert "created earlier" in again
+    # when: a partner pages through keys and cylinders with the printed token
+    for field, total in (("keys", 38), ("cylinders", 60)):
+        seen, after = 0, None
+        while True:
+            page = graphql(
+                server, saved["token"],
+                f"query($a: String) {{ {field}(first: 25, after: $a) {{ totalCount "
+                "pageInfo { hasNextPage endCursor } edges { node { id marking } } } }",
+                {"a": after},
+            )[field]
+            assert page["totalCount"] == total  # lost and defective keys only in advanced search
+            seen += len(page["edges"])
+            if not page["pageInfo"]["hasNextPage"]:
+                break
+            after = page["pageInfo"]["endCursor"]
+        assert seen == total
+    # and: the main programming key's holder logs in with the printed PIN, through the server
+    main_key = next(k for k in saved["programming_keys"] if "Superadmin" in k["roles"])
+    token = run(cli_env, "login", "--tenant", saved["tenant_id"], "--key", main_key["marking"],
+                "--pin", main_key["pin"], "--url", server).stdout.strip()
+    me = graphql(server, token, "{ me { marking kind roles { name } } }")["me"]
+    assert me == {"marking": main_key["marking"], "kind": "MAIN", "roles": [{"name": "Superadmin"}]}
+    # and: in-process login works the same, and a wrong PIN is refused without a traceback
+    assert run(cli_env, "login", "--tenant", saved["tenant_id"], "--key", main_key["marking"],
+               "--pin", main_key["pin"]).stdout.startswith("kw_s_")
+    wrong = run(cli_env, "login", "--tenant", saved["tenant_id"], "--key", main_key["marking"],
+                "--pin", "000001", ok=False)
+    assert wrong.returncode == 1 and "WRONG_PIN" in wrong.stderr
