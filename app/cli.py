@@ -98,6 +98,15 @@ def _parser() -> argparse.ArgumentParser:
     ext.add_argument("--remote-devices", type=int, default=0)
     ext.add_argument("--prefix", default=None, help="marking prefix (default: random)")
     ext.set_defaults(func=cmd_factory_extension)
+    fw = factory.add_parser("firmware", help="write a signed firmware file (R25, R26)")
+    fw.add_argument("--out", type=Path, required=True)
+    fw.add_argument("--target", required=True,
+                    choices=["KEY_GEN1", "KEY_GEN2", "REMOTE_DEVICE", "REMOTE_BOOTLOADER"])
+    fw.add_argument("--version", required=True, help="e.g. 16.3.7 (GEN1 keys: up to 6.x)")
+    fw.add_argument("--bundle", default="Default CCB", help="certificate bundle it is built for")
+    fw.add_argument("--size", type=int, default=64 * 1024, help="image size in bytes")
+    fw.add_argument("--notes", default="", help="release notes")
+    fw.set_defaults(func=cmd_factory_firmware)
     vendor = factory.add_parser("vendor-key", help="print the development vendor public key")
     vendor.set_defaults(func=cmd_factory_vendor_key)
     return p
@@ -263,6 +272,28 @@ def cmd_factory_extension(args: argparse.Namespace) -> int:
             }
         )
     )
+    return 0
+
+
+def cmd_factory_firmware(args: argparse.Namespace) -> int:
+    from app.errors import DomainError
+    from app.factory.firmware import demo_image, make_firmware_file
+    from app.factory.vendor import load_or_create_dev_vendor_key
+
+    if args.size < 1:
+        raise CliError("--size must be at least 1 byte")
+    try:
+        data = make_firmware_file(
+            target=args.target, version=args.version,
+            image=demo_image(args.target, args.version, args.size),
+            certificate_bundle=args.bundle, release_notes=args.notes,
+            signing_key=load_or_create_dev_vendor_key(get_settings().var_dir),
+        )
+    except DomainError as exc:
+        raise CliError(exc.message) from exc
+    args.out.write_bytes(data)
+    print(json.dumps({"file": str(args.out), "target": args.target, "version": args.version,
+                      "size": args.size}))
     return 0
 
 

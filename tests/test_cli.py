@@ -179,3 +179,19 @@ def test_demo_then_a_partner_pages_through_keys_and_cylinders_and_a_key_holder_l
     wrong = run(cli_env, "login", "--tenant", saved["tenant_id"], "--key", main_key["marking"],
                 "--pin", "000001", ok=False)
     assert wrong.returncode == 1 and "WRONG_PIN" in wrong.stderr
+
+
+def test_factory_firmware_writes_a_file_the_vendor_key_verifies(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    from app.factory.firmware import verify_firmware_file
+
+    path = tmp_path / "key.kwf"
+    run(cli_env, "factory", "firmware", "--out", str(path), "--target", "KEY_GEN2",
+        "--version", "16.3.7", "--size", "4096")
+    vendor = run(cli_env, "factory", "vendor-key").stdout.strip()
+    verified = verify_firmware_file(path.read_bytes(), [vendor])
+    assert (verified.version, len(verified.image)) == ("16.3.7", 4096)
+    refused = run(cli_env, "factory", "firmware", "--out", str(path), "--target", "KEY_GEN1",
+                  "--version", "10.1", ok=False)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr

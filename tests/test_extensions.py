@@ -663,3 +663,11 @@ async def test_a_cylinder_marking_of_another_tenant_is_a_new_cylinder_not_a_clon
         original = await s.scalar(select(Cylinder))
     assert original is not None and not original.needs_reprogramming
     assert await _count(database, first, ProgrammingJob) == 0
+
+
+def test_hostile_json_is_invalid_not_a_server_error() -> None:
+    # a 5000-digit integer and deeply nested arrays make json raise ValueError / RecursionError
+    for data in (b'{"format": ' + b"9" * 5000 + b"}", b"[" * 100_000 + b"]" * 100_000):
+        with pytest.raises(DomainError) as caught:
+            verify_extension_file(data, [])
+        assert caught.value.field == "file"

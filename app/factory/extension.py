@@ -111,8 +111,7 @@ IN_CHUNK = 5000
 # How many conflicting elements an error message names before it summarises.
 NAMED_IN_MESSAGE = 5
 
-_VERSION = re.compile(r"^\d+(\.\d+){0,3}$")
-_HEX_KEY = re.compile(r"^[0-9a-fA-F]{64}$")
+_HEX_KEY = re.compile(r"[0-9a-fA-F]{64}")
 # R10: generation 1 (ASIC1) runs firmware up to 6.x, generation 2 (ASIC2) 10.x and up.
 _FIRMWARE_MAJOR = {KeyGeneration.GEN1: (0, 6), KeyGeneration.GEN2: (10, None)}
 
@@ -182,7 +181,7 @@ def verify_extension_file(data: bytes, trusted_public_keys: Iterable[str]) -> di
     """
     try:
         document = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # bad UTF-8 or JSON, huge ints, deep nesting
         raise _invalid("$", f"the file is not UTF-8 JSON ({exc})") from exc
     if not isinstance(document, dict):
         raise _invalid("$", "the file must be a JSON object")
@@ -193,7 +192,7 @@ def verify_extension_file(data: bytes, trusted_public_keys: Iterable[str]) -> di
         raise _invalid("payload", "must be an object")
     signature_text = _string(document, "signature", "$", max_length=200)
     signer = _string(document, "signer", "$", max_length=64)
-    if not _HEX_KEY.match(signer):
+    if not _HEX_KEY.fullmatch(signer):
         raise _invalid("signer", "must be the hex of a 32-byte Ed25519 public key")
 
     trusted = {k.lower() for k in trusted_public_keys}
@@ -255,15 +254,17 @@ def _choice(obj: Mapping[str, Any], name: str, path: str, enum_cls: type[E]) -> 
 
 
 def _version(obj: Mapping[str, Any], name: str, path: str) -> str:
+    from app.factory.firmware import is_version  # firmware.py imports this module
+
     value = _string(obj, name, path, max_length=32)
-    if not _VERSION.match(value):
+    if not is_version(value):
         raise _invalid(f"{path}.{name}", f"must be a version like 12.3.0, found {value!r}")
     return value
 
 
 def _public_key(obj: Mapping[str, Any], name: str, path: str) -> bytes:
     value = _string(obj, name, path)
-    if not _HEX_KEY.match(value):
+    if not _HEX_KEY.fullmatch(value):
         raise _invalid(f"{path}.{name}", "must be the hex of a 32-byte Ed25519 public key")
     return bytes.fromhex(value)
 
