@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -459,8 +460,10 @@ async def seed_demo(
     programming_keys: list[tuple[_ProgrammingKeySpec, ProgrammingKey, str, str | None]] = []
     to_hash: list[str] = []
     for spec in PROGRAMMING_KEYS:
-        pin = _new_pin(rng, 6)
-        puk = _new_pin(rng, 8) if spec.kind is ProgrammingKeyKind.MAIN else None
+        # R37: PINs come from the system's CSPRNG, never from the layout's seed: no two
+        # installations share a PIN, even though their demo buildings look the same.
+        pin = _new_pin(_PIN_RNG, 6)
+        puk = _new_pin(_PIN_RNG, 8) if spec.kind is ProgrammingKeyKind.MAIN else None
         to_hash.extend([pin] if puk is None else [pin, puk])
         key = ProgrammingKey(
             marking=spec.marking,
@@ -569,6 +572,9 @@ def _uid(rng: random.Random, used: set[str]) -> str:
         if uid not in used:
             used.add(uid)
             return uid
+
+
+_PIN_RNG = secrets.SystemRandom()
 
 
 def _new_pin(rng: random.Random, digits: int) -> str:
