@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.config import Settings
 from app.db import Database
 from app.models import KeyStatus
 from app.schema.relay import to_global_id
@@ -223,3 +224,44 @@ async def test_tenant_and_rights_describe_the_installation(gql: GraphQLClient) -
     }
     assert data["schedules"][0]["windows"][0]["days"][0] == "SUNDAY"
     assert data["me"] is None  # an API token is no programming key
+
+
+async def test_graphiql_and_introspection_only_in_debug(
+    settings: Settings, database: Database
+) -> None:
+    import httpx
+
+    from app.web import create_app
+
+    for debug, expected in ((False, 404), (True, 200)):
+        app = create_app(settings.model_copy(update={"keywarden_debug": debug}), database)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            page = await client.get("/graphql", headers={"Accept": "text/html"})
+        assert (page.status_code == 200 and "graphiql" in page.text.lower()) is (expected == 200)
+
+
+async def test_oversized_documents_are_refused_by_the_token_limit(gql: GraphQLClient) -> None:
+    query = "{ " + " ".join(f"a{i}: tenant {{ name }}" for i in range(600)) + " }"
+    response = await gql.raw(query)
+    message = response.json()["errors"][0]["message"]
+    assert "token" in message.lower() or "aliases" in message.lower()
+
+
+async def test_an_id_of_another_tenant_in_a_mutation_is_not_found(
+    gql: GraphQLClient, database: Database, other_tenant: NewTenant
+) -> None:
+    from app.models import Extension
+
+    async with database.tenant_session(other_tenant.tenant_id) as s:
+        ext = Extension(file_id="f-1", content={}, new_keys=0, new_cylinders=0, clones=0)
+        s.add(ext)
+        await s.commit()
+    data = await gql(
+        "mutation($id: ID!) { activateExtension(id: $id) { extension { id } errors { code } } }",
+        {"id": to_global_id("Extension", ext.id)},
+    )
+    assert data["activateExtension"] == {"extension": None, "errors": [{"code": "NOT_FOUND"}]}
+    async with database.tenant_session(other_tenant.tenant_id) as s:
+        row = await s.get(Extension, ext.id)
+        assert row is not None and not row.activated
