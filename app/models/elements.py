@@ -12,6 +12,7 @@ from sqlalchemy import (
     Index,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -178,12 +179,32 @@ class EmployeeAccessProfile(TenantScoped, Base):
     )
 
 
+def _one_row_per_subject(table: str) -> tuple[Index, Index]:
+    """Partial unique indexes: one row per cylinder and key, and per cylinder and key group.
+
+    A plain unique constraint over (cylinder, key, group) would not catch
+    duplicates, since the subject not set is NULL and NULLs never compare equal.
+    """
+    return (
+        Index(
+            f"uq_{table}_key", "tenant_id", "cylinder_id", "key_id", unique=True,
+            sqlite_where=text("key_id IS NOT NULL"), postgresql_where=text("key_id IS NOT NULL"),
+        ),
+        Index(
+            f"uq_{table}_group", "tenant_id", "cylinder_id", "key_group_id", unique=True,
+            sqlite_where=text("key_group_id IS NOT NULL"),
+            postgresql_where=text("key_group_id IS NOT NULL"),
+        ),
+    )
+
+
 class DirectAuthorization(TenantScoped, Base):
     """A key or key group authorised on one cylinder directly (R13, R16)."""
 
     __tablename__ = "direct_authorizations"
     __table_args__ = (
         UniqueConstraint("tenant_id", "cylinder_id", "key_id", "key_group_id"),
+        *_one_row_per_subject("direct_authorizations"),
         CheckConstraint("(key_id IS NULL) <> (key_group_id IS NULL)", name="one_subject"),
     )
 
@@ -209,6 +230,7 @@ class AccessEntry(TenantScoped, Base):
     __tablename__ = "access_entries"
     __table_args__ = (
         UniqueConstraint("tenant_id", "cylinder_id", "key_id", "key_group_id"),
+        *_one_row_per_subject("access_entries"),
         CheckConstraint("(key_id IS NULL) <> (key_group_id IS NULL)", name="one_subject"),
     )
 
