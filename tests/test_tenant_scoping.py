@@ -145,3 +145,17 @@ async def test_the_tenant_row_itself_is_scoped(
     async with database.tenant_session(other_tenant.tenant_id) as s:
         names = list(await s.scalars(select(Tenant.name)))
     assert names == ["Other Corp"]
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="row-level security exists on PostgreSQL only")
+async def test_every_tenant_table_has_row_level_security(database: Database) -> None:
+    from app.models import Base
+
+    tenant_tables = {t.name for t in Base.metadata.tables.values() if "tenant_id" in t.columns}
+    async with database.owner_engine.connect() as conn:
+        rows = await conn.execute(
+            text("SELECT c.relname FROM pg_class c JOIN pg_policy p ON p.polrelid = c.oid "
+                 "WHERE c.relrowsecurity AND p.polname = 'tenant_isolation'")
+        )
+        protected = {r[0] for r in rows}
+    assert tenant_tables | {"tenants"} <= protected

@@ -14,23 +14,31 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from app.models import Base
+from app.migrations.rls import APP_ROLE, enable_tenant_rls
 
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-APP_ROLE = "keywarden_app"
-SETTING = "current_setting('app.tenant_id', true)"
+
+
+# The tables of revision 0001, frozen: a later migration that adds a tenant table
+# enables RLS on it itself (app.migrations.rls.enable_tenant_rls).
+TENANT_TABLES = (
+    "blocking_lists", "certificate_bundles", "cylinder_groups", "domains", "extensions",
+    "key_groups", "outbox", "roles", "schedules", "trusted_vendor_keys", "access_profiles",
+    "cylinders", "employees", "firmware", "remote_devices", "access_profile_cylinders",
+    "cylinder_group_members", "employee_access_profiles", "firmware_deployments", "keys",
+    "programming_keys", "access_entries", "api_tokens", "audit_events", "direct_authorizations",
+    "key_access_profiles", "key_group_members", "login_challenges", "login_sessions",
+    "programming_jobs", "programming_key_domains", "programming_key_roles", "readout_requests",
+    "remote_jobs", "programming_job_changes",
+)
 
 
 def _tenant_tables() -> list[tuple[str, str]]:
-    tables = [("tenants", "id")]
-    for table in Base.metadata.sorted_tables:
-        if "tenant_id" in table.columns:
-            tables.append((table.name, "tenant_id"))
-    return tables
+    return [("tenants", "id")] + [(table, "tenant_id") for table in TENANT_TABLES]
 
 
 def upgrade() -> None:
@@ -47,12 +55,7 @@ def upgrade() -> None:
     )
     op.execute(f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}")
     for table, column in _tenant_tables():
-        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        op.execute(
-            f"CREATE POLICY tenant_isolation ON {table} "
-            f"USING ({column} = {SETTING}) WITH CHECK ({column} = {SETTING})"
-        )
-        op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {APP_ROLE}")
+        enable_tenant_rls(table, column)
     op.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}")
 
 
