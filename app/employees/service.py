@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, String, column, select, values
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.employees.csv_format import (
@@ -27,7 +27,7 @@ from app.employees.csv_format import (
 )
 from app.errors import DomainError
 from app.models import Domain, Employee
-from app.tenants.scoping import SKIP_SCOPE
+from app.tenants.scoping import ALL_DOMAINS
 
 # Employee numbers per SELECT ... IN (...): far below every driver's bound-parameter limit.
 LOOKUP_CHUNK = 1000
@@ -123,19 +123,20 @@ async def import_employees(
     """
     parsed = parse_employees_csv(data)
     await _require_domain(session, domain_id)
+    await _plan_each_lookup_afresh(session)
 
     numbers = [row.employee_number for row in parsed.rows if row.employee_number is not None]
     existing = await _visible_employees_by_number(session, numbers)
     hidden = await _numbers_taken_in_tenant(session, [n for n in numbers if n not in existing])
 
-    invalid_rows = list(parsed.errors)
+    outside_domains: list[RowError] = []
     to_create: list[EmployeeRow] = []
     to_update: list[tuple[Employee, dict[str, str | None]]] = []
     for row in parsed.rows:
         number = row.employee_number
         if number in hidden:
             message = f"employeeNumber {number!r} belongs to an employee outside your domains"
-            invalid_rows.append(RowError(row.line, message))
+            outside_domains.append(RowError(row.line, message))
             continue
         employee = existing.get(number) if number is not None else None
         if employee is None:
@@ -148,9 +149,9 @@ async def import_employees(
         }
         if changes:
             to_update.append((employee, changes))
-    invalid_rows.sort(key=lambda error: error.line)
 
-    valid_count = len(parsed.rows) - (len(invalid_rows) - len(parsed.errors))
+    valid_count = len(parsed.rows) - len(outside_domains)
+    invalid_rows = sorted(parsed.errors + outside_domains, key=lambda error: error.line)
     if invalid_rows and not dry_run:
         return ImportResult(valid_count, invalid_rows)
     result = ImportResult(valid_count, invalid_rows, len(to_create), len(to_update))
@@ -183,13 +184,30 @@ async def _require_domain(session: AsyncSession, domain_id: int) -> None:
         raise DomainError("NOT_FOUND", f"domain {domain_id} not found", field="domainId")
 
 
+async def _plan_each_lookup_afresh(session: AsyncSession) -> None:
+    """On PostgreSQL, plan this transaction's statements for their actual parameters.
+
+    PostgreSQL keeps a generic plan for a prepared statement after five runs on
+    a connection. A generic plan for ``employee_number IN (<1000 parameters>)``
+    made while the tenant had few employees (say, during the first import)
+    compares every employee with every number: measured at 0.5-1 s per chunk,
+    6-10 s instead of under 3 s for re-importing 10,000 employees right after
+    importing them. A custom plan hashes the list. The setting ends with the
+    transaction.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
 async def _visible_employees_by_number(
     session: AsyncSession, numbers: Sequence[str]
 ) -> dict[str, Employee]:
     """The employees the session can see (tenant and domains) that have one of ``numbers``."""
     found: dict[str, Employee] = {}
     for chunk in _chunks(numbers):
-        employees = await session.scalars(select(Employee).where(_number_in(chunk)))
+        employees = await session.scalars(
+            select(Employee).where(Employee.employee_number.in_(chunk))
+        )
         found.update((e.employee_number, e) for e in employees if e.employee_number is not None)
     return found
 
@@ -199,35 +217,19 @@ async def _numbers_taken_in_tenant(session: AsyncSession, numbers: Sequence[str]
 
     Employee numbers are unique per tenant (R4), but a session limited to some
     domains (R8) does not see the other domains' employees. This one lookup
-    leaves out the automatic domain criteria and filters on the tenant itself
-    (row-level security applies on PostgreSQL as always); it returns only the
-    numbers it was given.
+    leaves out the automatic domain criteria (the tenant's still apply); it
+    returns only the numbers it was given.
     """
-    tenant_id = session.info["tenant_id"]
     taken: set[str] = set()
     for chunk in _chunks(numbers):
         taken.update(
             await session.scalars(
                 select(Employee.employee_number)
-                .where(Employee.tenant_id == tenant_id, _number_in(chunk))
-                .execution_options(**{SKIP_SCOPE: True})
+                .where(Employee.employee_number.in_(chunk))
+                .execution_options(**{ALL_DOMAINS: True})
             )
         )
     return taken
-
-
-def _number_in(numbers: Sequence[str]) -> ColumnElement[bool]:
-    """``employee_number IN (VALUES (...), ...)``: one statement for a whole chunk of numbers.
-
-    A VALUES list rather than a list of bound parameters because PostgreSQL
-    switches a prepared statement to a generic plan after five runs, and for a
-    parameter list that plan compares every employee of the tenant with every
-    number (about a second per chunk at 10,000 employees, while statistics are
-    stale right after an import); a VALUES list is planned as a hash semi-join
-    or index lookups either way. SQLite reads both alike.
-    """
-    wanted = values(column("number", String), name="wanted").data([(n,) for n in numbers])
-    return Employee.employee_number.in_(wanted.scalar_values())
 
 
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:

@@ -19,6 +19,9 @@ from app.models.base import TenantScoped
 from app.models.tenancy import Tenant
 
 SKIP_SCOPE = "skip_tenant_scope"
+# Execution option: keep the tenant criteria, leave out the domain criteria (for uniqueness
+# checks that span the tenant, e.g. employee numbers, R4).
+ALL_DOMAINS = "all_domains"
 
 
 class TenantScopeError(RuntimeError):
@@ -57,7 +60,7 @@ def _scope_statement(state: ORMExecuteState) -> None:
         with_loader_criteria(Tenant, lambda cls: cls.id == tenant_id, include_aliases=True),
     ]
     domain_ids = state.session.info.get("domain_ids")
-    if domain_ids is not None:
+    if domain_ids is not None and not state.execution_options.get(ALL_DOMAINS):
         allowed = tuple(domain_ids)
         for cls in _domain_classes():
             options.append(
