@@ -41,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="default: $PORT or 8000")
     serve.set_defaults(func=cmd_serve)
 
+    worker = sub.add_parser("worker", help="run Dramatiq workers (needs REDIS_URL)")
+    worker.add_argument("--processes", type=int, default=1)
+    worker.add_argument("--threads", type=int, default=2)
+    worker.set_defaults(func=cmd_worker)
+
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(
         func=cmd_migrate
     )
@@ -129,6 +134,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         proxy_headers=False,
     )
     return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from app.workers.main import run_worker
+
+    return run_worker(get_settings(), processes=args.processes, threads=args.threads)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:

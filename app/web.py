@@ -157,8 +157,16 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
-        await database.dispose()
+        from app.workers.broker import configure_broker, start_in_process_worker
+
+        configure_broker(settings)
+        worker = start_in_process_worker(settings)  # the embedded default's queue (R3)
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+            await database.dispose()
 
     app = Starlette(
         routes=[

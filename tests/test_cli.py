@@ -49,11 +49,27 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def server(cli_env: dict[str, str]) -> Iterator[str]:
+def smtp(cli_env: dict[str, str]) -> Iterator[Any]:
+    """A real SMTP server on loopback; the server process sends its e-mail there (R33)."""
+    from tests.test_workers import SmtpServer
+
+    smtp_server = SmtpServer().start()
+    cli_env.update(
+        SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp_server.port), SMTP_FROM="keywarden@example.test"
+    )
+    yield smtp_server
+    smtp_server.stop()
+
+
+@pytest.fixture
+def server(cli_env: dict[str, str], smtp: Any) -> Iterator[str]:
     port = free_port()
     proc = subprocess.Popen(
-        [BIN, "serve", "--port", str(port)], env=cli_env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [BIN, "serve", "--port", str(port)],
+        env=cli_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -72,11 +88,16 @@ def server(cli_env: dict[str, str]) -> Iterator[str]:
         proc.wait(timeout=15)
 
 
-def graphql(url: str, token: str | None, query: str, variables: dict[str, Any] | None = None
-            ) -> dict[str, Any]:
+def graphql(
+    url: str, token: str | None, query: str, variables: dict[str, Any] | None = None
+) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    response = httpx.post(f"{url}/graphql", json={"query": query, "variables": variables or {}},
-                          headers=headers, timeout=30)
+    response = httpx.post(
+        f"{url}/graphql",
+        json={"query": query, "variables": variables or {}},
+        headers=headers,
+        timeout=30,
+    )
     body = response.json()
     assert not body.get("errors"), body
     return body["data"]  # type: ignore[no-any-return]
@@ -85,23 +106,42 @@ def graphql(url: str, token: str | None, query: str, variables: dict[str, Any] |
 def test_tenant_create_prints_id_and_a_working_superadmin_token(
     cli_env: dict[str, str], server: str
 ) -> None:
-    out = json.loads(run(cli_env, "tenant", "create", "--name", "Hotel Adler",
-                         "--hosting", "purchased", "--approver-function").stdout)
+    out = json.loads(
+        run(
+            cli_env,
+            "tenant",
+            "create",
+            "--name",
+            "Hotel Adler",
+            "--hosting",
+            "purchased",
+            "--approver-function",
+        ).stdout
+    )
     data = graphql(server, out["token"], "{ tenant { name hostingMode approverFunction } }")
-    assert data["tenant"] == {"name": "Hotel Adler", "hostingMode": "PURCHASED",
-                              "approverFunction": True}
+    assert data["tenant"] == {
+        "name": "Hotel Adler",
+        "hostingMode": "PURCHASED",
+        "approverFunction": True,
+    }
 
 
 def test_schema_prints_sdl_that_honours_the_queries_of_the_contract(
-    cli_env: dict[str, str]
+    cli_env: dict[str, str],
 ) -> None:
     sdl = run(cli_env, "schema").stdout
     assert "type Query" in sdl and "keys(filter: KeyFilter" in sdl
     check = Path(__file__).resolve().parents[2] / "shared" / "tools" / "contract_check.py"
     if not check.exists():
         pytest.skip("../shared is not beside the checkout")
-    result = subprocess.run([sys.executable, check, "-"], input=sdl, capture_output=True,
-                            text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, check, "-"],
+        input=sdl,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     gaps = [line for line in result.stdout.splitlines() if line.startswith("missing field Query")]
     assert gaps == []
 
@@ -113,14 +153,29 @@ def test_factory_extension_file_imports_into_a_tenant(
     tenant = json.loads(run(cli_env, "tenant", "create", "--name", "Works").stdout)
     path = tmp_path / "order.kwx"
     # when: the factory writes an order with 3 keys and 2 cylinders, and it is uploaded
-    summary = json.loads(run(cli_env, "factory", "extension", "--out", str(path), "--keys", "3",
-                             "--cylinders", "2", "--prefix", "T1").stdout)
+    summary = json.loads(
+        run(
+            cli_env,
+            "factory",
+            "extension",
+            "--out",
+            str(path),
+            "--keys",
+            "3",
+            "--cylinders",
+            "2",
+            "--prefix",
+            "T1",
+        ).stdout
+    )
     assert summary["keys"] == 3
-    operations = json.dumps({
-        "query": "mutation($i: ImportFileInput!) { importExtension(input: $i) "
-                 "{ extension { id newKeys newCylinders } errors { code message } } }",
-        "variables": {"i": {"file": None}},
-    })
+    operations = json.dumps(
+        {
+            "query": "mutation($i: ImportFileInput!) { importExtension(input: $i) "
+            "{ extension { id newKeys newCylinders } errors { code message } } }",
+            "variables": {"i": {"file": None}},
+        }
+    )
     response = httpx.post(
         f"{server}/graphql",
         data={"operations": operations, "map": json.dumps({"0": ["variables.i.file"]})},
@@ -134,9 +189,57 @@ def test_factory_extension_file_imports_into_a_tenant(
     assert (result["extension"]["newKeys"], result["extension"]["newCylinders"]) == (3, 2)
 
 
+def test_the_embedded_queue_mails_admins_about_a_new_extension(
+    cli_env: dict[str, str], server: str, smtp: Any, tmp_path: Path
+) -> None:
+    # given: the demo tenant, whose Superadmin key holder has an e-mail address
+    run(cli_env, "demo", "--if-empty")
+    saved = json.loads((Path(cli_env["VAR_DIR"]) / "demo.json").read_text())
+    path = tmp_path / "order.kwx"
+    run(cli_env, "factory", "extension", "--out", str(path), "--cylinders", "1", "--prefix", "M")
+    # when: an extension is imported through the running server (no REDIS_URL: in-process queue)
+    operations = json.dumps(
+        {
+            "query": "mutation($i: ImportFileInput!) "
+            "{ importExtension(input: $i) { errors { code } } }",
+            "variables": {"i": {"file": None}},
+        }
+    )
+    response = httpx.post(
+        f"{server}/graphql",
+        data={"operations": operations, "map": json.dumps({"0": ["variables.i.file"]})},
+        files={"0": ("order.kwx", path.read_bytes(), "application/json")},
+        headers={"Authorization": f"Bearer {saved['token']}", "X-Keywarden-CSRF": "1"},
+        timeout=30,
+    )
+    assert response.json()["data"]["importExtension"]["errors"] == []
+    # then: the outbox e-mail reaches the SMTP server (R31, R33)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not smtp.sink.accepted:
+        time.sleep(0.2)
+    assert smtp.sink.accepted, "no e-mail arrived"
+    assert all("extension" in m["Subject"].lower() for m in smtp.sink.accepted)
+
+
+def test_worker_without_redis_explains_the_embedded_default(cli_env: dict[str, str]) -> None:
+    env = {k: v for k, v in cli_env.items() if k != "REDIS_URL"}
+    result = run(env, "worker", ok=False)
+    assert result.returncode == 2
+    assert "REDIS_URL" in result.stderr + result.stdout
+
+
 def test_unknown_command_arguments_fail_cleanly(cli_env: dict[str, str]) -> None:
-    result = run(cli_env, "login", "--tenant", "00000000-0000-0000-0000-000000000000",
-                 "--key", "PR-0001", "--pin", "1", ok=False)
+    result = run(
+        cli_env,
+        "login",
+        "--tenant",
+        "00000000-0000-0000-0000-000000000000",
+        "--key",
+        "PR-0001",
+        "--pin",
+        "1",
+        ok=False,
+    )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
 
@@ -156,7 +259,8 @@ def test_demo_then_a_partner_pages_through_keys_and_cylinders_and_a_key_holder_l
         seen, after = 0, None
         while True:
             page = graphql(
-                server, saved["token"],
+                server,
+                saved["token"],
                 f"query($a: String) {{ {field}(first: 25, after: $a) {{ totalCount "
                 "pageInfo { hasNextPage endCursor } edges { node { id marking } } } }",
                 {"a": after},
@@ -169,15 +273,42 @@ def test_demo_then_a_partner_pages_through_keys_and_cylinders_and_a_key_holder_l
         assert seen == total
     # and: the main programming key's holder logs in with the printed PIN, through the server
     main_key = next(k for k in saved["programming_keys"] if "Superadmin" in k["roles"])
-    token = run(cli_env, "login", "--tenant", saved["tenant_id"], "--key", main_key["marking"],
-                "--pin", main_key["pin"], "--url", server).stdout.strip()
+    token = run(
+        cli_env,
+        "login",
+        "--tenant",
+        saved["tenant_id"],
+        "--key",
+        main_key["marking"],
+        "--pin",
+        main_key["pin"],
+        "--url",
+        server,
+    ).stdout.strip()
     me = graphql(server, token, "{ me { marking kind roles { name } } }")["me"]
     assert me == {"marking": main_key["marking"], "kind": "MAIN", "roles": [{"name": "Superadmin"}]}
     # and: in-process login works the same, and a wrong PIN is refused without a traceback
-    assert run(cli_env, "login", "--tenant", saved["tenant_id"], "--key", main_key["marking"],
-               "--pin", main_key["pin"]).stdout.startswith("kw_s_")
-    wrong = run(cli_env, "login", "--tenant", saved["tenant_id"], "--key", main_key["marking"],
-                "--pin", "000001", ok=False)
+    assert run(
+        cli_env,
+        "login",
+        "--tenant",
+        saved["tenant_id"],
+        "--key",
+        main_key["marking"],
+        "--pin",
+        main_key["pin"],
+    ).stdout.startswith("kw_s_")
+    wrong = run(
+        cli_env,
+        "login",
+        "--tenant",
+        saved["tenant_id"],
+        "--key",
+        main_key["marking"],
+        "--pin",
+        "000001",
+        ok=False,
+    )
     assert wrong.returncode == 1 and "WRONG_PIN" in wrong.stderr
 
 
@@ -187,11 +318,32 @@ def test_factory_firmware_writes_a_file_the_vendor_key_verifies(
     from app.factory.firmware import verify_firmware_file
 
     path = tmp_path / "key.kwf"
-    run(cli_env, "factory", "firmware", "--out", str(path), "--target", "KEY_GEN2",
-        "--version", "16.3.7", "--size", "4096")
+    run(
+        cli_env,
+        "factory",
+        "firmware",
+        "--out",
+        str(path),
+        "--target",
+        "KEY_GEN2",
+        "--version",
+        "16.3.7",
+        "--size",
+        "4096",
+    )
     vendor = run(cli_env, "factory", "vendor-key").stdout.strip()
     verified = verify_firmware_file(path.read_bytes(), [vendor])
     assert (verified.version, len(verified.image)) == ("16.3.7", 4096)
-    refused = run(cli_env, "factory", "firmware", "--out", str(path), "--target", "KEY_GEN1",
-                  "--version", "10.1", ok=False)
+    refused = run(
+        cli_env,
+        "factory",
+        "firmware",
+        "--out",
+        str(path),
+        "--target",
+        "KEY_GEN1",
+        "--version",
+        "10.1",
+        ok=False,
+    )
     assert refused.returncode == 1 and "Traceback" not in refused.stderr

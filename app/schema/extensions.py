@@ -11,6 +11,7 @@ from app.schema.context import Info
 from app.schema.employees import ImportFileInput, read_upload
 from app.schema.relay import decode_id
 from app.schema.types import Extension, ProgrammingJob
+from app.workers.outbox import notify_outbox
 
 
 @strawberry.type
@@ -31,6 +32,7 @@ class ExtensionMutations:
                 result = await import_extension(session, data, dry_run=bool(input.dry_run))
         except DomainError as exc:
             return ExtensionPayload(errors=[UserError.from_domain(exc)])
+        notify_outbox()  # admins are told a new extension is available (R31, R33)
         return ExtensionPayload(
             extension=Extension(row=result.extension) if result.extension else None,
             programming_jobs=[ProgrammingJob(row=j) for j in result.programming_jobs],

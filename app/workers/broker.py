@@ -1,0 +1,251 @@
+"""The job queue (R3): Dramatiq over Redis, or in-process when nothing is configured.
+
+With ``REDIS_URL`` empty (the embedded default) the queue is Dramatiq's
+``StubBroker`` and its workers are threads of the API process
+(``start_in_process_worker``). With ``REDIS_URL`` set, messages go through
+Redis and separate ``keywarden worker`` processes consume them
+(``app.workers.main``).
+
+Actors are declared on whatever broker is current when their module is
+imported; ``configure_broker`` moves them to a new broker if the configuration
+changes later, so importing ``app.workers`` early is always safe.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import weakref
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.brokers.stub import StubBroker
+
+from app.config import Settings, get_settings
+
+log = logging.getLogger("keywarden.workers")
+
+NAMESPACE_ENV = "KEYWARDEN_QUEUE_NAMESPACE"
+DEFAULT_NAMESPACE = "keywarden"
+# How long a stopping worker waits for running actors before it exits anyway. An
+# unfinished message is not lost: Redis gives it to another worker after the
+# heartbeat timeout, and the outbox sweep finds its rows regardless.
+SHUTDOWN_TIMEOUT_MS = 20_000
+
+
+@dataclass
+class _Configured:
+    key: tuple[str, str]
+    broker: dramatiq.Broker
+    settings: Settings
+
+
+_lock = threading.RLock()
+_current: _Configured | None = None
+_booted: weakref.WeakSet[dramatiq.Broker] = weakref.WeakSet()
+
+
+def queue_namespace(namespace: str | None = None) -> str:
+    """The prefix of every Redis key the queue uses (``KEYWARDEN_QUEUE_NAMESPACE``)."""
+    return namespace or os.environ.get(NAMESPACE_ENV) or DEFAULT_NAMESPACE
+
+
+def configure_broker(
+    settings: Settings | None = None, *, namespace: str | None = None
+) -> dramatiq.Broker:
+    """Make the process's job queue (R3) the global Dramatiq broker and return it.
+
+    ``RedisBroker`` when ``settings.redis_url`` is set, else a ``StubBroker``
+    for the in-process queue of the embedded default. Calling it again with the
+    same Redis URL and namespace returns the same broker (idempotent); a
+    different configuration replaces the broker and moves every declared actor
+    onto the new one. The settings given last are the ones actors of this
+    process use (``worker_settings``).
+    """
+    global _current
+    settings = settings or get_settings()
+    namespace = queue_namespace(namespace)
+    key = (settings.redis_url, namespace if settings.redis_url else "")
+    with _lock:
+        if _current is not None and _current.key == key:
+            _current.settings = settings
+            return _current.broker
+        broker: dramatiq.Broker
+        if settings.redis_url:
+            broker = RedisBroker(url=settings.redis_url, namespace=namespace)
+        else:
+            broker = StubBroker()
+        if _current is not None:
+            old = _current.broker
+            for actor in list(old.actors.values()):
+                actor.broker = broker
+                broker.declare_actor(actor)
+            old.close()
+        dramatiq.set_broker(broker)
+        _current = _Configured(key=key, broker=broker, settings=settings)
+        return broker
+
+
+def worker_settings() -> Settings:
+    """The settings the actors of this process run with (database, Redis)."""
+    with _lock:
+        if _current is None:
+            configure_broker()
+        assert _current is not None
+        return _current.settings
+
+
+def boot_broker(broker: dramatiq.Broker) -> None:
+    """Run the broker's process-boot hooks once (they start e.g. the time-limit monitor)."""
+    with _lock:
+        if broker in _booted:
+            return
+        broker.emit_after("process_boot")
+        _booted.add(broker)
+
+
+# --- periodic work ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """An actor sent at worker start and then every ``seconds`` (e.g. the outbox sweep)."""
+
+    actor: dramatiq.Actor[Any, Any]
+    seconds: float
+
+
+PERIODIC: list[Periodic] = []
+
+
+def register_periodic(actor: dramatiq.Actor[Any, Any], *, seconds: float) -> None:
+    """Have every worker send ``actor`` (no arguments) at start and every ``seconds``."""
+    if not any(p.actor is actor for p in PERIODIC):
+        PERIODIC.append(Periodic(actor, seconds))
+
+
+class PeriodicSender:
+    """Sends the registered periodic actors from a background thread.
+
+    The first round is sent at start unconditionally (a restarted worker picks
+    up what a dead one left). Later rounds on Redis take a short lock per actor
+    and interval, so that N worker processes send each periodic message once per
+    interval rather than N times; the actors are idempotent either way.
+    """
+
+    def __init__(self, broker: dramatiq.Broker, periodic: list[Periodic] | None = None) -> None:
+        self.broker = broker
+        self.periodic = list(PERIODIC if periodic is None else periodic)
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> Self:
+        for item in self.periodic:
+            thread = threading.Thread(
+                target=self._run,
+                args=(item,),
+                name=f"keywarden-periodic-{item.actor.actor_name}",
+                daemon=True,
+            )
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    def _run(self, item: Periodic) -> None:
+        self._send(item, locked=False)
+        while not self._stop.wait(item.seconds):
+            self._send(item, locked=True)
+
+    def _send(self, item: Periodic, *, locked: bool) -> None:
+        try:
+            if locked and isinstance(self.broker, RedisBroker):
+                lock_key = f"{self.broker.namespace}:periodic:{item.actor.actor_name}"
+                ttl_ms = max(int(item.seconds * 900), 1)
+                if not self.broker.client.set(lock_key, os.getpid(), nx=True, px=ttl_ms):
+                    return
+            item.actor.send()
+        except Exception:
+            # The queue being unreachable must not end the loop; the next round retries.
+            log.warning("could not send periodic %s", item.actor.actor_name, exc_info=True)
+
+
+# --- the in-process worker of the embedded default ----------------------------------
+
+
+class InProcessWorker:
+    """Dramatiq worker threads inside the API process, for the embedded default (R3).
+
+    Consumes the ``StubBroker``; also sends the periodic actors (the outbox
+    sweep) so that work whose notification was lost, e.g. because the process
+    stopped between a commit and its enqueue, is still done after a restart.
+    """
+
+    def __init__(self, settings: Settings, *, threads: int = 1, periodic: bool = True) -> None:
+        self.settings = settings
+        self.threads = threads
+        self.periodic = periodic
+        self.broker: StubBroker | None = None
+        self.worker: dramatiq.Worker | None = None
+        self._sender: PeriodicSender | None = None
+
+    def start(self) -> Self:
+        broker = configure_broker(self.settings)
+        if not isinstance(broker, StubBroker):
+            raise RuntimeError("REDIS_URL is set: run `keywarden worker` instead")
+        boot_broker(broker)
+        self.broker = broker
+        self.worker = dramatiq.Worker(broker, worker_threads=self.threads)
+        self.worker.start()
+        if self.periodic:
+            self._sender = PeriodicSender(broker).start()
+        log.info("in-process queue started (%d thread(s))", self.threads)
+        return self
+
+    def stop(self, timeout: int = SHUTDOWN_TIMEOUT_MS) -> None:
+        """Stop sending periodic work, let running actors finish (up to ``timeout`` ms)."""
+        if self._sender is not None:
+            self._sender.stop()
+            self._sender = None
+        if self.worker is not None:
+            self.worker.stop(timeout=timeout)
+            self.worker = None
+
+    def join(self, queue_name: str = "default", timeout_ms: int = 30_000) -> None:
+        """Wait until the queue is empty and nothing is running (tests, shutdown)."""
+        assert self.broker is not None and self.worker is not None
+        self.broker.join(queue_name, timeout=timeout_ms, fail_fast=False)
+        self.worker.join()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def start_in_process_worker(
+    settings: Settings, *, threads: int = 1, periodic: bool = True
+) -> InProcessWorker | None:
+    """Start the embedded queue's worker threads (R3); None when REDIS_URL is set.
+
+    The web app calls this at startup and ``.stop()`` on the result at shutdown.
+    One thread by default: on SQLite deliveries run one at a time anyway.
+    """
+    if settings.redis_url:
+        configure_broker(settings)
+        return None
+    return InProcessWorker(settings, threads=threads, periodic=periodic).start()

@@ -1,0 +1,558 @@
+"""R3, R33: the job queue and the outbox mailer, against a real SMTP server (and real Redis).
+
+The outbox table is shared by every test of the session, so assertions name
+this module's own messages by id (other modules leave pending e-mails too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from aiosmtpd.controller import Controller
+
+from app.config import Settings
+from app.db import Database
+from app.models import OutboxMessage
+from app.models.base import utcnow
+from app.tenants.service import NewTenant
+from app.workers.broker import InProcessWorker, configure_broker, start_in_process_worker
+from app.workers.main import run_worker
+from app.workers.outbox import MAX_ATTEMPTS, SmtpSettings, deliver_outbox, notify_outbox
+
+REDIS_URL = os.environ.get("KEYWARDEN_TEST_REDIS", "redis://127.0.0.1:6379/0")
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 30.0
+
+
+# --- a real SMTP server ---------------------------------------------------------------
+
+
+class SmtpSink:
+    """An aiosmtpd handler that keeps what it accepted; it can refuse or hold messages."""
+
+    def __init__(self) -> None:
+        self.accepted: list[EmailMessage] = []
+        self.refused: dict[str, str] = {}
+        self.held: set[str] = set()
+        self.delay = 0.0
+        self.arrived = threading.Event()
+        self.released = threading.Event()
+        self._lock = threading.Lock()
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
+    ) -> str:
+        if address in self.refused:
+            return self.refused[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        email = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(email, EmailMessage)
+        email["X-Envelope-To"] = ",".join(envelope.rcpt_tos)
+        if email["Message-ID"] in self.held:
+            # Keep the sender waiting for the server's answer, as if it were slow.
+            self.held.discard(email["Message-ID"])
+            self.arrived.set()
+            await asyncio.to_thread(self.released.wait, TIMEOUT)
+            return "451 4.3.0 held by the test"
+        await asyncio.sleep(self.delay)
+        with self._lock:
+            self.accepted.append(email)
+        return "250 Message accepted"
+
+    def copies(self, outbox_id: int) -> list[EmailMessage]:
+        with self._lock:
+            return [e for e in self.accepted if e["Message-ID"] == message_id(outbox_id)]
+
+
+def message_id(outbox_id: int) -> str:
+    return f"<outbox-{outbox_id}@keywarden>"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class SmtpServer:
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.sink = SmtpSink()
+        self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.port)
+
+    def start(self) -> SmtpServer:
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.sink.released.set()
+        self.controller.stop()
+
+    @property
+    def settings(self) -> SmtpSettings:
+        return SmtpSettings(host="127.0.0.1", port=self.port, sender="keywarden@example.test")
+
+
+@pytest.fixture
+def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
+    """A running SMTP server; the SMTP_* environment points the actors at it."""
+    server = SmtpServer().start()
+    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("SMTP_PORT", str(server.port))
+    monkeypatch.setenv("SMTP_FROM", "keywarden@example.test")
+    yield server
+    server.stop()
+
+
+# --- helpers ------------------------------------------------------------------------
+
+
+async def write_outbox(
+    database: Database, tenant: NewTenant, recipient: str, subject: str, body: str = "Hello"
+) -> int:
+    """An e-mail written the way domain code writes one: a row in the tenant's transaction."""
+    async with database.tenant_session(tenant.tenant_id) as session:
+        message = OutboxMessage(kind="test", recipient=recipient, subject=subject, body=body)
+        session.add(message)
+        await session.commit()
+        return message.id
+
+
+async def outbox_row(database: Database, outbox_id: int) -> OutboxMessage:
+    async with database.system_session() as session:
+        message = await session.get(OutboxMessage, outbox_id)
+        assert message is not None
+        return message
+
+
+async def eventually(condition: Callable[[], Awaitable[bool]], what: str) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while not await condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {TIMEOUT}s waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+# --- deliver_outbox -----------------------------------------------------------------
+
+
+async def test_pending_messages_of_two_tenants_are_each_delivered_once(
+    database: Database, tenant: NewTenant, other_tenant: NewTenant, smtp_server: SmtpServer
+) -> None:
+    # given
+    first = await write_outbox(database, tenant, "alice@acme.test", "Keys imported", "Body A")
+    second = await write_outbox(database, tenant, "bob@acme.test", "Cylinders need work")
+    third = await write_outbox(database, other_tenant, "carol@other.test", "Keys imported")
+    mine = {first, second, third}
+
+    # when
+    report = await deliver_outbox(database, smtp_server.settings)
+
+    # then
+    assert mine <= set(report.sent)
+    expected = {
+        first: ("alice@acme.test", "Keys imported"),
+        second: ("bob@acme.test", "Cylinders need work"),
+        third: ("carol@other.test", "Keys imported"),
+    }
+    for outbox_id, (recipient, subject) in expected.items():
+        [email] = smtp_server.sink.copies(outbox_id)
+        assert email["To"] == recipient
+        assert email["X-Envelope-To"] == recipient
+        assert email["Subject"] == subject
+        assert email["From"] == "keywarden@example.test"
+        row = await outbox_row(database, outbox_id)
+        assert row.sent_at is not None
+        assert row.attempts == 1
+    [email] = smtp_server.sink.copies(first)
+    assert email.get_content().strip() == "Body A"
+
+    # when
+    again = await deliver_outbox(database, smtp_server.settings)
+
+    # then
+    assert not mine & set(again.sent + again.retrying + again.abandoned)
+    assert all(len(smtp_server.sink.copies(outbox_id)) == 1 for outbox_id in mine)
+
+
+async def test_concurrent_deliveries_never_send_a_message_twice(
+    database: Database, tenant: NewTenant, smtp_server: SmtpServer
+) -> None:
+    # given: a slow server, so that two deliveries overlap
+    smtp_server.sink.delay = 0.05
+    mine = {
+        await write_outbox(database, tenant, f"user{n}@acme.test", f"Notice {n}") for n in range(6)
+    }
+
+    # when
+    reports = await asyncio.gather(
+        deliver_outbox(database, smtp_server.settings),
+        deliver_outbox(database, smtp_server.settings),
+    )
+
+    # then
+    sent = [outbox_id for report in reports for outbox_id in report.sent]
+    assert mine <= set(sent)
+    assert len(sent) == len(set(sent))
+    assert all(len(smtp_server.sink.copies(outbox_id)) == 1 for outbox_id in mine)
+
+
+async def test_unreachable_smtp_server_counts_the_attempt_and_keeps_the_message(
+    database: Database, tenant: NewTenant
+) -> None:
+    # given
+    down = SmtpServer()
+    outbox_id = await write_outbox(database, tenant, "dave@acme.test", "Replacement cylinders")
+
+    # when
+    report = await deliver_outbox(database, down.settings)
+
+    # then
+    assert outbox_id in report.retrying
+    row = await outbox_row(database, outbox_id)
+    assert row.sent_at is None
+    assert row.attempts == 1
+    assert row.last_error is not None and "unavailable" in row.last_error
+
+    # when: the server is back, but the message's back-off has not passed yet
+    down.start()
+    try:
+        early = await deliver_outbox(database, down.settings)
+        # then
+        assert outbox_id not in early.sent + early.retrying
+        assert down.sink.copies(outbox_id) == []
+
+        # when: a minute later
+        later = await deliver_outbox(
+            database, down.settings, now=row.created_at + timedelta(minutes=1, seconds=1)
+        )
+        # then
+        assert outbox_id in later.sent
+        assert len(down.sink.copies(outbox_id)) == 1
+        row = await outbox_row(database, outbox_id)
+        assert row.sent_at is not None
+        assert row.attempts == 2
+    finally:
+        down.stop()
+
+
+async def test_refused_recipient_is_retried_when_temporary_and_given_up_when_permanent(
+    database: Database, tenant: NewTenant, smtp_server: SmtpServer
+) -> None:
+    # given
+    smtp_server.sink.refused["busy@acme.test"] = "450 4.2.1 mailbox busy"
+    smtp_server.sink.refused["nobody@acme.test"] = "550 5.1.1 no such user"
+    busy = await write_outbox(database, tenant, "busy@acme.test", "Keys imported")
+    nobody = await write_outbox(database, tenant, "nobody@acme.test", "Keys imported")
+
+    # when
+    report = await deliver_outbox(database, smtp_server.settings)
+
+    # then
+    assert busy in report.retrying
+    assert nobody in report.abandoned
+    busy_row = await outbox_row(database, busy)
+    assert (busy_row.sent_at, busy_row.attempts) == (None, 1)
+    assert busy_row.last_error is not None and "450" in busy_row.last_error
+    nobody_row = await outbox_row(database, nobody)
+    assert (nobody_row.sent_at, nobody_row.attempts) == (None, MAX_ATTEMPTS)
+    assert nobody_row.last_error is not None and "550" in nobody_row.last_error
+
+    # when: much later, the mailbox is no longer busy
+    del smtp_server.sink.refused["busy@acme.test"]
+    later = await deliver_outbox(database, smtp_server.settings, now=utcnow() + timedelta(days=2))
+
+    # then: the given-up message stays in the outbox, unsent, and is not tried again
+    assert busy in later.sent
+    assert nobody not in later.sent + later.retrying + later.abandoned
+    assert smtp_server.sink.copies(nobody) == []
+    assert (await outbox_row(database, nobody)).sent_at is None
+
+
+async def test_subject_with_a_line_break_is_given_up_instead_of_injecting_headers(
+    database: Database, tenant: NewTenant, smtp_server: SmtpServer
+) -> None:
+    # given
+    outbox_id = await write_outbox(
+        database, tenant, "erin@acme.test", "Hello\r\nBcc: mallory@evil.test"
+    )
+
+    # when
+    report = await deliver_outbox(database, smtp_server.settings)
+
+    # then
+    assert outbox_id in report.abandoned
+    assert smtp_server.sink.copies(outbox_id) == []
+    assert not any("mallory" in str(e["X-Envelope-To"]) for e in smtp_server.sink.accepted)
+
+
+def test_smtp_settings_come_from_the_environment() -> None:
+    # given
+    env = {
+        "SMTP_HOST": "mail.example.test",
+        "SMTP_PORT": "587",
+        "SMTP_FROM": "locks@example.test",
+        "SMTP_USERNAME": "keywarden",
+        "SMTP_PASSWORD": "secret",
+        "SMTP_STARTTLS": "1",
+    }
+
+    # when
+    smtp = SmtpSettings.from_env(env)
+    default = SmtpSettings.from_env({})
+
+    # then
+    assert smtp == SmtpSettings(
+        "mail.example.test", 587, "locks@example.test", "keywarden", "secret", starttls=True
+    )
+    assert "secret" not in repr(smtp)
+    assert default == SmtpSettings("127.0.0.1", 25, "keywarden@localhost", None, None, False)
+    with pytest.raises(ValueError, match="SMTP_STARTTLS"):
+        SmtpSettings.from_env({"SMTP_STARTTLS": "maybe"})
+
+
+# --- the in-process queue of the embedded default (R3) ------------------------------
+
+
+async def test_notify_outbox_has_the_in_process_worker_deliver_the_message(
+    settings: Settings, database: Database, tenant: NewTenant, smtp_server: SmtpServer
+) -> None:
+    # given
+    with InProcessWorker(settings, periodic=False) as worker:
+        outbox_id = await write_outbox(database, tenant, "frank@acme.test", "Keys imported")
+
+        # when
+        notify_outbox()
+        await asyncio.to_thread(worker.join)
+
+    # then
+    assert len(smtp_server.sink.copies(outbox_id)) == 1
+    assert (await outbox_row(database, outbox_id)).sent_at is not None
+
+
+async def test_in_process_worker_sends_what_was_written_before_it_started(
+    settings: Settings, database: Database, tenant: NewTenant, smtp_server: SmtpServer
+) -> None:
+    # given: a message whose notification was lost (the process stopped after the commit)
+    outbox_id = await write_outbox(database, tenant, "gina@acme.test", "Keys imported")
+
+    # when
+    worker = start_in_process_worker(settings)
+    assert worker is not None
+    try:
+
+        async def delivered() -> bool:
+            return len(smtp_server.sink.copies(outbox_id)) == 1
+
+        await eventually(delivered, "the sweep at start to deliver the message")
+    finally:
+        worker.stop()
+
+    # then
+    assert (await outbox_row(database, outbox_id)).sent_at is not None
+
+
+def test_with_redis_configured_the_api_process_runs_no_worker(settings: Settings) -> None:
+    # given
+    with_redis = settings.model_copy(update={"redis_url": REDIS_URL})
+
+    # when
+    try:
+        worker = start_in_process_worker(with_redis)
+    finally:
+        configure_broker(settings)
+
+    # then
+    assert worker is None
+
+
+def test_worker_command_refuses_without_redis(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # when
+    status = run_worker(settings)
+
+    # then
+    assert status == 2
+    assert "set REDIS_URL to run separate workers" in capsys.readouterr().err
+
+
+# --- separate worker processes over Redis (R3, R33) ---------------------------------
+
+
+@pytest.fixture
+def redis_url() -> str:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}: {exc}")
+    return REDIS_URL
+
+
+@pytest.fixture
+def redis_queue(settings: Settings, redis_url: str) -> Iterator[tuple[Settings, str]]:
+    """This process enqueues through Redis under a namespace of its own, removed afterwards."""
+    namespace = f"keywarden-test-{uuid.uuid4().hex[:12]}"
+    with_redis = settings.model_copy(update={"redis_url": redis_url})
+    configure_broker(with_redis, namespace=namespace)
+    try:
+        yield with_redis, namespace
+    finally:
+        configure_broker(settings)
+        client = redis.Redis.from_url(redis_url)
+        for key in client.scan_iter(match=f"{namespace}:*"):
+            client.delete(key)
+        client.close()
+
+
+class WorkerProcess:
+    """``python -m app.workers.main`` with this test's database, Redis namespace and SMTP server."""
+
+    def __init__(
+        self, settings: Settings, namespace: str, smtp: SmtpServer, log: Path, *args: str
+    ) -> None:
+        env = dict(os.environ)
+        env.update(
+            REDIS_URL=settings.redis_url,
+            KEYWARDEN_QUEUE_NAMESPACE=namespace,
+            DATABASE_URL=settings.database_url,
+            VAR_DIR=str(settings.var_dir),
+            SMTP_HOST="127.0.0.1",
+            SMTP_PORT=str(smtp.port),
+            SMTP_FROM="keywarden@example.test",
+        )
+        self.log = log
+        self._out = log.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "app.workers.main", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+        )
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    async def ready(self, processes: int = 1) -> None:
+        async def all_ready() -> bool:
+            if self.process.poll() is not None:
+                raise AssertionError(f"worker exited early:\n{self.output()}")
+            return self.output().count(" ready: ") >= processes
+
+        await eventually(all_ready, "the worker to start")
+
+    def signal(self, signum: int) -> int:
+        self.process.send_signal(signum)
+        try:
+            return self.process.wait(timeout=TIMEOUT)
+        finally:
+            self._out.close()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self._out.close()
+
+
+@pytest.fixture
+async def spawn(tmp_path: Path) -> AsyncIterator[Callable[..., WorkerProcess]]:
+    started: list[WorkerProcess] = []
+
+    def start(*args: Any) -> WorkerProcess:
+        process = WorkerProcess(*args[:3], tmp_path / f"worker-{len(started)}.log", *args[3:])
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.close()
+
+
+async def test_separate_worker_processes_deliver_an_enqueued_message(
+    database: Database,
+    tenant: NewTenant,
+    smtp_server: SmtpServer,
+    redis_queue: tuple[Settings, str],
+    spawn: Callable[..., WorkerProcess],
+) -> None:
+    # given: two worker processes that only do what is enqueued (no sweep)
+    settings, namespace = redis_queue
+    worker = spawn(settings, namespace, smtp_server, "--processes", "2", "--no-periodic")
+    await worker.ready(processes=2)
+    outbox_id = await write_outbox(database, tenant, "hank@acme.test", "Keys imported")
+
+    # when
+    notify_outbox()
+
+    # then
+    async def sent() -> bool:
+        return (await outbox_row(database, outbox_id)).sent_at is not None
+
+    await eventually(sent, f"outbox {outbox_id} to be marked sent\n{worker.output()}")
+    assert len(smtp_server.sink.copies(outbox_id)) == 1
+
+    # when: the service manager stops the workers
+    status = worker.signal(signal.SIGTERM)
+
+    # then
+    assert status == 0, worker.output()
+
+
+async def test_a_worker_killed_while_sending_loses_no_message(
+    database: Database,
+    tenant: NewTenant,
+    smtp_server: SmtpServer,
+    redis_queue: tuple[Settings, str],
+    spawn: Callable[..., WorkerProcess],
+) -> None:
+    # given: a worker in the middle of sending, the server not yet having answered
+    settings, namespace = redis_queue
+    first = spawn(settings, namespace, smtp_server)
+    await first.ready()
+    outbox_id = await write_outbox(database, tenant, "ivan@acme.test", "Keys imported")
+    smtp_server.sink.held.add(message_id(outbox_id))
+    notify_outbox()
+    arrived = await asyncio.to_thread(smtp_server.sink.arrived.wait, TIMEOUT)
+    assert arrived, first.output()
+
+    # when
+    first.signal(signal.SIGKILL)
+    smtp_server.sink.released.set()
+
+    # then: nothing was committed, the message is still pending
+    row = await outbox_row(database, outbox_id)
+    assert (row.sent_at, row.attempts) == (None, 0)
+
+    # when: another worker starts
+    second = spawn(settings, namespace, smtp_server)
+
+    # then
+    async def sent() -> bool:
+        return (await outbox_row(database, outbox_id)).sent_at is not None
+
+    await eventually(sent, f"outbox {outbox_id} to be marked sent\n{second.output()}")
+    assert len(smtp_server.sink.copies(outbox_id)) == 1
+    assert second.signal(signal.SIGTERM) == 0, second.output()
