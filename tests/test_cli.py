@@ -119,11 +119,18 @@ def test_tenant_create_prints_id_and_a_working_superadmin_token(
         ).stdout
     )
     data = graphql(server, out["token"], "{ tenant { name hostingMode approverFunction } }")
+    assert "programming_keys" not in out
     assert data["tenant"] == {
         "name": "Hotel Adler",
         "hostingMode": "PURCHASED",
         "approverFunction": True,
     }
+
+
+def test_tenant_create_with_demo_lists_the_programming_keys(cli_env: dict[str, str]) -> None:
+    out = json.loads(run(cli_env, "tenant", "create", "--name", "Demo Two", "--demo").stdout)
+    assert {k["marking"] for k in out["programming_keys"]} == {"PR-0001", "PN-0001", "PN-0002"}
+    assert all(k["pin"].isdigit() and k["roles"] for k in out["programming_keys"])
 
 
 def test_schema_prints_sdl_that_honours_the_queries_of_the_contract(
