@@ -12,6 +12,7 @@ from sqlalchemy import (
     Index,
     String,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -63,6 +64,8 @@ class Key(TenantScoped, Base):
     schedule_id: Mapped[int] = mapped_column(ForeignKey("schedules.id"), index=True)
     extension_interval_hours: Mapped[int | None] = mapped_column()
     audit_readout_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # R19: a lost key reported with "deprogram" is withdrawn from every cylinder's desired list.
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     extension_id: Mapped[int | None] = mapped_column(ForeignKey("extensions.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -1,0 +1,409 @@
+"""The job engine: the one place that turns desired access into programming jobs (R11, R15, R16).
+
+For every cylinder Keywarden keeps two access lists: **desired** (what the
+administration decided) and **programmed** (what the hardware holds). The open
+programming jobs of a cylinder are exactly their difference (R11, R15):
+
+    jobs(C) = {ADD s | s in desired(C) - programmed(C)}
+            + {REMOVE s | s in programmed(C) - desired(C)}
+
+where jobs already loaded onto a programming key (ON_KEY) count as programmed:
+they can no longer be changed, so the open job is planned on top of them.
+
+``reconcile`` recomputes ``desired`` from its sources and brings the access-list
+rows and the jobs in line: it creates a job, adds or drops changes on the open
+one, or cancels it when a change was reverted before it was programmed. Changes
+already loaded onto a programming key (ON_KEY) are left alone and not repeated.
+A cylinder flagged ``needs_reprogramming`` (a clone, R32, or a job broken off,
+R15) keeps one full reprogramming job until it is carried out.
+
+Everything is done in a constant number of statements per batch of cylinders,
+whatever the number of cylinders or keys.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import (
+    AccessChangeOp,
+    AccessEntry,
+    AccessProfileCylinder,
+    Cylinder,
+    DirectAuthorization,
+    EmployeeAccessProfile,
+    Key,
+    KeyAccessProfile,
+    KeyStatus,
+    ProgrammingJob,
+    ProgrammingJobChange,
+    ProgrammingJobStatus,
+    utcnow,
+)
+
+# A subject of a cylinder's access list: ("key", id) or ("group", id).
+Subject = tuple[str, int]
+Change = tuple[AccessChangeOp, Subject]
+
+EDITABLE = (ProgrammingJobStatus.PENDING, ProgrammingJobStatus.ASSIGNED)
+OPEN = (*EDITABLE, ProgrammingJobStatus.ON_KEY)
+BATCH = 2000
+
+
+@dataclass
+class ReconcileResult:
+    """What reconciling some cylinders did to their jobs."""
+
+    created: list[ProgrammingJob] = field(default_factory=list)
+    changed: list[ProgrammingJob] = field(default_factory=list)
+    cancelled: list[int] = field(default_factory=list)
+    unchanged_cylinder_ids: list[int] = field(default_factory=list)
+
+    @property
+    def touched(self) -> list[ProgrammingJob]:
+        return self.created + self.changed
+
+
+def subject_of(key_id: int | None, group_id: int | None) -> Subject:
+    return ("key", key_id) if key_id is not None else ("group", group_id)  # type: ignore[return-value]
+
+
+def _in_desired_lists() -> object:
+    """Keys that count in cylinders' desired lists: usable and not withdrawn (R10, R19)."""
+    return (Key.status != KeyStatus.NOT_ACTIVATED) & Key.withdrawn.is_(False)
+
+
+async def desired_access(
+    session: AsyncSession, cylinder_ids: Sequence[int]
+) -> dict[int, set[Subject]]:
+    """The desired access list of each cylinder, from its sources (R13).
+
+    A key is in it through a direct authorization, an access profile of its own
+    or of its holder; a key group through a direct authorization.
+    """
+    desired: dict[int, set[Subject]] = {c: set() for c in cylinder_ids}
+    ids = list(cylinder_ids)
+    usable = _in_desired_lists()
+    queries = [
+        select(DirectAuthorization.cylinder_id, DirectAuthorization.key_id)
+        .join(Key, Key.id == DirectAuthorization.key_id)
+        .where(DirectAuthorization.cylinder_id.in_(ids), usable),
+        select(AccessProfileCylinder.cylinder_id, KeyAccessProfile.key_id)
+        .join(
+            KeyAccessProfile,
+            KeyAccessProfile.access_profile_id == AccessProfileCylinder.access_profile_id,
+        )
+        .join(Key, Key.id == KeyAccessProfile.key_id)
+        .where(AccessProfileCylinder.cylinder_id.in_(ids), usable),
+        select(AccessProfileCylinder.cylinder_id, Key.id)
+        .join(
+            EmployeeAccessProfile,
+            EmployeeAccessProfile.access_profile_id == AccessProfileCylinder.access_profile_id,
+        )
+        .join(Key, Key.holder_id == EmployeeAccessProfile.employee_id)
+        .where(AccessProfileCylinder.cylinder_id.in_(ids), usable),
+    ]
+    for stmt in queries:
+        for cylinder_id, key_id in (await session.execute(stmt)).all():
+            desired[cylinder_id].add(("key", key_id))
+    groups = select(DirectAuthorization.cylinder_id, DirectAuthorization.key_group_id).where(
+        DirectAuthorization.cylinder_id.in_(ids), DirectAuthorization.key_group_id.is_not(None)
+    )
+    for cylinder_id, group_id in (await session.execute(groups)).all():
+        desired[cylinder_id].add(("group", group_id))
+    return desired
+
+
+async def reconcile(session: AsyncSession, cylinder_ids: Iterable[int]) -> ReconcileResult:
+    """Bring access lists and programming jobs of these cylinders in line with desired access.
+
+    Idempotent: reconciling twice changes nothing the second time. The caller commits.
+    """
+    result = ReconcileResult()
+    ordered = sorted(set(cylinder_ids))
+    for start in range(0, len(ordered), BATCH):
+        await _reconcile_batch(session, ordered[start : start + BATCH], result)
+    return result
+
+
+async def _reconcile_batch(
+    session: AsyncSession, cylinder_ids: list[int], result: ReconcileResult
+) -> None:
+    desired = await desired_access(session, cylinder_ids)
+    flags = {
+        c: needs
+        for c, needs in (
+            await session.execute(
+                select(Cylinder.id, Cylinder.needs_reprogramming).where(
+                    Cylinder.id.in_(cylinder_ids)
+                )
+            )
+        ).all()
+    }
+    entries: dict[int, dict[Subject, AccessEntry]] = defaultdict(dict)
+    for entry in await session.scalars(
+        select(AccessEntry).where(AccessEntry.cylinder_id.in_(cylinder_ids))
+    ):
+        entries[entry.cylinder_id][subject_of(entry.key_id, entry.key_group_id)] = entry
+
+    jobs: dict[int, list[ProgrammingJob]] = defaultdict(list)
+    job_by_id: dict[int, ProgrammingJob] = {}
+    for job in await session.scalars(
+        select(ProgrammingJob)
+        .where(ProgrammingJob.cylinder_id.in_(cylinder_ids), ProgrammingJob.status.in_(OPEN))
+        .order_by(ProgrammingJob.id)
+    ):
+        jobs[job.cylinder_id].append(job)
+        job_by_id[job.id] = job
+    changes: dict[int, dict[Change, ProgrammingJobChange]] = defaultdict(dict)
+    if job_by_id:
+        for change in await session.scalars(
+            select(ProgrammingJobChange).where(ProgrammingJobChange.job_id.in_(list(job_by_id)))
+        ):
+            subject = subject_of(change.key_id, change.key_group_id)
+            changes[change.job_id][(change.op, subject)] = change
+
+    new_entries: list[AccessEntry] = []
+    set_desired: list[int] = []
+    unset_desired: list[int] = []
+    drop_entries: list[int] = []
+    drop_changes: list[int] = []
+    cancel_jobs: list[int] = []
+    pending_changes: list[tuple[ProgrammingJob, Change]] = []
+    new_jobs: list[ProgrammingJob] = []
+
+    for cylinder_id in cylinder_ids:
+        wanted = desired[cylinder_id]
+        have = entries[cylinder_id]
+        programmed = {s for s, e in have.items() if e.programmed}
+        for subject in wanted - have.keys():
+            kind, ident = subject
+            new_entries.append(
+                AccessEntry(
+                    cylinder_id=cylinder_id,
+                    key_id=ident if kind == "key" else None,
+                    key_group_id=ident if kind == "group" else None,
+                    desired=True,
+                    programmed=False,
+                )
+            )
+        for subject, entry in have.items():
+            if subject in wanted and not entry.desired:
+                set_desired.append(entry.id)
+            elif subject not in wanted:
+                if entry.programmed:
+                    if entry.desired:
+                        unset_desired.append(entry.id)
+                else:
+                    drop_entries.append(entry.id)
+
+        on_key = [j for j in jobs[cylinder_id] if j.status == ProgrammingJobStatus.ON_KEY]
+        editable = [j for j in jobs[cylinder_id] if j.status in EDITABLE]
+        # Jobs already on a programming key cannot change any more: what the cylinder
+        # will hold once they are carried out is the base the open job is planned on.
+        projected = project(programmed, wanted, on_key, changes)
+        needed: set[Change] = {(AccessChangeOp.ADD, s) for s in wanted - projected}
+        needed |= {(AccessChangeOp.REMOVE, s) for s in projected - wanted}
+        full = flags.get(cylinder_id, False) and not any(j.full_reprogram for j in on_key)
+
+        # At most one editable job per cylinder; extra ones (should not exist) are folded in.
+        job = editable[0] if editable else None
+        for extra in editable[1:]:
+            cancel_jobs.append(extra.id)
+        if not needed and not full:
+            if job is not None:
+                cancel_jobs.append(job.id)
+            elif not on_key:
+                result.unchanged_cylinder_ids.append(cylinder_id)
+            continue
+        if job is None:
+            job = ProgrammingJob(
+                cylinder_id=cylinder_id,
+                status=ProgrammingJobStatus.PENDING,
+                full_reprogram=full,
+            )
+            new_jobs.append(job)
+            result.created.append(job)
+            pending_changes.extend((job, c) for c in needed)
+            continue
+        current = changes[job.id]
+        stale = [c.id for key, c in current.items() if key not in needed]
+        fresh = [c for c in needed if c not in current]
+        if stale or fresh or job.full_reprogram != full:
+            drop_changes.extend(stale)
+            pending_changes.extend((job, c) for c in fresh)
+            job.full_reprogram = full
+            result.changed.append(job)
+
+    if drop_changes:
+        await session.execute(
+            delete(ProgrammingJobChange).where(ProgrammingJobChange.id.in_(drop_changes))
+        )
+    if cancel_jobs:
+        await session.execute(
+            update(ProgrammingJob)
+            .where(ProgrammingJob.id.in_(cancel_jobs))
+            .values(status=ProgrammingJobStatus.CANCELLED, completed_at=utcnow())
+            .execution_options(synchronize_session="fetch")
+        )
+        result.cancelled.extend(cancel_jobs)
+    if drop_entries:
+        await session.execute(delete(AccessEntry).where(AccessEntry.id.in_(drop_entries)))
+    for ids, value in ((set_desired, True), (unset_desired, False)):
+        if ids:
+            await session.execute(
+                update(AccessEntry)
+                .where(AccessEntry.id.in_(ids))
+                .values(desired=value)
+                .execution_options(synchronize_session="fetch")
+            )
+    session.add_all(new_entries)
+    session.add_all(new_jobs)
+    if new_jobs:
+        await session.flush()
+    session.add_all(
+        ProgrammingJobChange(
+            job_id=job.id,
+            op=op,
+            key_id=ident if kind == "key" else None,
+            key_group_id=ident if kind == "group" else None,
+        )
+        for job, (op, (kind, ident)) in pending_changes
+    )
+    await session.flush()
+
+
+def project(
+    programmed: set[Subject],
+    wanted: set[Subject],
+    on_key: Sequence[ProgrammingJob],
+    changes: dict[int, dict[Change, ProgrammingJobChange]],
+) -> set[Subject]:
+    """What a cylinder will hold once the jobs already on programming keys are carried out."""
+    projected = set(programmed)
+    for job in on_key:
+        if job.full_reprogram:
+            projected = set(wanted)
+        for op, subject in changes[job.id]:
+            if op == AccessChangeOp.ADD:
+                projected.add(subject)
+            else:
+                projected.discard(subject)
+    return projected
+
+
+async def cylinders_of_key(session: AsyncSession, key_id: int) -> set[int]:
+    """Every cylinder whose access list a change of this key can touch."""
+    queries = [
+        select(AccessEntry.cylinder_id).where(AccessEntry.key_id == key_id),
+        select(DirectAuthorization.cylinder_id).where(DirectAuthorization.key_id == key_id),
+        select(AccessProfileCylinder.cylinder_id)
+        .join(
+            KeyAccessProfile,
+            KeyAccessProfile.access_profile_id == AccessProfileCylinder.access_profile_id,
+        )
+        .where(KeyAccessProfile.key_id == key_id),
+        select(AccessProfileCylinder.cylinder_id)
+        .join(
+            EmployeeAccessProfile,
+            EmployeeAccessProfile.access_profile_id == AccessProfileCylinder.access_profile_id,
+        )
+        .join(Key, Key.holder_id == EmployeeAccessProfile.employee_id)
+        .where(Key.id == key_id),
+    ]
+    found: set[int] = set()
+    for stmt in queries:
+        found.update(await session.scalars(stmt))
+    return found
+
+
+async def open_job_changes(
+    session: AsyncSession, cylinder_ids: Sequence[int] | None = None
+) -> dict[int, set[Change]]:
+    """The changes of all open jobs, per cylinder (for checks and tests of R15)."""
+    stmt = (
+        select(ProgrammingJob.cylinder_id, ProgrammingJobChange)
+        .join(ProgrammingJobChange, ProgrammingJobChange.job_id == ProgrammingJob.id)
+        .where(ProgrammingJob.status.in_(OPEN))
+    )
+    if cylinder_ids is not None:
+        stmt = stmt.where(ProgrammingJob.cylinder_id.in_(cylinder_ids))
+    found: dict[int, set[Change]] = defaultdict(set)
+    for cylinder_id, change in (await session.execute(stmt)).all():
+        found[cylinder_id].add((change.op, subject_of(change.key_id, change.key_group_id)))
+    return found
+
+
+class JobOutcome:
+    """How carrying out a programming job at the cylinder ended (R15, R17)."""
+
+    DONE = "DONE"  # the cylinder now holds the job's changes
+    ABORTED = "ABORTED"  # the key was pulled too early: the cylinder's state is unknown
+    FAILED = "FAILED"  # nothing was written (cylinder not reached, refused)
+
+
+async def record_programming(
+    session: AsyncSession, job: ProgrammingJob, outcome: str
+) -> ReconcileResult:
+    """Apply what a programming key reports for one job, then reconcile its cylinder (R15).
+
+    DONE moves the job's changes into the programmed list (all of the desired list
+    for a full reprogramming, which also clears ``needs_reprogramming``). ABORTED
+    marks the cylinder for a full reprogramming, created automatically. FAILED
+    leaves the lists as they were; the changes come back in a new job.
+    """
+    now = utcnow()
+    cylinder = await session.get(Cylinder, job.cylinder_id)
+    assert cylinder is not None
+    entries = {
+        subject_of(e.key_id, e.key_group_id): e
+        for e in await session.scalars(
+            select(AccessEntry).where(AccessEntry.cylinder_id == job.cylinder_id)
+        )
+    }
+    if outcome == JobOutcome.DONE:
+        if job.full_reprogram:
+            for entry in entries.values():
+                if entry.desired:
+                    entry.programmed = True
+                else:
+                    await session.delete(entry)
+            cylinder.needs_reprogramming = False
+        else:
+            job_changes = await session.scalars(
+                select(ProgrammingJobChange).where(ProgrammingJobChange.job_id == job.id)
+            )
+            for change in job_changes:
+                subject = subject_of(change.key_id, change.key_group_id)
+                entry = entries.get(subject)
+                if change.op == AccessChangeOp.ADD:
+                    if entry is None:
+                        entry = AccessEntry(
+                            cylinder_id=job.cylinder_id, key_id=change.key_id,
+                            key_group_id=change.key_group_id, desired=False,
+                        )
+                        session.add(entry)
+                        entries[subject] = entry
+                    entry.programmed = True
+                elif entry is not None:
+                    if entry.desired:
+                        entry.programmed = False
+                    else:
+                        await session.delete(entry)
+                        del entries[subject]
+        job.status = ProgrammingJobStatus.DONE
+    elif outcome == JobOutcome.ABORTED:
+        cylinder.needs_reprogramming = True
+        job.status = ProgrammingJobStatus.FAILED
+    elif outcome == JobOutcome.FAILED:
+        job.status = ProgrammingJobStatus.FAILED
+    else:
+        raise ValueError(f"unknown outcome {outcome!r}")
+    job.completed_at = now
+    await session.flush()
+    return await reconcile(session, [job.cylinder_id])
