@@ -25,7 +25,7 @@ from app.schema import types
 from app.schema.context import NotAuthenticated
 from app.schema.limits import make_cost_rule
 from app.schema.mutations import Mutation
-from app.schema.queries import Query
+from app.schema.root import Query
 
 logger = logging.getLogger("keywarden.graphql")
 

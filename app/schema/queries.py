@@ -116,7 +116,7 @@ def _domain_filter(stmt: Select[Any], model: Any, domain_gid: str | None) -> Sel
 
 
 @strawberry.type
-class Query:
+class CoreQuery:
     @strawberry.field(
         description="Any object by its global id; null when the caller may not see it."
     )
@@ -355,4 +355,4 @@ class Query:
         return [t.Extension(row=r) for r in await info.context.db.scalars(stmt)]
 
 
-__all__ = ["Query", "datetime"]
+__all__ = ["CoreQuery", "datetime"]
