@@ -58,7 +58,7 @@ async def authorizations_for_keys(
     """Effective authorizations of each key, in a constant number of statements."""
     ids = set(key_ids)
     keys = {k.id: k for k in await db.scalars(select(Key).where(Key.id.in_(ids)))}
-    flexible = bool(await db.scalar(select(Tenant.flexible_extensions)))
+    flexible = bool(await db.scalar(select(Tenant.flexible_extensions)))  # scoped to the tenant
 
     direct = (
         await db.execute(
@@ -122,8 +122,11 @@ async def authorizations_for_keys(
             )
         )
     ).all()
-    programmed_keys = {(c, k) for c, k, g in entries if k is not None}
     programmed_groups = {(c, g) for c, k, g in entries if g is not None}
+    # A cylinder holding one of the key's groups admits the key as well (R20).
+    programmed_keys = {(c, k) for c, k, g in entries if k is not None} | {
+        (c, k) for k, g, _, c in grouped if (c, g) in programmed_groups
+    }
 
     result: dict[int, list[EffectiveAuthorization]] = defaultdict(list)
     for key_id, cylinder_id in direct:

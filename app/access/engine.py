@@ -39,6 +39,7 @@ from app.models import (
     EmployeeAccessProfile,
     Key,
     KeyAccessProfile,
+    KeyGroupMember,
     KeyStatus,
     ProgrammingJob,
     ProgrammingJobChange,
@@ -114,8 +115,22 @@ async def desired_access(
     groups = select(DirectAuthorization.cylinder_id, DirectAuthorization.key_group_id).where(
         DirectAuthorization.cylinder_id.in_(ids), DirectAuthorization.key_group_id.is_not(None)
     )
-    for cylinder_id, group_id in (await session.execute(groups)).all():
+    group_rows = (await session.execute(groups)).all()
+    for cylinder_id, group_id in group_rows:
         desired[cylinder_id].add(("group", group_id))
+    if group_rows:
+        # A cylinder that holds a key group opens for every key of the group: the key
+        # needs no line of its own there (R20: no job for a key added to such a group).
+        members: dict[int, set[int]] = defaultdict(set)
+        member_rows = await session.execute(
+            select(KeyGroupMember.key_group_id, KeyGroupMember.key_id).where(
+                KeyGroupMember.key_group_id.in_({g for _, g in group_rows})
+            )
+        )
+        for group_id, key_id in member_rows.all():
+            members[group_id].add(key_id)
+        for cylinder_id, group_id in group_rows:
+            desired[cylinder_id] -= {("key", k) for k in members[group_id]}
     return desired
 
 
