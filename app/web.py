@@ -155,6 +155,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
         return await export_response(request, database, settings)
 
+    async def export_readout_history(request: Request) -> Response:
+        from app.schema.approval import history_export_response
+
+        return await history_export_response(request, database, settings)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         from app.workers.broker import configure_broker, start_in_process_worker
@@ -172,6 +177,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/export/employees.csv", export_employees_csv, methods=["GET"]),
+            Route("/export/readout-history.csv", export_readout_history, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
         ],
         lifespan=lifespan,

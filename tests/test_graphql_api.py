@@ -265,3 +265,21 @@ async def test_an_id_of_another_tenant_in_a_mutation_is_not_found(
     async with database.tenant_session(other_tenant.tenant_id) as s:
         row = await s.get(Extension, ext.id)
         assert row is not None and not row.activated
+
+
+async def test_keyset_cursors_round_trip_timestamps(database: Database, tenant: NewTenant) -> None:
+    from sqlalchemy import select
+
+    from app.db import SerialSession
+    from app.models import Employee
+    from app.schema.relay import fetch_page
+
+    await seed_elements(database, tenant, keys=5)
+    async with database.tenant_session(tenant.tenant_id) as s:
+        db = SerialSession(s)
+        order = [Employee.created_at, Employee.id]
+        first = await fetch_page(db.execute, select(Employee), order, first=2, after=None)
+        second = await fetch_page(db.execute, select(Employee), order, first=10,
+                                  after=first.cursors[-1])
+    assert len(first.rows) + len(second.rows) == 5
+    assert not {e.id for e in first.rows} & {e.id for e in second.rows}

@@ -27,9 +27,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import id_in
 from app.models import (
     AccessChangeOp,
     AccessEntry,
@@ -46,14 +47,19 @@ from app.models import (
     ProgrammingJobStatus,
     utcnow,
 )
+from app.tenants.scoping import ALL_DOMAINS
 
 # A subject of a cylinder's access list: ("key", id) or ("group", id).
 Subject = tuple[str, int]
 Change = tuple[AccessChangeOp, Subject]
 
+# Domains partition administration, not access (R8): a cylinder's desired list holds keys
+# of every domain, whatever domains the administrator who triggered the change sees.
+TENANT_WIDE = {ALL_DOMAINS: True}
+
 EDITABLE = (ProgrammingJobStatus.PENDING, ProgrammingJobStatus.ASSIGNED)
 OPEN = (*EDITABLE, ProgrammingJobStatus.ON_KEY)
-BATCH = 2000
+BATCH = 5000  # cylinders per round of statements
 
 
 @dataclass
@@ -93,29 +99,32 @@ async def desired_access(
     queries = [
         select(DirectAuthorization.cylinder_id, DirectAuthorization.key_id)
         .join(Key, Key.id == DirectAuthorization.key_id)
-        .where(DirectAuthorization.cylinder_id.in_(ids), usable),
+        .where(id_in(session, DirectAuthorization.cylinder_id, ids), usable),
         select(AccessProfileCylinder.cylinder_id, KeyAccessProfile.key_id)
         .join(
             KeyAccessProfile,
             KeyAccessProfile.access_profile_id == AccessProfileCylinder.access_profile_id,
         )
         .join(Key, Key.id == KeyAccessProfile.key_id)
-        .where(AccessProfileCylinder.cylinder_id.in_(ids), usable),
+        .where(id_in(session, AccessProfileCylinder.cylinder_id, ids), usable),
         select(AccessProfileCylinder.cylinder_id, Key.id)
         .join(
             EmployeeAccessProfile,
             EmployeeAccessProfile.access_profile_id == AccessProfileCylinder.access_profile_id,
         )
         .join(Key, Key.holder_id == EmployeeAccessProfile.employee_id)
-        .where(AccessProfileCylinder.cylinder_id.in_(ids), usable),
+        .where(id_in(session, AccessProfileCylinder.cylinder_id, ids), usable),
     ]
     for stmt in queries:
-        for cylinder_id, key_id in (await session.execute(stmt)).all():
+        for cylinder_id, key_id in (
+            await session.execute(stmt, execution_options=TENANT_WIDE)
+        ).all():
             desired[cylinder_id].add(("key", key_id))
     groups = select(DirectAuthorization.cylinder_id, DirectAuthorization.key_group_id).where(
-        DirectAuthorization.cylinder_id.in_(ids), DirectAuthorization.key_group_id.is_not(None)
+        id_in(session, DirectAuthorization.cylinder_id, ids),
+        DirectAuthorization.key_group_id.is_not(None),
     )
-    group_rows = (await session.execute(groups)).all()
+    group_rows = (await session.execute(groups, execution_options=TENANT_WIDE)).all()
     for cylinder_id, group_id in group_rows:
         desired[cylinder_id].add(("group", group_id))
     if group_rows:
@@ -155,14 +164,15 @@ async def _reconcile_batch(
         for c, needs in (
             await session.execute(
                 select(Cylinder.id, Cylinder.needs_reprogramming).where(
-                    Cylinder.id.in_(cylinder_ids)
-                )
+                    id_in(session, Cylinder.id, cylinder_ids)
+                ),
+                execution_options=TENANT_WIDE,
             )
         ).all()
     }
     entries: dict[int, dict[Subject, AccessEntry]] = defaultdict(dict)
     for entry in await session.scalars(
-        select(AccessEntry).where(AccessEntry.cylinder_id.in_(cylinder_ids))
+        select(AccessEntry).where(id_in(session, AccessEntry.cylinder_id, cylinder_ids))
     ):
         entries[entry.cylinder_id][subject_of(entry.key_id, entry.key_group_id)] = entry
 
@@ -170,7 +180,10 @@ async def _reconcile_batch(
     job_by_id: dict[int, ProgrammingJob] = {}
     for job in await session.scalars(
         select(ProgrammingJob)
-        .where(ProgrammingJob.cylinder_id.in_(cylinder_ids), ProgrammingJob.status.in_(OPEN))
+        .where(
+            id_in(session, ProgrammingJob.cylinder_id, cylinder_ids),
+            ProgrammingJob.status.in_(OPEN),
+        )
         .order_by(ProgrammingJob.id)
     ):
         jobs[job.cylinder_id].append(job)
@@ -178,34 +191,38 @@ async def _reconcile_batch(
     changes: dict[int, dict[Change, ProgrammingJobChange]] = defaultdict(dict)
     if job_by_id:
         for change in await session.scalars(
-            select(ProgrammingJobChange).where(ProgrammingJobChange.job_id.in_(list(job_by_id)))
+            select(ProgrammingJobChange).where(
+                id_in(session, ProgrammingJobChange.job_id, job_by_id)
+            )
         ):
             subject = subject_of(change.key_id, change.key_group_id)
             changes[change.job_id][(change.op, subject)] = change
 
-    new_entries: list[AccessEntry] = []
+    tenant_id = session.info["tenant_id"]
+    new_entries: list[dict[str, object]] = []
     set_desired: list[int] = []
     unset_desired: list[int] = []
     drop_entries: list[int] = []
     drop_changes: list[int] = []
     cancel_jobs: list[int] = []
     pending_changes: list[tuple[ProgrammingJob, Change]] = []
-    new_jobs: list[ProgrammingJob] = []
+    new_jobs: dict[int, set[Change]] = {}  # cylinder -> changes of its new job
+    new_full: set[int] = set()
 
     for cylinder_id in cylinder_ids:
         wanted = desired[cylinder_id]
         have = entries[cylinder_id]
         programmed = {s for s, e in have.items() if e.programmed}
-        for subject in wanted - have.keys():
-            kind, ident = subject
+        for kind, ident in wanted - have.keys():
             new_entries.append(
-                AccessEntry(
-                    cylinder_id=cylinder_id,
-                    key_id=ident if kind == "key" else None,
-                    key_group_id=ident if kind == "group" else None,
-                    desired=True,
-                    programmed=False,
-                )
+                {
+                    "tenant_id": tenant_id,
+                    "cylinder_id": cylinder_id,
+                    "key_id": ident if kind == "key" else None,
+                    "key_group_id": ident if kind == "group" else None,
+                    "desired": True,
+                    "programmed": False,
+                }
             )
         for subject, entry in have.items():
             if subject in wanted and not entry.desired:
@@ -237,14 +254,9 @@ async def _reconcile_batch(
                 result.unchanged_cylinder_ids.append(cylinder_id)
             continue
         if job is None:
-            job = ProgrammingJob(
-                cylinder_id=cylinder_id,
-                status=ProgrammingJobStatus.PENDING,
-                full_reprogram=full,
-            )
-            new_jobs.append(job)
-            result.created.append(job)
-            pending_changes.extend((job, c) for c in needed)
+            new_jobs[cylinder_id] = needed
+            if full:
+                new_full.add(cylinder_id)
             continue
         current = changes[job.id]
         stale = [c.id for key, c in current.items() if key not in needed]
@@ -257,39 +269,66 @@ async def _reconcile_batch(
 
     if drop_changes:
         await session.execute(
-            delete(ProgrammingJobChange).where(ProgrammingJobChange.id.in_(drop_changes))
+            delete(ProgrammingJobChange).where(
+                id_in(session, ProgrammingJobChange.id, drop_changes)
+            )
         )
     if cancel_jobs:
         await session.execute(
             update(ProgrammingJob)
-            .where(ProgrammingJob.id.in_(cancel_jobs))
+            .where(id_in(session, ProgrammingJob.id, cancel_jobs))
             .values(status=ProgrammingJobStatus.CANCELLED, completed_at=utcnow())
             .execution_options(synchronize_session="fetch")
         )
         result.cancelled.extend(cancel_jobs)
     if drop_entries:
-        await session.execute(delete(AccessEntry).where(AccessEntry.id.in_(drop_entries)))
+        await session.execute(
+            delete(AccessEntry).where(id_in(session, AccessEntry.id, drop_entries))
+        )
     for ids, value in ((set_desired, True), (unset_desired, False)):
         if ids:
             await session.execute(
                 update(AccessEntry)
-                .where(AccessEntry.id.in_(ids))
+                .where(id_in(session, AccessEntry.id, ids))
                 .values(desired=value)
                 .execution_options(synchronize_session="fetch")
             )
-    session.add_all(new_entries)
-    session.add_all(new_jobs)
+    # Bulk statements, not one ORM object per row: thousands of cylinders at once (R16, R19).
+    if new_entries:
+        await session.execute(insert(AccessEntry.__table__), new_entries)
     if new_jobs:
-        await session.flush()
-    session.add_all(
-        ProgrammingJobChange(
-            job_id=job.id,
-            op=op,
-            key_id=ident if kind == "key" else None,
-            key_group_id=ident if kind == "group" else None,
+        now = utcnow()
+        created = list(
+            await session.scalars(
+                insert(ProgrammingJob).returning(ProgrammingJob),
+                [
+                    {
+                        "tenant_id": tenant_id,
+                        "cylinder_id": c,
+                        "status": ProgrammingJobStatus.PENDING,
+                        "full_reprogram": c in new_full,
+                        "created_at": now,
+                    }
+                    for c in new_jobs
+                ],
+            )
         )
-        for job, (op, (kind, ident)) in pending_changes
-    )
+        result.created.extend(created)
+        pending_changes.extend((job, c) for job in created for c in new_jobs[job.cylinder_id])
+    if pending_changes:
+        await session.execute(
+            insert(ProgrammingJobChange.__table__),
+            [
+                {
+                    "tenant_id": tenant_id,
+                    "job_id": job.id,
+                    "op": op,
+                    "key_id": ident if kind == "key" else None,
+                    "key_group_id": ident if kind == "group" else None,
+                }
+                for job, (op, (kind, ident)) in pending_changes
+            ],
+        )
     await session.flush()
 
 
@@ -333,7 +372,7 @@ async def cylinders_of_key(session: AsyncSession, key_id: int) -> set[int]:
     ]
     found: set[int] = set()
     for stmt in queries:
-        found.update(await session.scalars(stmt))
+        found.update(await session.scalars(stmt, execution_options=TENANT_WIDE))
     return found
 
 
@@ -373,7 +412,7 @@ async def record_programming(
     leaves the lists as they were; the changes come back in a new job.
     """
     now = utcnow()
-    cylinder = await session.get(Cylinder, job.cylinder_id)
+    cylinder = await session.get(Cylinder, job.cylinder_id, execution_options=TENANT_WIDE)
     assert cylinder is not None
     entries = {
         subject_of(e.key_id, e.key_group_id): e
@@ -399,8 +438,10 @@ async def record_programming(
                 if change.op == AccessChangeOp.ADD:
                     if entry is None:
                         entry = AccessEntry(
-                            cylinder_id=job.cylinder_id, key_id=change.key_id,
-                            key_group_id=change.key_group_id, desired=False,
+                            cylinder_id=job.cylinder_id,
+                            key_id=change.key_id,
+                            key_group_id=change.key_group_id,
+                            desired=False,
                         )
                         session.add(entry)
                         entries[subject] = entry

@@ -4,11 +4,25 @@ from __future__ import annotations
 
 import strawberry
 
+from app.schema.access import AccessMutations
+from app.schema.approval import ApprovalMutations
 from app.schema.auth import AuthMutations
 from app.schema.employees import EmployeeMutations
 from app.schema.extensions import ExtensionMutations
+from app.schema.keys import KeyMutations
+from app.schema.programming import ProgrammingMutations
+from app.schema.settings import SettingsMutations
 
 
 @strawberry.type
-class Mutation(AuthMutations, EmployeeMutations, ExtensionMutations):
+class Mutation(
+    AuthMutations,
+    EmployeeMutations,
+    ExtensionMutations,
+    AccessMutations,
+    KeyMutations,
+    SettingsMutations,
+    ApprovalMutations,
+    ProgrammingMutations,
+):
     """Every mutation takes one input and answers a payload whose errors are UserErrors."""

@@ -327,26 +327,20 @@ class CoreQuery:
         self, info: Info, status: list[ReadoutStatus] | None = None
     ) -> list[t.ReadoutRequest]:
         info.context.require("readout.read")
-        stmt = select(m.ReadoutRequest).order_by(m.ReadoutRequest.requested_at.desc())
+        # R8: only requests whose key or cylinder the caller can see.
+        stmt = (
+            select(m.ReadoutRequest)
+            .where(
+                or_(
+                    m.ReadoutRequest.key_id.in_(select(m.Key.id)),
+                    m.ReadoutRequest.cylinder_id.in_(select(m.Cylinder.id)),
+                )
+            )
+            .order_by(m.ReadoutRequest.requested_at.desc())
+        )
         if status:
             stmt = stmt.where(m.ReadoutRequest.status.in_(status))
         return [t.ReadoutRequest(row=r) for r in await info.context.db.scalars(stmt)]
-
-    @strawberry.field(description="The current signed key blocking list (R21).")
-    async def blocking_list(self, info: Info) -> t.BlockingList:
-        info.context.require("blocking_list.read")
-        row = await info.context.db.scalar(
-            select(m.BlockingList).order_by(m.BlockingList.version.desc()).limit(1)
-        )
-        if row is None:
-            raise DomainError("NOT_FOUND", "no key blocking list has been issued yet")
-        return t.BlockingList(
-            version=row.version,
-            issued_at=row.issued_at,
-            valid_until=row.valid_until,
-            key_uids=list(row.key_uids),
-            signature=row.signature,
-        )
 
     @strawberry.field
     async def extensions(self, info: Info) -> list[t.Extension]:

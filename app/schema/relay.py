@@ -7,9 +7,10 @@ import binascii
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import DateTime, Select, func, select, tuple_
 
 from app.errors import DomainError
 
@@ -93,7 +94,10 @@ async def fetch_page(
     count_stmt = select(func.count()).select_from(stmt.order_by(None).subquery())
     paged = stmt.order_by(*order)
     if after:
-        values = decode_cursor(after, len(order))
+        values = [
+            _from_cursor(col, value)
+            for col, value in zip(order, decode_cursor(after, len(order)), strict=True)
+        ]
         paged = paged.where(tuple_(*order) > tuple_(*values))
     result = await execute(paged.limit(limit + 1))
     rows = list(result.scalars().all())
@@ -102,6 +106,16 @@ async def fetch_page(
     keys = [col.key for col in order]
     cursors = [encode_cursor([_jsonable(getattr(row, k)) for k in keys]) for row in rows]
     return Page(rows, cursors, has_next, bool(after), count_stmt)
+
+
+def _from_cursor(column: Any, value: Any) -> Any:
+    """A cursor value back in the column's Python type (timestamps travel as ISO strings)."""
+    if isinstance(value, str) and isinstance(getattr(column.type, "impl", column.type), DateTime):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise DomainError("INVALID", "after: not a cursor of this list", "after") from exc
+    return value
 
 
 def _jsonable(value: Any) -> Any:

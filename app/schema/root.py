@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import strawberry
 
+from app.schema.audit import AuditQuery
+from app.schema.blocking import BlockingListQuery
 from app.schema.queries import CoreQuery
 
 
 @strawberry.type
-class Query(CoreQuery):
+class Query(BlockingListQuery, CoreQuery, AuditQuery):
     """Every read of the API; the tenant comes from the credential (R1)."""

@@ -349,6 +349,16 @@ class Key(Node):
     def audit_readout_enabled(self) -> bool:
         return self.row.audit_readout_enabled
 
+    @strawberry.field(description="Events read out of this key (R28), newest first.")
+    async def audit_trail(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[AuditEvent]:
+        from app.schema.audit import audit_event_connection
+
+        info.context.require("audit.read")
+        stmt = select(m.AuditEvent).where(m.AuditEvent.key_id == self.row.id)
+        return await audit_event_connection(info, stmt, first=first, after=after)
+
     @strawberry.field
     async def remote_jobs(
         self, info: Info, first: int | None = None, after: str | None = None
@@ -444,12 +454,11 @@ class Cylinder(Node):
     async def audit_trail(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[AuditEvent]:
+        from app.schema.audit import audit_event_connection
+
         info.context.require("audit.read")
         stmt = select(m.AuditEvent).where(m.AuditEvent.cylinder_id == self.row.id)
-        page = await fetch_page(
-            info.context.db.execute, stmt, [m.AuditEvent.id], first=first, after=after
-        )
-        return Connection[AuditEvent].from_page(page, AuditEvent)
+        return await audit_event_connection(info, stmt, first=first, after=after)
 
 
 @strawberry.type

@@ -1,0 +1,375 @@
+"""Access administration: schedules, profiles, key groups and the list function (R12–R16).
+
+Every operation changes the *sources* of desired access and then lets the job
+engine (``app.access.engine.reconcile``) bring the programming jobs in line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.access.engine import ReconcileResult, reconcile
+from app.access.remote_jobs import ensure_remote_job
+from app.db import id_in
+from app.errors import DomainError
+from app.models import (
+    AccessEntry,
+    AccessProfile,
+    AccessProfileCylinder,
+    Cylinder,
+    DirectAuthorization,
+    Key,
+    KeyGroup,
+    KeyGroupMember,
+    KeyType,
+    RemoteJob,
+    RemoteJobKind,
+    Schedule,
+    Weekday,
+)
+
+MAX_GROUPS_PER_CYLINDER = 200  # R11: hardware limit
+GROUP_WARNING_AT = 180
+MAX_EXTENSION_HOURS = 730 * 24
+MAX_LIST_CYLINDERS = 10_000
+_TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+
+
+@dataclass
+class Notice:
+    """A warning for the caller (contract type Warning)."""
+
+    code: str
+    message: str
+
+
+@dataclass
+class AccessChangeResult:
+    """What the list function did (R16)."""
+
+    reconciled: ReconcileResult
+    unchanged_cylinder_ids: list[int]
+    warnings: list[Notice] = field(default_factory=list)
+
+
+def _name(value: str, field_name: str, limit: int = 200) -> str:
+    cleaned = value.strip()
+    if not cleaned:
+        raise DomainError("INVALID", f"{field_name}: must not be empty", field_name)
+    if len(cleaned) > limit:
+        raise DomainError("INVALID", f"{field_name}: at most {limit} characters", field_name)
+    return cleaned
+
+
+def check_windows(windows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Validate schedule windows: days given, "HH:MM" times, start before end (R12)."""
+    if not windows:
+        raise DomainError("INVALID", "windows: a schedule needs at least one window", "windows")
+    cleaned = []
+    for i, window in enumerate(windows):
+        days = list(window["days"])
+        if not days:
+            raise DomainError(
+                "INVALID", "windows: a window needs at least one day", f"windows.{i}.days"
+            )
+        names = [d.name if isinstance(d, Weekday) else str(d) for d in days]
+        if len(set(names)) != len(names):
+            raise DomainError("INVALID", "windows: a day is listed twice", f"windows.{i}.days")
+        for part in ("start", "end"):
+            if not _TIME.fullmatch(str(window[part])):
+                raise DomainError(
+                    "INVALID",
+                    f"windows: {part} must be HH:MM (00:00 to 23:59)",
+                    f"windows.{i}.{part}",
+                )
+        if window["start"] >= window["end"]:
+            raise DomainError("INVALID", "windows: start must be before end", f"windows.{i}.end")
+        cleaned.append({"days": names, "start": window["start"], "end": window["end"]})
+    return cleaned
+
+
+def check_interval(hours: int | None, field_name: str = "extensionIntervalHours") -> int | None:
+    """R14: an extension interval is 1 hour to 730 days (or none)."""
+    if hours is not None and not 1 <= hours <= MAX_EXTENSION_HOURS:
+        raise DomainError(
+            "INVALID", f"{field_name}: between 1 and {MAX_EXTENSION_HOURS} hours", field_name
+        )
+    return hours
+
+
+async def create_schedule(
+    session: AsyncSession, name: str, windows: Sequence[dict[str, Any]]
+) -> Schedule:
+    """A named weekly schedule (R12)."""
+    name = _name(name, "name")
+    cleaned = check_windows(windows)
+    if await session.scalar(select(Schedule.id).where(Schedule.name == name)):
+        raise DomainError("CONFLICT", f"a schedule named {name!r} exists already", "name")
+    schedule = Schedule(name=name, windows=cleaned)
+    session.add(schedule)
+    await session.flush()
+    return schedule
+
+
+async def visible_ids(
+    session: AsyncSession, model: Any, ids: Sequence[int], field_name: str
+) -> list[int]:
+    """The ids, checked to exist for this principal (tenant and domains); NOT_FOUND names the first
+    missing one by its position."""
+    wanted = list(dict.fromkeys(ids))
+    found = set(await session.scalars(select(model.id).where(id_in(session, model.id, wanted))))
+    for i, ident in enumerate(ids):
+        if ident not in found:
+            raise DomainError(
+                "NOT_FOUND", f"{field_name}: no {model.__name__} with that id", f"{field_name}.{i}"
+            )
+    return wanted
+
+
+async def default_schedule_id(session: AsyncSession) -> int:
+    schedule_id = await session.scalar(select(Schedule.id).where(Schedule.is_default))
+    if schedule_id is None:  # pragma: no cover - every tenant is created with one
+        raise DomainError("NOT_FOUND", "the tenant has no default schedule")
+    return int(schedule_id)
+
+
+async def create_access_profile(
+    session: AsyncSession,
+    *,
+    name: str,
+    cylinder_ids: Sequence[int],
+    schedule_id: int | None,
+    extension_interval_hours: int | None,
+) -> AccessProfile:
+    """A named set of cylinders with a schedule and optional interval (R13, R14)."""
+    name = _name(name, "name")
+    check_interval(extension_interval_hours)
+    cylinders = await visible_ids(session, Cylinder, cylinder_ids, "cylinderIds")
+    if schedule_id is None:
+        schedule_id = await default_schedule_id(session)
+    else:
+        await visible_ids(session, Schedule, [schedule_id], "scheduleId")
+    if await session.scalar(select(AccessProfile.id).where(AccessProfile.name == name)):
+        raise DomainError("CONFLICT", f"an access profile named {name!r} exists already", "name")
+    profile = AccessProfile(
+        name=name, schedule_id=schedule_id, extension_interval_hours=extension_interval_hours
+    )
+    session.add(profile)
+    await session.flush()
+    session.add_all(
+        AccessProfileCylinder(access_profile_id=profile.id, cylinder_id=c) for c in cylinders
+    )
+    await session.flush()
+    return profile
+
+
+async def create_key_group(
+    session: AsyncSession, *, name: str, key_ids: Sequence[int]
+) -> tuple[KeyGroup, list[RemoteJob]]:
+    """A group of E3 keys that cylinders can authorise as a whole (R10, R13)."""
+    name = _name(name, "name")
+    keys = await _e3_keys(session, key_ids, "keyIds")
+    if await session.scalar(select(KeyGroup.id).where(KeyGroup.name == name)):
+        raise DomainError("CONFLICT", f"a key group named {name!r} exists already", "name")
+    group = KeyGroup(name=name)
+    session.add(group)
+    await session.flush()
+    jobs = await add_keys_to_group(session, group, keys)
+    return group, jobs
+
+
+async def _e3_keys(session: AsyncSession, key_ids: Sequence[int], field_name: str) -> list[Key]:
+    await visible_ids(session, Key, key_ids, field_name)
+    keys = {k.id: k for k in await session.scalars(select(Key).where(Key.id.in_(key_ids)))}
+    for i, key_id in enumerate(key_ids):
+        if keys[key_id].type != KeyType.E3:
+            raise DomainError(
+                "UNSUPPORTED_KEY_TYPE",
+                f"{field_name}: key {keys[key_id].marking} is {keys[key_id].type.name}; "
+                "only E3 keys form key groups",
+                f"{field_name}.{i}",
+            )
+    return [keys[k] for k in dict.fromkeys(key_ids)]
+
+
+async def add_keys_to_group(
+    session: AsyncSession, group: KeyGroup, keys: Sequence[Key]
+) -> list[RemoteJob]:
+    """Put E3 keys into a group: their key memory learns it (remote job); cylinders that
+    already hold the group need no programming for them (R20)."""
+    present = set(
+        await session.scalars(
+            select(KeyGroupMember.key_id).where(KeyGroupMember.key_group_id == group.id)
+        )
+    )
+    new = [k for k in keys if k.id not in present]
+    session.add_all(KeyGroupMember(key_group_id=group.id, key_id=k.id) for k in new)
+    await session.flush()
+    jobs = []
+    for key in new:
+        job = await ensure_remote_job(
+            session, key, RemoteJobKind.AUTHORIZATIONS, await key_memory(session, key)
+        )
+        if job is not None:
+            jobs.append(job)
+    # Individual lines of these keys on cylinders that hold the group become redundant.
+    cylinders = set(
+        await session.scalars(
+            select(AccessEntry.cylinder_id).where(AccessEntry.key_id.in_([k.id for k in new]))
+        )
+    )
+    if cylinders:
+        await reconcile(session, cylinders)
+    return jobs
+
+
+async def key_memory(session: AsyncSession, key: Key) -> dict[str, Any]:
+    """What an E3 key's memory holds besides validity and schedule: its key groups (R13, R18)."""
+    groups = await session.scalars(
+        select(KeyGroup.id)
+        .join(KeyGroupMember, KeyGroupMember.key_group_id == KeyGroup.id)
+        .where(KeyGroupMember.key_id == key.id)
+        .order_by(KeyGroup.id)
+    )
+    return {"keyGroups": list(groups)}
+
+
+async def change_authorizations(
+    session: AsyncSession,
+    *,
+    cylinder_ids: Sequence[int],
+    add: Sequence[tuple[str, int]],
+    remove: Sequence[tuple[str, int]],
+) -> AccessChangeResult:
+    """The list function (R16): add or remove keys and key groups on many cylinders at once.
+
+    Cylinders that already hold the wanted state get no job and are reported as
+    unchanged. A key still authorised through an access profile stays in the
+    cylinder after its direct authorization is removed (warned).
+    """
+    if not cylinder_ids:
+        raise DomainError("INVALID", "cylinderIds: name at least one cylinder", "cylinderIds")
+    if len(cylinder_ids) > MAX_LIST_CYLINDERS:
+        raise DomainError(
+            "INVALID", f"cylinderIds: at most {MAX_LIST_CYLINDERS} per call", "cylinderIds"
+        )
+    if not add and not remove:
+        raise DomainError("INVALID", "add or remove at least one key or key group", "add")
+    both = set(add) & set(remove)
+    if both:
+        raise DomainError("INVALID", "the same key or group is both added and removed", "remove")
+    cylinders = await visible_ids(session, Cylinder, cylinder_ids, "cylinderIds")
+    for name, subjects in (("add", add), ("remove", remove)):
+        for kind, model in (("key", Key), ("group", KeyGroup)):
+            ids = [ident for k, ident in subjects if k == kind]
+            if ids:
+                found = set(await session.scalars(select(model.id).where(model.id.in_(ids))))
+                for i, (k, ident) in enumerate(subjects):
+                    if k == kind and ident not in found:
+                        raise DomainError("NOT_FOUND", f"{name}: no such {kind}", f"{name}.{i}")
+
+    existing = {
+        (c, ("key", k) if k is not None else ("group", g))
+        for c, k, g in (
+            await session.execute(
+                select(
+                    DirectAuthorization.cylinder_id,
+                    DirectAuthorization.key_id,
+                    DirectAuthorization.key_group_id,
+                ).where(id_in(session, DirectAuthorization.cylinder_id, cylinders))
+            )
+        ).all()
+    }
+    new_rows = [
+        {
+            "tenant_id": session.info["tenant_id"],
+            "cylinder_id": c,
+            "key_id": ident if kind == "key" else None,
+            "key_group_id": ident if kind == "group" else None,
+        }
+        for c in cylinders
+        for kind, ident in add
+        if (c, (kind, ident)) not in existing
+    ]
+    if new_rows:
+        await session.execute(insert(DirectAuthorization.__table__), new_rows)
+    for kind, ident in remove:
+        column = DirectAuthorization.key_id if kind == "key" else DirectAuthorization.key_group_id
+        await session.execute(
+            delete(DirectAuthorization).where(
+                id_in(session, DirectAuthorization.cylinder_id, cylinders), column == ident
+            )
+        )
+    await session.flush()
+    warnings = await _group_limit(session, cylinders)
+    reconciled = await reconcile(session, cylinders)
+    touched = {j.cylinder_id for j in reconciled.touched}
+    cancelled = set()
+    if reconciled.cancelled:
+        from app.models import ProgrammingJob
+
+        cancelled = set(
+            await session.scalars(
+                select(ProgrammingJob.cylinder_id).where(
+                    ProgrammingJob.id.in_(reconciled.cancelled)
+                )
+            )
+        )
+    changed = touched | cancelled
+    unchanged = [c for c in cylinders if c not in changed]
+    removed_keys = [ident for kind, ident in remove if kind == "key"]
+    if removed_keys:
+        still = await session.scalar(
+            select(func.count())
+            .select_from(AccessEntry)
+            .where(
+                id_in(session, AccessEntry.cylinder_id, cylinders),
+                AccessEntry.key_id.in_(removed_keys),
+                AccessEntry.desired.is_(True),
+            )
+        )
+        if still:
+            warnings.append(
+                Notice(
+                    "STILL_AUTHORIZED",
+                    f"{still} of the removed authorizations remain through access profiles",
+                )
+            )
+    return AccessChangeResult(reconciled, unchanged, warnings)
+
+
+async def _group_limit(session: AsyncSession, cylinders: Sequence[int]) -> list[Notice]:
+    """R11: at most 200 key groups per cylinder; warn from 180."""
+    counts = (
+        await session.execute(
+            select(DirectAuthorization.cylinder_id, func.count())
+            .where(
+                id_in(session, DirectAuthorization.cylinder_id, cylinders),
+                DirectAuthorization.key_group_id.is_not(None),
+            )
+            .group_by(DirectAuthorization.cylinder_id)
+            .having(func.count() >= GROUP_WARNING_AT)
+        )
+    ).all()
+    over = [c for c, n in counts if n > MAX_GROUPS_PER_CYLINDER]
+    if over:
+        raise DomainError(
+            "CONFLICT",
+            f"{len(over)} cylinder(s) would hold more than {MAX_GROUPS_PER_CYLINDER} key groups",
+            "add",
+        )
+    if counts:
+        return [
+            Notice(
+                "CYLINDER_GROUP_LIMIT",
+                f"{len(counts)} cylinder(s) hold {GROUP_WARNING_AT} or more key groups "
+                f"(the hardware takes at most {MAX_GROUPS_PER_CYLINDER})",
+            )
+        ]
+    return []

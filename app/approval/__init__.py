@@ -1,0 +1,1 @@
+"""The approver function: audit-trail readouts that a second programming key approves (R29)."""

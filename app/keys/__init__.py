@@ -1,0 +1,1 @@
+"""The key lifecycle (R10, R18–R20)."""

@@ -1,0 +1,442 @@
+"""The key lifecycle: issue, change, return, lost, defective, copy (R10, R12, R18–R20).
+
+Changes of a key's cylinder access go through the job engine; changes of what
+the key itself holds (validity, schedule, key groups) become remote jobs (R18).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.access.engine import ReconcileResult, cylinders_of_key, reconcile
+from app.access.remote_jobs import cancel_remote_jobs, ensure_remote_job
+from app.access.service import Notice, check_interval, key_memory, visible_ids
+from app.errors import DomainError
+from app.models import (
+    AccessProfile,
+    Cylinder,
+    DirectAuthorization,
+    Employee,
+    Key,
+    KeyAccessProfile,
+    KeyGroup,
+    KeyGroupMember,
+    KeyStatus,
+    KeyType,
+    ProgrammingJob,
+    RemoteJob,
+    RemoteJobKind,
+    Schedule,
+    Tenant,
+)
+
+_UNSET: Any = object()
+
+
+@dataclass
+class ValidityChange:
+    """R12: always valid, or valid from/until (at least one bound)."""
+
+    always_valid: bool
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+
+
+@dataclass
+class KeyChange:
+    """The outcome of a key operation: the key, the jobs it caused and warnings."""
+
+    key: Key
+    programming_jobs: list[ProgrammingJob] = field(default_factory=list)
+    remote_jobs: list[RemoteJob] = field(default_factory=list)
+    warnings: list[Notice] = field(default_factory=list)
+
+
+@dataclass
+class CopyItem:
+    what: str
+    detail: str
+
+
+async def load_key(session: AsyncSession, key_id: int, field_name: str = "keyId") -> Key:
+    key = await session.get(Key, key_id)
+    if key is None:
+        raise DomainError("NOT_FOUND", f"{field_name}: no such key", field_name)
+    return key
+
+
+def check_validity(validity: ValidityChange, key: Key, field_name: str = "validity") -> None:
+    if validity.always_valid:
+        if validity.valid_from or validity.valid_until:
+            raise DomainError(
+                "INVALID", "validity: give dates only when the key is not always valid", field_name
+            )
+        return
+    if key.type == KeyType.E1:
+        raise DomainError(
+            "UNSUPPORTED_KEY_TYPE", "validity: E1 keys have no clock; they are always valid",
+            field_name,
+        )
+    if validity.valid_from is None and validity.valid_until is None:
+        raise DomainError(
+            "INVALID", "validity: a key that is not always valid needs validFrom or validUntil",
+            field_name,
+        )
+    if validity.valid_from and validity.valid_until and validity.valid_from >= validity.valid_until:
+        raise DomainError("INVALID", "validity: validFrom must be before validUntil",
+                          f"{field_name}.validUntil")
+
+
+async def _apply_settings(
+    session: AsyncSession,
+    key: Key,
+    *,
+    validity: ValidityChange | None,
+    schedule_id: int | None,
+    profile_ids: Sequence[int] | None,
+    extension_interval_hours: Any,
+) -> None:
+    """Validate and set validity, schedule, profiles and interval (R12–R14)."""
+    if validity is not None:
+        check_validity(validity, key)
+        key.always_valid = validity.always_valid
+        key.valid_from = validity.valid_from
+        key.valid_until = validity.valid_until
+    if schedule_id is not None:
+        await visible_ids(session, Schedule, [schedule_id], "scheduleId")
+        default = await session.scalar(select(Schedule.id).where(Schedule.is_default))
+        if key.type == KeyType.E1 and schedule_id != default:
+            raise DomainError(
+                "UNSUPPORTED_KEY_TYPE", "scheduleId: E1 keys have no clock; they keep 'Always'",
+                "scheduleId",
+            )
+        key.schedule_id = schedule_id
+    if extension_interval_hours is not _UNSET:
+        check_interval(extension_interval_hours)
+        if extension_interval_hours is not None and key.type != KeyType.E3:
+            raise DomainError(
+                "UNSUPPORTED_KEY_TYPE",
+                "extensionIntervalHours: only E3 keys are revalidated at remote devices",
+                "extensionIntervalHours",
+            )
+        key.extension_interval_hours = extension_interval_hours
+    if profile_ids is not None:
+        profiles = await visible_ids(session, AccessProfile, profile_ids, "accessProfileIds")
+        await session.execute(delete(KeyAccessProfile).where(KeyAccessProfile.key_id == key.id))
+        session.add_all(KeyAccessProfile(key_id=key.id, access_profile_id=p) for p in profiles)
+    await session.flush()
+
+
+async def _key_remote_jobs(
+    session: AsyncSession, key: Key, kinds: Sequence[RemoteJobKind]
+) -> list[RemoteJob]:
+    """Remote jobs that bring the key's own memory up to date (R18)."""
+    jobs = []
+    for kind in kinds:
+        if kind == RemoteJobKind.VALIDITY:
+            payload: dict[str, Any] = {
+                "alwaysValid": key.always_valid,
+                "validFrom": key.valid_from.isoformat() if key.valid_from else None,
+                "validUntil": key.valid_until.isoformat() if key.valid_until else None,
+                "extensionIntervalHours": key.extension_interval_hours,
+                "blocked": key.status != KeyStatus.ISSUED,
+            }
+        elif kind == RemoteJobKind.SCHEDULE:
+            schedule = await session.get(Schedule, key.schedule_id)
+            assert schedule is not None
+            payload = {"scheduleId": schedule.id, "windows": schedule.windows}
+        elif kind == RemoteJobKind.AUTHORIZATIONS:
+            if key.type != KeyType.E3:
+                continue
+            payload = await key_memory(session, key)
+        else:  # pragma: no cover - callers pass the kinds above
+            raise ValueError(kind)
+        job = await ensure_remote_job(session, key, kind, payload)
+        if job is not None:
+            jobs.append(job)
+    return jobs
+
+
+def _jobs_first_security(
+    result: ReconcileResult, security: dict[int, bool]
+) -> list[ProgrammingJob]:
+    """R19: security-relevant cylinders first."""
+    return sorted(result.touched, key=lambda j: (not security.get(j.cylinder_id, False), j.id))
+
+
+async def _reconcile_key(
+    session: AsyncSession, key: Key, before: set[int]
+) -> list[ProgrammingJob]:
+    after = await cylinders_of_key(session, key.id)
+    cylinders = before | after
+    if not cylinders:
+        return []
+    result = await reconcile(session, cylinders)
+    security = dict(
+        (
+            await session.execute(
+                select(Cylinder.id, Cylinder.security_relevant).where(Cylinder.id.in_(cylinders))
+            )
+        ).all()
+    )
+    return _jobs_first_security(result, security)
+
+
+async def issue_key(
+    session: AsyncSession,
+    *,
+    key_id: int,
+    employee_id: int,
+    validity: ValidityChange | None,
+    schedule_id: int | None,
+    profile_ids: Sequence[int] | None,
+    extension_interval_hours: int | None,
+) -> KeyChange:
+    """Hand a key in stock to an employee with validity, schedule and access profiles (R10–R14).
+
+    With the approver function off, audit readout is switched on by the issue (R29).
+    """
+    key = await load_key(session, key_id)
+    if key.status != KeyStatus.IN_STOCK:
+        hint = {
+            KeyStatus.NOT_ACTIVATED: "activate its extension first",
+            KeyStatus.ISSUED: "return it first",
+        }.get(key.status, "it cannot be issued")
+        raise DomainError("CONFLICT", f"keyId: the key is {key.status.name}; {hint}", "keyId")
+    if await session.get(Employee, employee_id) is None:
+        raise DomainError("NOT_FOUND", "employeeId: no such employee", "employeeId")
+    before = await cylinders_of_key(session, key.id)
+    await _apply_settings(
+        session, key,
+        validity=validity or ValidityChange(always_valid=True),
+        schedule_id=schedule_id,
+        profile_ids=profile_ids,
+        extension_interval_hours=(
+            extension_interval_hours if extension_interval_hours is not None else _UNSET
+        ),
+    )
+    tenant = await session.scalar(select(Tenant))
+    assert tenant is not None
+    key.holder_id = employee_id
+    key.status = KeyStatus.ISSUED
+    key.audit_readout_enabled = key.type != KeyType.E1 and not tenant.approver_function
+    await session.flush()
+    jobs = await _reconcile_key(session, key, before)
+    remote = await _key_remote_jobs(
+        session, key,
+        [RemoteJobKind.VALIDITY, RemoteJobKind.SCHEDULE, RemoteJobKind.AUTHORIZATIONS],
+    )
+    return KeyChange(key, jobs, remote)
+
+
+async def update_key(
+    session: AsyncSession,
+    *,
+    key_id: int,
+    validity: ValidityChange | None,
+    schedule_id: int | None,
+    profile_ids: Sequence[int] | None,
+    extension_interval_hours: Any = _UNSET,
+    audit_readout_enabled: bool | None,
+) -> KeyChange:
+    """Change a key's validity, schedule, profiles, interval or readout (R12–R14, R29)."""
+    key = await load_key(session, key_id)
+    if key.status in (KeyStatus.LOST, KeyStatus.DEFECTIVE):
+        raise DomainError("CONFLICT", f"keyId: the key is {key.status.name}", "keyId")
+    before = await cylinders_of_key(session, key.id)
+    old = (key.always_valid, key.valid_from, key.valid_until, key.extension_interval_hours)
+    old_schedule = key.schedule_id
+    await _apply_settings(
+        session, key, validity=validity, schedule_id=schedule_id, profile_ids=profile_ids,
+        extension_interval_hours=extension_interval_hours,
+    )
+    if audit_readout_enabled is not None:
+        if audit_readout_enabled and key.type == KeyType.E1:
+            raise DomainError(
+                "UNSUPPORTED_KEY_TYPE", "auditReadoutEnabled: E1 keys keep no audit trail",
+                "auditReadoutEnabled",
+            )
+        key.audit_readout_enabled = audit_readout_enabled
+    await session.flush()
+    jobs = await _reconcile_key(session, key, before) if profile_ids is not None else []
+    kinds = []
+    if old != (key.always_valid, key.valid_from, key.valid_until, key.extension_interval_hours):
+        kinds.append(RemoteJobKind.VALIDITY)
+    if old_schedule != key.schedule_id:
+        kinds.append(RemoteJobKind.SCHEDULE)
+    remote = await _key_remote_jobs(session, key, kinds) if key.status == KeyStatus.ISSUED else []
+    return KeyChange(key, jobs, remote)
+
+
+async def return_key(session: AsyncSession, *, key_id: int) -> KeyChange:
+    """Take an issued key back into stock: no holder, no access profiles, key memory blocked.
+
+    Direct authorizations and key-group memberships stay with the key (they belong
+    to the key, not to the person); the holder's and the key's profiles no longer apply.
+    """
+    key = await load_key(session, key_id)
+    if key.status != KeyStatus.ISSUED:
+        raise DomainError("CONFLICT", f"keyId: the key is {key.status.name}, not issued", "keyId")
+    before = await cylinders_of_key(session, key.id)
+    await session.execute(delete(KeyAccessProfile).where(KeyAccessProfile.key_id == key.id))
+    key.holder_id = None
+    key.status = KeyStatus.IN_STOCK
+    await session.flush()
+    jobs = await _reconcile_key(session, key, before)
+    remote = await _key_remote_jobs(session, key, [RemoteJobKind.VALIDITY])
+    return KeyChange(key, jobs, remote)
+
+
+async def report_key_lost(session: AsyncSession, *, key_id: int, deprogram: bool) -> KeyChange:
+    """R19: status LOST, onto the blocking list; with ``deprogram`` removed from every cylinder,
+    security-relevant cylinders first. Waiting remote jobs are cancelled: whoever finds the
+    key must not get its validity extended."""
+    from app.access.blocking_list import issue_blocking_list
+
+    key = await load_key(session, key_id)
+    if key.status in (KeyStatus.LOST, KeyStatus.NOT_ACTIVATED):
+        raise DomainError("CONFLICT", f"keyId: the key is {key.status.name}", "keyId")
+    before = await cylinders_of_key(session, key.id)
+    key.status = KeyStatus.LOST
+    key.withdrawn = deprogram
+    await session.flush()
+    await cancel_remote_jobs(session, key.id)
+    await issue_blocking_list(session)
+    jobs = await _reconcile_key(session, key, before) if deprogram else []
+    warnings = [] if deprogram else [
+        Notice("NOT_DEPROGRAMMED", "the key stays in its cylinders; only the blocking list "
+               "keeps it out at wall devices")
+    ]
+    return KeyChange(key, jobs, [], warnings)
+
+
+async def report_key_defective(session: AsyncSession, *, key_id: int) -> KeyChange:
+    """A broken key: hidden from normal search (R10); its configuration can be copied to a
+    replacement (R20, R26)."""
+    key = await load_key(session, key_id)
+    if key.status in (KeyStatus.DEFECTIVE, KeyStatus.NOT_ACTIVATED, KeyStatus.LOST):
+        raise DomainError("CONFLICT", f"keyId: the key is {key.status.name}", "keyId")
+    key.status = KeyStatus.DEFECTIVE
+    await session.flush()
+    await cancel_remote_jobs(session, key.id)
+    warning = Notice(
+        "REPLACEMENT_PROPOSED",
+        f"copy the configuration of {key.marking} onto a replacement key (copyKeyConfiguration)",
+    )
+    return KeyChange(key, [], [], [warning])
+
+
+async def copy_key_configuration(
+    session: AsyncSession, *, source_id: int, target_id: int, dry_run: bool
+) -> tuple[Key, list[CopyItem], list[ProgrammingJob]]:
+    """R20: copy schedule, validity, validations (interval) and authorizations to another key.
+
+    Shows what will be copied; with ``dry_run`` nothing is written. E3 functions
+    (key groups, extension interval) cannot go onto E1/E2 keys, nor clock functions
+    (validity, schedules) onto E1 keys: UNSUPPORTED_KEY_TYPE.
+    """
+    source = await load_key(session, source_id, "sourceKeyId")
+    target = await load_key(session, target_id, "targetKeyId")
+    if source.id == target.id:
+        raise DomainError("INVALID", "targetKeyId: choose another key than the source",
+                          "targetKeyId")
+    if target.status in (KeyStatus.LOST, KeyStatus.DEFECTIVE, KeyStatus.NOT_ACTIVATED):
+        raise DomainError("CONFLICT", f"targetKeyId: the key is {target.status.name}",
+                          "targetKeyId")
+    schedule = await session.get(Schedule, source.schedule_id)
+    assert schedule is not None
+    profiles = list(
+        await session.scalars(
+            select(AccessProfile)
+            .join(KeyAccessProfile, KeyAccessProfile.access_profile_id == AccessProfile.id)
+            .where(KeyAccessProfile.key_id == source.id)
+            .order_by(AccessProfile.name)
+        )
+    )
+    direct = list(
+        await session.scalars(
+            select(Cylinder)
+            .join(DirectAuthorization, DirectAuthorization.cylinder_id == Cylinder.id)
+            .where(DirectAuthorization.key_id == source.id)
+            .order_by(Cylinder.marking)
+        )
+    )
+    groups = list(
+        await session.scalars(
+            select(KeyGroup)
+            .join(KeyGroupMember, KeyGroupMember.key_group_id == KeyGroup.id)
+            .where(KeyGroupMember.key_id == source.id)
+            .order_by(KeyGroup.name)
+        )
+    )
+    e3_functions = [g.name for g in groups]
+    if source.extension_interval_hours is not None:
+        e3_functions.append("extension interval")
+    if target.type != KeyType.E3 and e3_functions:
+        raise DomainError(
+            "UNSUPPORTED_KEY_TYPE",
+            f"targetKeyId: {target.marking} is {target.type.name}; E3 functions "
+            f"({', '.join(e3_functions)}) cannot be copied onto it",
+            "targetKeyId",
+        )
+    clock = not source.always_valid or not schedule.is_default
+    if target.type == KeyType.E1 and clock:
+        raise DomainError(
+            "UNSUPPORTED_KEY_TYPE",
+            f"targetKeyId: {target.marking} is E1 (no clock); validity and schedules "
+            "cannot be copied onto it",
+            "targetKeyId",
+        )
+    items = [CopyItem("schedule", schedule.name)]
+    if source.always_valid:
+        items.append(CopyItem("validity", "always valid"))
+    else:
+        span = " ".join(
+            part for part in (
+                f"from {source.valid_from.isoformat()}" if source.valid_from else "",
+                f"until {source.valid_until.isoformat()}" if source.valid_until else "",
+            ) if part
+        )
+        items.append(CopyItem("validity", span))
+    if source.extension_interval_hours is not None:
+        items.append(CopyItem("validation", f"every {source.extension_interval_hours} h"))
+    items += [CopyItem("accessProfile", p.name) for p in profiles]
+    items += [CopyItem("authorization", f"cylinder {c.marking}") for c in direct]
+    items += [CopyItem("keyGroup", g.name) for g in groups]
+    if dry_run:
+        return target, items, []
+
+    before = await cylinders_of_key(session, target.id)
+    target.schedule_id = source.schedule_id
+    target.always_valid = source.always_valid
+    target.valid_from = source.valid_from
+    target.valid_until = source.valid_until
+    target.extension_interval_hours = source.extension_interval_hours
+    await session.execute(delete(KeyAccessProfile).where(KeyAccessProfile.key_id == target.id))
+    await session.execute(
+        delete(DirectAuthorization).where(DirectAuthorization.key_id == target.id)
+    )
+    session.add_all(KeyAccessProfile(key_id=target.id, access_profile_id=p.id) for p in profiles)
+    session.add_all(DirectAuthorization(cylinder_id=c.id, key_id=target.id) for c in direct)
+    present = set(
+        await session.scalars(
+            select(KeyGroupMember.key_group_id).where(KeyGroupMember.key_id == target.id)
+        )
+    )
+    session.add_all(
+        KeyGroupMember(key_group_id=g.id, key_id=target.id) for g in groups if g.id not in present
+    )
+    await session.flush()
+    jobs = await _reconcile_key(session, target, before)
+    if target.status == KeyStatus.ISSUED:
+        await _key_remote_jobs(
+            session, target,
+            [RemoteJobKind.VALIDITY, RemoteJobKind.SCHEDULE, RemoteJobKind.AUTHORIZATIONS],
+        )
+    return target, items, jobs

@@ -1,0 +1,105 @@
+"""Audit-trail readout requests and the approver function (R29, R38)."""
+
+from __future__ import annotations
+
+import strawberry
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.approval.service import approver_history_csv, decide_readout, request_readout
+from app.config import Settings
+from app.db import Database
+from app.errors import DomainError
+from app.schema.common import UserError
+from app.schema.context import Info
+from app.schema.relay import decode_id
+from app.schema.types import ReadoutRequest
+from app.workers.outbox import notify_outbox
+
+
+@strawberry.input
+class RequestReadoutInput:
+    target_id: strawberry.ID = strawberry.field(description="A Key (E2/E3) or a Cylinder.")
+    reason: str = strawberry.field(description="The purpose, mandatory (R38); at most 2000.")
+
+
+@strawberry.input
+class DecideReadoutInput:
+    request_id: strawberry.ID
+    approve: bool
+    note: str | None = None
+
+
+@strawberry.type
+class ReadoutRequestPayload:
+    readout_request: ReadoutRequest | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ApprovalMutations:
+    @strawberry.mutation(
+        description="R29: ask to read an audit trail through a remote device; an Approver "
+        "decides when the tenant has the approver function."
+    )
+    async def request_readout(
+        self, info: Info, input: RequestReadoutInput
+    ) -> ReadoutRequestPayload:
+        principal = info.context.require("readout.request")
+        try:
+            kind, target_id = decode_id(input.target_id, ("Key", "Cylinder"), "targetId")
+            async with info.context.write() as session:
+                row = await request_readout(
+                    session,
+                    requested_by_id=principal.programming_key_id,
+                    key_id=target_id if kind == "Key" else None,
+                    cylinder_id=target_id if kind == "Cylinder" else None,
+                    reason=input.reason,
+                )
+        except DomainError as exc:
+            return ReadoutRequestPayload(errors=[UserError.from_domain(exc)])
+        notify_outbox()  # the Approvers' e-mails (R33)
+        return ReadoutRequestPayload(readout_request=ReadoutRequest(row=row))
+
+    @strawberry.mutation(description="R29: an Approver approves or rejects a readout request.")
+    async def decide_readout(self, info: Info, input: DecideReadoutInput) -> ReadoutRequestPayload:
+        principal = info.context.require("readout.approve")
+        try:
+            _, request_id = decode_id(input.request_id, "ReadoutRequest", "requestId")
+            async with info.context.write() as session:
+                row = await decide_readout(
+                    session,
+                    request_id=request_id,
+                    decided_by_id=principal.programming_key_id,
+                    approve=input.approve,
+                    note=input.note,
+                )
+        except DomainError as exc:
+            return ReadoutRequestPayload(errors=[UserError.from_domain(exc)])
+        notify_outbox()  # the requester's e-mail (R33)
+        return ReadoutRequestPayload(readout_request=ReadoutRequest(row=row))
+
+
+async def history_export_response(
+    request: Request, database: Database, settings: Settings
+) -> Response:
+    """GET /export/readout-history.csv: the approver history (R29, R38), right readout.read."""
+    from app.web import _error, open_context
+
+    opened = await open_context(request, database, settings)
+    if isinstance(opened, Response):
+        return opened
+    try:
+        if opened.principal is None:
+            return _error(401, "UNAUTHENTICATED", "send Authorization: Bearer <token>")
+        if not opened.principal.has("readout.read"):
+            return _error(403, "FORBIDDEN", "missing right: readout.read")
+        assert opened.session is not None
+        body = await approver_history_csv(opened.session)
+    finally:
+        await opened.close()
+    return Response(
+        body.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="readout-history.csv"'},
+    )

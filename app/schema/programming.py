@@ -1,0 +1,241 @@
+"""Programming jobs on programming keys (R15, R17): assign, load onto the key, report back."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import strawberry
+
+from app.access.engine import JobOutcome
+from app.audit.service import ReadEvent
+from app.errors import DomainError
+from app.programming.service import (
+    AccessWrite,
+    ProgrammingResult,
+    assign_programming_jobs,
+    load_programming_jobs,
+    report_programming_results,
+)
+from app.schema.common import AccessChangeOp, AccessResult, UserError, Warning
+from app.schema.context import Info
+from app.schema.relay import decode_id, to_global_id
+from app.schema.types import Cylinder, ProgrammingJob, ProgrammingKey
+from app.workers.outbox import notify_outbox
+
+
+@strawberry.enum(description="How carrying out a programming job at the cylinder ended (R15).")
+class ProgrammingOutcome(enum.Enum):
+    DONE = JobOutcome.DONE
+    ABORTED = JobOutcome.ABORTED
+    FAILED = JobOutcome.FAILED
+
+
+@strawberry.input
+class AssignProgrammingJobsInput:
+    programming_key_id: strawberry.ID
+    job_ids: list[strawberry.ID]
+
+
+@strawberry.type
+class AssignProgrammingJobsPayload:
+    programming_jobs: list[ProgrammingJob] = strawberry.field(default_factory=list)
+    warnings: list[Warning] = strawberry.field(default_factory=list)
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class LoadProgrammingJobsInput:
+    programming_key_id: strawberry.ID
+    device_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The remote device the key is inserted in; none at the desk."
+    )
+    key_firmware_version: str | None = strawberry.field(
+        default=None, description="The key's firmware as the device read it (updates the key)."
+    )
+
+
+@strawberry.type(description="One key (by UID) or key group to add to or remove from a cylinder.")
+class CylinderWrite:
+    op: AccessChangeOp
+    key_uid: str | None
+    group_id: strawberry.ID | None
+
+    @classmethod
+    def of(cls, write: AccessWrite) -> CylinderWrite:
+        group = write.key_group_id
+        return cls(
+            op=write.op,
+            key_uid=write.key_uid,
+            group_id=strawberry.ID(to_global_id("KeyGroup", group)) if group is not None else None,
+        )
+
+
+@strawberry.type(description="A job on the programming key and what it writes into its cylinder.")
+class LoadedProgrammingJob:
+    programming_job: ProgrammingJob
+    cylinder: Cylinder
+    full_reprogram: bool
+    changes: list[CylinderWrite]
+    access_list: list[CylinderWrite] | None = strawberry.field(
+        description="Full reprogramming: everything the cylinder must hold afterwards."
+    )
+
+
+@strawberry.type
+class LoadProgrammingJobsPayload:
+    programming_key: ProgrammingKey | None = None
+    jobs: list[LoadedProgrammingJob] = strawberry.field(default_factory=list)
+    loaded_count: int = strawberry.field(
+        default=0, description="Jobs loaded by this call (the others were on the key already)."
+    )
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="An event of the cylinder's audit trail, read before rewriting it.")
+class CylinderAuditEventInput:
+    at: datetime
+    key_uid: str | None = None
+    result: AccessResult
+
+
+@strawberry.input
+class ProgrammingResultInput:
+    job_id: strawberry.ID
+    outcome: ProgrammingOutcome
+    audit_events: list[CylinderAuditEventInput] | None = None
+
+
+@strawberry.input
+class ReportProgrammingResultsInput:
+    programming_key_id: strawberry.ID
+    results: list[ProgrammingResultInput]
+
+
+@strawberry.type
+class ReportProgrammingResultsPayload:
+    programming_jobs: list[ProgrammingJob] = strawberry.field(
+        default_factory=list, description="The reported jobs, now DONE or FAILED."
+    )
+    returned_jobs: list[ProgrammingJob] = strawberry.field(
+        default_factory=list,
+        description="Jobs that were on the key but not reported: cleared, assigned to it again.",
+    )
+    new_programming_jobs: list[ProgrammingJob] = strawberry.field(
+        default_factory=list,
+        description="Jobs the report caused: full reprogramming (R15), failed changes again.",
+    )
+    open_cylinders: list[Cylinder] = strawberry.field(default_factory=list)
+    all_completed: bool = False
+    audit_events_stored: int = 0
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def _programming_key_id(gid: str) -> int:
+    return decode_id(gid, "ProgrammingKey", "programmingKeyId")[1]
+
+
+@strawberry.type
+class ProgrammingMutations:
+    @strawberry.mutation(description="R17: give open programming jobs to a programming key.")
+    async def assign_programming_jobs(
+        self, info: Info, input: AssignProgrammingJobsInput
+    ) -> AssignProgrammingJobsPayload:
+        try:
+            info.context.require("jobs.assign")
+            key_id = _programming_key_id(input.programming_key_id)
+            job_ids = [
+                decode_id(gid, "ProgrammingJob", f"jobIds.{i}")[1]
+                for i, gid in enumerate(input.job_ids)
+            ]
+            async with info.context.write() as session:
+                result = await assign_programming_jobs(
+                    session, programming_key_id=key_id, job_ids=job_ids
+                )
+        except DomainError as exc:
+            return AssignProgrammingJobsPayload(errors=[UserError.from_domain(exc)])
+        notify_outbox()  # the holder is told cylinder programming is available (R33)
+        return AssignProgrammingJobsPayload(
+            programming_jobs=[ProgrammingJob(row=j) for j in result.jobs],
+            warnings=[Warning(code=w.code, message=w.message) for w in result.warnings],
+        )
+
+    @strawberry.mutation(
+        description="R17: load the jobs assigned to a programming key onto it (desk or device)."
+    )
+    async def load_programming_jobs(
+        self, info: Info, input: LoadProgrammingJobsInput
+    ) -> LoadProgrammingJobsPayload:
+        try:
+            info.context.require("cylinders.program")
+            key_id = _programming_key_id(input.programming_key_id)
+            device_id = (
+                decode_id(input.device_id, "RemoteDevice", "deviceId")[1]
+                if input.device_id is not None
+                else None
+            )
+            async with info.context.write() as session:
+                result = await load_programming_jobs(
+                    session,
+                    programming_key_id=key_id,
+                    device_id=device_id,
+                    key_firmware_version=input.key_firmware_version,
+                )
+        except DomainError as exc:
+            return LoadProgrammingJobsPayload(errors=[UserError.from_domain(exc)])
+        if result.newly_loaded:
+            notify_outbox()  # the cylinders to visit (R17, R33)
+        return LoadProgrammingJobsPayload(
+            programming_key=ProgrammingKey(row=result.programming_key),
+            jobs=[
+                LoadedProgrammingJob(
+                    programming_job=ProgrammingJob(row=j.job),
+                    cylinder=Cylinder(row=j.cylinder),
+                    full_reprogram=j.job.full_reprogram,
+                    changes=[CylinderWrite.of(w) for w in j.changes],
+                    access_list=(
+                        [CylinderWrite.of(w) for w in j.access_list]
+                        if j.access_list is not None
+                        else None
+                    ),
+                )
+                for j in result.jobs
+            ],
+            loaded_count=result.newly_loaded,
+        )
+
+    @strawberry.mutation(
+        description="R15, R17: what a programming key reports after programming its cylinders."
+    )
+    async def report_programming_results(
+        self, info: Info, input: ReportProgrammingResultsInput
+    ) -> ReportProgrammingResultsPayload:
+        try:
+            info.context.require("cylinders.program")
+            key_id = _programming_key_id(input.programming_key_id)
+            results = [
+                ProgrammingResult(
+                    job_id=decode_id(r.job_id, "ProgrammingJob", f"results.{i}.jobId")[1],
+                    outcome=r.outcome.value,
+                    audit_events=[
+                        ReadEvent(at=e.at, result=e.result, key_uid=e.key_uid)
+                        for e in r.audit_events or ()
+                    ],
+                )
+                for i, r in enumerate(input.results)
+            ]
+            async with info.context.write() as session:
+                report = await report_programming_results(
+                    session, programming_key_id=key_id, results=results
+                )
+        except DomainError as exc:
+            return ReportProgrammingResultsPayload(errors=[UserError.from_domain(exc)])
+        notify_outbox()  # the final e-mail: were all jobs completed (R17, R33)
+        return ReportProgrammingResultsPayload(
+            programming_jobs=[ProgrammingJob(row=j) for j in report.reported],
+            returned_jobs=[ProgrammingJob(row=j) for j in report.returned],
+            new_programming_jobs=[ProgrammingJob(row=j) for j in report.created],
+            open_cylinders=[Cylinder(row=c) for c in report.open_cylinders],
+            all_completed=report.all_completed,
+            audit_events_stored=report.audit_events_stored,
+        )
