@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -170,10 +171,19 @@ async def _reconcile_batch(
             )
         ).all()
     }
-    entries: dict[int, dict[Subject, AccessEntry]] = defaultdict(dict)
-    for entry in await session.scalars(
-        select(AccessEntry).where(id_in(session, AccessEntry.cylinder_id, cylinder_ids))
-    ):
+    # Plain rows, not ORM objects: only ids and flags are needed, for thousands of lines.
+    entries: dict[int, dict[Subject, Any]] = defaultdict(dict)
+    rows = await session.execute(
+        select(
+            AccessEntry.id,
+            AccessEntry.cylinder_id,
+            AccessEntry.key_id,
+            AccessEntry.key_group_id,
+            AccessEntry.desired,
+            AccessEntry.programmed,
+        ).where(id_in(session, AccessEntry.cylinder_id, cylinder_ids))
+    )
+    for entry in rows.all():
         entries[entry.cylinder_id][subject_of(entry.key_id, entry.key_group_id)] = entry
 
     jobs: dict[int, list[ProgrammingJob]] = defaultdict(list)
