@@ -364,3 +364,48 @@ async def test_return_and_defective(
                        {"i": {"keyId": site.keys["E3-B"]}})
     assert broken["reportKeyDefective"]["key"]["status"] == "DEFECTIVE"
     assert broken["reportKeyDefective"]["warnings"] == [{"code": "REPLACEMENT_PROPOSED"}]
+
+
+async def test_cylinder_groups_reprogram_cylinders_not_keys(
+    gql: GraphQLClient, database: Database, tenant: NewTenant
+) -> None:
+    # R13: a cylinder group takes one slot in an E3 key's memory; adding a cylinder to the
+    # group reprograms the cylinder, not the keys
+    site = await build_site(database, tenant)
+    made = await gql(
+        "mutation($i: CreateCylinderGroupInput!) { createCylinderGroup(input: $i) "
+        "{ cylinderGroup { id cylinders { marking } } programmingJobs { cylinder { marking } "
+        "changes { op cylinderGroup { name } } } errors { code } } }",
+        {"i": {"name": "Basement", "cylinderIds": site.cylinders[:2]}},
+    )
+    group = made["createCylinderGroup"]
+    assert [c["marking"] for c in group["cylinderGroup"]["cylinders"]] == ["D-0", "D-1"]
+    assert sorted(j["cylinder"]["marking"] for j in group["programmingJobs"]) == ["D-0", "D-1"]
+    assert group["programmingJobs"][0]["changes"] == [
+        {"op": "ADD", "cylinderGroup": {"name": "Basement"}}
+    ]
+    await program_all_open_jobs(database, tenant)
+    group_id = group["cylinderGroup"]["id"]
+    # when: an E3 key is issued with the group
+    issued = await gql(ISSUE, {"i": {"keyId": site.keys["E3-A"], "employeeId": site.employee,
+                                     "cylinderGroupIds": [group_id]}})
+    result = issued["issueKey"]
+    # then: no cylinder job, the key's memory learns the group
+    assert result["errors"] == [] and result["programmingJobs"] == []
+    assert "AUTHORIZATIONS" in {j["kind"] for j in result["remoteJobs"]}
+    assert {(a["via"], a["cylinder"]["marking"], a["programmed"])
+            for a in result["key"]["authorizations"]} == {
+        ("cylinderGroup:Basement", "D-0", True), ("cylinderGroup:Basement", "D-1", True)}
+    # when: a cylinder joins the group: one job for that cylinder only
+    joined = await gql(
+        "mutation($i: ChangeCylinderGroupMembersInput!) { changeCylinderGroupMembers(input: $i) "
+        "{ programmingJobs { cylinder { marking } } errors { code } } }",
+        {"i": {"cylinderGroupId": group_id, "add": [site.cylinders[2]]}},
+    )
+    assert joined["changeCylinderGroupMembers"]["programmingJobs"] == [
+        {"cylinder": {"marking": "D-2"}}
+    ]
+    # and: E2 keys hold no cylinder groups
+    e2 = await gql(ISSUE, {"i": {"keyId": site.keys["E2-A"], "employeeId": site.employee,
+                                 "cylinderGroupIds": [group_id]}})
+    assert e2["issueKey"]["errors"][0]["code"] == "UNSUPPORTED_KEY_TYPE"

@@ -19,6 +19,9 @@ from app.models import (
     AccessEntry,
     AccessProfile,
     AccessProfileCylinder,
+    CylinderGroup,
+    CylinderGroupAuthorization,
+    CylinderGroupMember,
     DirectAuthorization,
     EmployeeAccessProfile,
     Key,
@@ -113,7 +116,21 @@ async def authorizations_for_keys(
                 .where(EmployeeAccessProfile.employee_id.in_(set(holder_of.values())))
             )
         ).all()
+    cylinder_grouped = (
+        await db.execute(
+            select(
+                CylinderGroupAuthorization.key_id,
+                CylinderGroup.id,
+                CylinderGroup.name,
+                CylinderGroupMember.cylinder_id,
+            )
+            .join(CylinderGroup, CylinderGroup.id == CylinderGroupAuthorization.cylinder_group_id)
+            .join(CylinderGroupMember, CylinderGroupMember.cylinder_group_id == CylinderGroup.id)
+            .where(CylinderGroupAuthorization.key_id.in_(ids))
+        )
+    ).all()
     group_ids = {g for _, g, _, _ in grouped}
+    cylinder_group_ids = {g for _, g, _, _ in cylinder_grouped}
     entries = (
         await db.execute(
             select(AccessEntry.cylinder_id, AccessEntry.key_id, AccessEntry.key_group_id).where(
@@ -122,6 +139,19 @@ async def authorizations_for_keys(
             )
         )
     ).all()
+    programmed_memberships = set()
+    if cylinder_group_ids:
+        programmed_memberships = {
+            (c, g)
+            for c, g in (
+                await db.execute(
+                    select(AccessEntry.cylinder_id, AccessEntry.cylinder_group_id).where(
+                        AccessEntry.programmed.is_(True),
+                        AccessEntry.cylinder_group_id.in_(cylinder_group_ids),
+                    )
+                )
+            ).all()
+        }
     programmed_groups = {(c, g) for c, k, g in entries if g is not None}
     # A cylinder holding one of the key's groups admits the key as well (R20).
     programmed_keys = {(c, k) for c, k, g in entries if k is not None} | {
@@ -151,6 +181,19 @@ async def authorizations_for_keys(
                 key.schedule_id,
                 key.extension_interval_hours,
                 (cylinder_id, group_id) in programmed_groups,
+            )
+        )
+    for key_id, group_id, group_name, cylinder_id in cylinder_grouped:
+        # R13: the key holds the group (one slot); the cylinder must hold its membership.
+        key = keys[key_id]
+        result[key_id].append(
+            EffectiveAuthorization(
+                key_id,
+                cylinder_id,
+                f"cylinderGroup:{group_name}",
+                key.schedule_id,
+                key.extension_interval_hours,
+                (cylinder_id, group_id) in programmed_memberships,
             )
         )
     by_employee: dict[int, list[tuple[str, int, int | None, int]]] = defaultdict(list)

@@ -37,6 +37,7 @@ from app.models import (
     AccessEntry,
     AccessProfileCylinder,
     Cylinder,
+    CylinderGroupMember,
     DirectAuthorization,
     EmployeeAccessProfile,
     Key,
@@ -50,7 +51,8 @@ from app.models import (
 )
 from app.tenants.scoping import ALL_DOMAINS
 
-# A subject of a cylinder's access list: ("key", id) or ("group", id).
+# A subject of a cylinder's access list: ("key", id), ("group", id) for a key group, or
+# ("cgroup", id) for the cylinder's membership in a cylinder group (R13).
 Subject = tuple[str, int]
 Change = tuple[AccessChangeOp, Subject]
 
@@ -77,8 +79,24 @@ class ReconcileResult:
         return self.created + self.changed
 
 
-def subject_of(key_id: int | None, group_id: int | None) -> Subject:
-    return ("key", key_id) if key_id is not None else ("group", group_id)  # type: ignore[return-value]
+def subject_of(
+    key_id: int | None, group_id: int | None, cylinder_group_id: int | None = None
+) -> Subject:
+    if key_id is not None:
+        return ("key", key_id)
+    if group_id is not None:
+        return ("group", group_id)
+    return ("cgroup", cylinder_group_id)  # type: ignore[return-value]
+
+
+def subject_columns(subject: Subject) -> dict[str, int | None]:
+    """The access-list / job-change columns naming ``subject``."""
+    kind, ident = subject
+    return {
+        "key_id": ident if kind == "key" else None,
+        "key_group_id": ident if kind == "group" else None,
+        "cylinder_group_id": ident if kind == "cgroup" else None,
+    }
 
 
 def _in_desired_lists() -> object:
@@ -125,6 +143,11 @@ async def desired_access(
         id_in(session, DirectAuthorization.cylinder_id, ids),
         DirectAuthorization.key_group_id.is_not(None),
     )
+    memberships = select(
+        CylinderGroupMember.cylinder_id, CylinderGroupMember.cylinder_group_id
+    ).where(id_in(session, CylinderGroupMember.cylinder_id, ids))
+    for cylinder_id, cylinder_group_id in (await session.execute(memberships)).all():
+        desired[cylinder_id].add(("cgroup", cylinder_group_id))
     group_rows = (await session.execute(groups, execution_options=TENANT_WIDE)).all()
     for cylinder_id, group_id in group_rows:
         desired[cylinder_id].add(("group", group_id))
@@ -179,12 +202,15 @@ async def _reconcile_batch(
             AccessEntry.cylinder_id,
             AccessEntry.key_id,
             AccessEntry.key_group_id,
+            AccessEntry.cylinder_group_id,
             AccessEntry.desired,
             AccessEntry.programmed,
         ).where(id_in(session, AccessEntry.cylinder_id, cylinder_ids))
     )
     for entry in rows.all():
-        entries[entry.cylinder_id][subject_of(entry.key_id, entry.key_group_id)] = entry
+        entries[entry.cylinder_id][
+            subject_of(entry.key_id, entry.key_group_id, entry.cylinder_group_id)
+        ] = entry
 
     jobs: dict[int, list[ProgrammingJob]] = defaultdict(list)
     job_by_id: dict[int, ProgrammingJob] = {}
@@ -205,7 +231,7 @@ async def _reconcile_batch(
                 id_in(session, ProgrammingJobChange.job_id, job_by_id)
             )
         ):
-            subject = subject_of(change.key_id, change.key_group_id)
+            subject = subject_of(change.key_id, change.key_group_id, change.cylinder_group_id)
             changes[change.job_id][(change.op, subject)] = change
 
     tenant_id = session.info["tenant_id"]
@@ -223,13 +249,12 @@ async def _reconcile_batch(
         wanted = desired[cylinder_id]
         have = entries[cylinder_id]
         programmed = {s for s, e in have.items() if e.programmed}
-        for kind, ident in wanted - have.keys():
+        for subject in wanted - have.keys():
             new_entries.append(
                 {
                     "tenant_id": tenant_id,
                     "cylinder_id": cylinder_id,
-                    "key_id": ident if kind == "key" else None,
-                    "key_group_id": ident if kind == "group" else None,
+                    **subject_columns(subject),
                     "desired": True,
                     "programmed": False,
                 }
@@ -333,10 +358,9 @@ async def _reconcile_batch(
                     "tenant_id": tenant_id,
                     "job_id": job.id,
                     "op": op,
-                    "key_id": ident if kind == "key" else None,
-                    "key_group_id": ident if kind == "group" else None,
+                    **subject_columns(subject),
                 }
-                for job, (op, (kind, ident)) in pending_changes
+                for job, (op, subject) in pending_changes
             ],
         )
     await session.flush()
@@ -399,7 +423,8 @@ async def open_job_changes(
         stmt = stmt.where(ProgrammingJob.cylinder_id.in_(cylinder_ids))
     found: dict[int, set[Change]] = defaultdict(set)
     for cylinder_id, change in (await session.execute(stmt)).all():
-        found[cylinder_id].add((change.op, subject_of(change.key_id, change.key_group_id)))
+        subject = subject_of(change.key_id, change.key_group_id, change.cylinder_group_id)
+        found[cylinder_id].add((change.op, subject))
     return found
 
 
@@ -425,7 +450,7 @@ async def record_programming(
     cylinder = await session.get(Cylinder, job.cylinder_id, execution_options=TENANT_WIDE)
     assert cylinder is not None
     entries = {
-        subject_of(e.key_id, e.key_group_id): e
+        subject_of(e.key_id, e.key_group_id, e.cylinder_group_id): e
         for e in await session.scalars(
             select(AccessEntry).where(AccessEntry.cylinder_id == job.cylinder_id)
         )
@@ -443,7 +468,7 @@ async def record_programming(
                 select(ProgrammingJobChange).where(ProgrammingJobChange.job_id == job.id)
             )
             for change in job_changes:
-                subject = subject_of(change.key_id, change.key_group_id)
+                subject = subject_of(change.key_id, change.key_group_id, change.cylinder_group_id)
                 entry = entries.get(subject)
                 if change.op == AccessChangeOp.ADD:
                     if entry is None:
@@ -451,6 +476,7 @@ async def record_programming(
                             cylinder_id=job.cylinder_id,
                             key_id=change.key_id,
                             key_group_id=change.key_group_id,
+                            cylinder_group_id=change.cylinder_group_id,
                             desired=False,
                         )
                         session.add(entry)

@@ -23,6 +23,9 @@ from app.models import (
     AccessProfile,
     AccessProfileCylinder,
     Cylinder,
+    CylinderGroup,
+    CylinderGroupAuthorization,
+    CylinderGroupMember,
     DirectAuthorization,
     Key,
     KeyGroup,
@@ -230,14 +233,101 @@ async def add_keys_to_group(
 
 
 async def key_memory(session: AsyncSession, key: Key) -> dict[str, Any]:
-    """What an E3 key's memory holds besides validity and schedule: its key groups (R13, R18)."""
+    """What an E3 key's memory holds besides validity and schedule: its key groups and the
+    cylinder groups it is authorised on, one slot each (R13, R18)."""
     groups = await session.scalars(
         select(KeyGroup.id)
         .join(KeyGroupMember, KeyGroupMember.key_group_id == KeyGroup.id)
         .where(KeyGroupMember.key_id == key.id)
         .order_by(KeyGroup.id)
     )
-    return {"keyGroups": list(groups)}
+    cylinder_groups = await session.scalars(
+        select(CylinderGroupAuthorization.cylinder_group_id)
+        .where(CylinderGroupAuthorization.key_id == key.id)
+        .order_by(CylinderGroupAuthorization.cylinder_group_id)
+    )
+    return {"keyGroups": list(groups), "cylinderGroups": list(cylinder_groups)}
+
+
+async def create_cylinder_group(
+    session: AsyncSession, *, name: str, cylinder_ids: Sequence[int]
+) -> tuple[CylinderGroup, ReconcileResult]:
+    """Cylinders that take one slot in an E3 key's memory (R13); each learns its membership
+    through a programming job."""
+    name = _name(name, "name")
+    cylinders = await visible_ids(session, Cylinder, cylinder_ids, "cylinderIds")
+    if await session.scalar(select(CylinderGroup.id).where(CylinderGroup.name == name)):
+        raise DomainError("CONFLICT", f"a cylinder group named {name!r} exists already", "name")
+    group = CylinderGroup(name=name)
+    session.add(group)
+    await session.flush()
+    session.add_all(
+        CylinderGroupMember(cylinder_group_id=group.id, cylinder_id=c) for c in cylinders
+    )
+    await session.flush()
+    return group, await reconcile(session, cylinders)
+
+
+async def change_cylinder_group_members(
+    session: AsyncSession, group: CylinderGroup, *, add: Sequence[int], remove: Sequence[int]
+) -> ReconcileResult:
+    """R13: adding a cylinder to a group reprograms that cylinder, not the keys."""
+    added = await visible_ids(session, Cylinder, add, "add") if add else []
+    removed = await visible_ids(session, Cylinder, remove, "remove") if remove else []
+    if set(added) & set(removed):
+        raise DomainError("INVALID", "the same cylinder is both added and removed", "remove")
+    present = set(
+        await session.scalars(
+            select(CylinderGroupMember.cylinder_id).where(
+                CylinderGroupMember.cylinder_group_id == group.id
+            )
+        )
+    )
+    session.add_all(
+        CylinderGroupMember(cylinder_group_id=group.id, cylinder_id=c)
+        for c in added
+        if c not in present
+    )
+    if removed:
+        await session.execute(
+            delete(CylinderGroupMember).where(
+                CylinderGroupMember.cylinder_group_id == group.id,
+                CylinderGroupMember.cylinder_id.in_(removed),
+            )
+        )
+    await session.flush()
+    return await reconcile(session, set(added) | set(removed))
+
+
+async def set_cylinder_group_authorizations(
+    session: AsyncSession, key: Key, cylinder_group_ids: Sequence[int]
+) -> bool:
+    """Authorise an E3 key on exactly these cylinder groups (R13); whether anything changed.
+
+    The key's memory changes (a remote job), the cylinders do not.
+    """
+    if cylinder_group_ids and key.type != KeyType.E3:
+        raise DomainError(
+            "UNSUPPORTED_KEY_TYPE",
+            "cylinderGroupIds: only E3 keys hold cylinder groups",
+            "cylinderGroupIds",
+        )
+    wanted = set(await visible_ids(session, CylinderGroup, cylinder_group_ids, "cylinderGroupIds"))
+    present = set(
+        await session.scalars(
+            select(CylinderGroupAuthorization.cylinder_group_id).where(
+                CylinderGroupAuthorization.key_id == key.id
+            )
+        )
+    )
+    if wanted == present:
+        return False
+    await session.execute(
+        delete(CylinderGroupAuthorization).where(CylinderGroupAuthorization.key_id == key.id)
+    )
+    session.add_all(CylinderGroupAuthorization(key_id=key.id, cylinder_group_id=g) for g in wanted)
+    await session.flush()
+    return True
 
 
 async def change_authorizations(

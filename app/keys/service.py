@@ -16,11 +16,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access.engine import ReconcileResult, cylinders_of_key, reconcile
 from app.access.remote_jobs import cancel_remote_jobs, ensure_remote_job
-from app.access.service import Notice, check_interval, key_memory, visible_ids
+from app.access.service import (
+    Notice,
+    check_interval,
+    key_memory,
+    set_cylinder_group_authorizations,
+    visible_ids,
+)
 from app.errors import DomainError
 from app.models import (
     AccessProfile,
     Cylinder,
+    CylinderGroup,
+    CylinderGroupAuthorization,
     DirectAuthorization,
     Employee,
     Key,
@@ -80,17 +88,20 @@ def check_validity(validity: ValidityChange, key: Key, field_name: str = "validi
         return
     if key.type == KeyType.E1:
         raise DomainError(
-            "UNSUPPORTED_KEY_TYPE", "validity: E1 keys have no clock; they are always valid",
+            "UNSUPPORTED_KEY_TYPE",
+            "validity: E1 keys have no clock; they are always valid",
             field_name,
         )
     if validity.valid_from is None and validity.valid_until is None:
         raise DomainError(
-            "INVALID", "validity: a key that is not always valid needs validFrom or validUntil",
+            "INVALID",
+            "validity: a key that is not always valid needs validFrom or validUntil",
             field_name,
         )
     if validity.valid_from and validity.valid_until and validity.valid_from >= validity.valid_until:
-        raise DomainError("INVALID", "validity: validFrom must be before validUntil",
-                          f"{field_name}.validUntil")
+        raise DomainError(
+            "INVALID", "validity: validFrom must be before validUntil", f"{field_name}.validUntil"
+        )
 
 
 async def _apply_settings(
@@ -113,7 +124,8 @@ async def _apply_settings(
         default = await session.scalar(select(Schedule.id).where(Schedule.is_default))
         if key.type == KeyType.E1 and schedule_id != default:
             raise DomainError(
-                "UNSUPPORTED_KEY_TYPE", "scheduleId: E1 keys have no clock; they keep 'Always'",
+                "UNSUPPORTED_KEY_TYPE",
+                "scheduleId: E1 keys have no clock; they keep 'Always'",
                 "scheduleId",
             )
         key.schedule_id = schedule_id
@@ -170,9 +182,7 @@ def _jobs_first_security(
     return sorted(result.touched, key=lambda j: (not security.get(j.cylinder_id, False), j.id))
 
 
-async def _reconcile_key(
-    session: AsyncSession, key: Key, before: set[int]
-) -> list[ProgrammingJob]:
+async def _reconcile_key(session: AsyncSession, key: Key, before: set[int]) -> list[ProgrammingJob]:
     after = await cylinders_of_key(session, key.id)
     cylinders = before | after
     if not cylinders:
@@ -197,6 +207,7 @@ async def issue_key(
     schedule_id: int | None,
     profile_ids: Sequence[int] | None,
     extension_interval_hours: int | None,
+    cylinder_group_ids: Sequence[int] | None = None,
 ) -> KeyChange:
     """Hand a key in stock to an employee with validity, schedule and access profiles (R10–R14).
 
@@ -213,7 +224,8 @@ async def issue_key(
         raise DomainError("NOT_FOUND", "employeeId: no such employee", "employeeId")
     before = await cylinders_of_key(session, key.id)
     await _apply_settings(
-        session, key,
+        session,
+        key,
         validity=validity or ValidityChange(always_valid=True),
         schedule_id=schedule_id,
         profile_ids=profile_ids,
@@ -223,13 +235,16 @@ async def issue_key(
     )
     tenant = await session.scalar(select(Tenant))
     assert tenant is not None
+    if cylinder_group_ids is not None:
+        await set_cylinder_group_authorizations(session, key, cylinder_group_ids)
     key.holder_id = employee_id
     key.status = KeyStatus.ISSUED
     key.audit_readout_enabled = key.type != KeyType.E1 and not tenant.approver_function
     await session.flush()
     jobs = await _reconcile_key(session, key, before)
     remote = await _key_remote_jobs(
-        session, key,
+        session,
+        key,
         [RemoteJobKind.VALIDITY, RemoteJobKind.SCHEDULE, RemoteJobKind.AUTHORIZATIONS],
     )
     return KeyChange(key, jobs, remote)
@@ -244,6 +259,7 @@ async def update_key(
     profile_ids: Sequence[int] | None,
     extension_interval_hours: Any = _UNSET,
     audit_readout_enabled: bool | None,
+    cylinder_group_ids: Sequence[int] | None = None,
 ) -> KeyChange:
     """Change a key's validity, schedule, profiles, interval or readout (R12–R14, R29)."""
     key = await load_key(session, key_id)
@@ -253,13 +269,18 @@ async def update_key(
     old = (key.always_valid, key.valid_from, key.valid_until, key.extension_interval_hours)
     old_schedule = key.schedule_id
     await _apply_settings(
-        session, key, validity=validity, schedule_id=schedule_id, profile_ids=profile_ids,
+        session,
+        key,
+        validity=validity,
+        schedule_id=schedule_id,
+        profile_ids=profile_ids,
         extension_interval_hours=extension_interval_hours,
     )
     if audit_readout_enabled is not None:
         if audit_readout_enabled and key.type == KeyType.E1:
             raise DomainError(
-                "UNSUPPORTED_KEY_TYPE", "auditReadoutEnabled: E1 keys keep no audit trail",
+                "UNSUPPORTED_KEY_TYPE",
+                "auditReadoutEnabled: E1 keys keep no audit trail",
                 "auditReadoutEnabled",
             )
         key.audit_readout_enabled = audit_readout_enabled
@@ -270,6 +291,10 @@ async def update_key(
         kinds.append(RemoteJobKind.VALIDITY)
     if old_schedule != key.schedule_id:
         kinds.append(RemoteJobKind.SCHEDULE)
+    if cylinder_group_ids is not None and await set_cylinder_group_authorizations(
+        session, key, cylinder_group_ids
+    ):
+        kinds.append(RemoteJobKind.AUTHORIZATIONS)
     remote = await _key_remote_jobs(session, key, kinds) if key.status == KeyStatus.ISSUED else []
     return KeyChange(key, jobs, remote)
 
@@ -309,10 +334,17 @@ async def report_key_lost(session: AsyncSession, *, key_id: int, deprogram: bool
     await cancel_remote_jobs(session, key.id)
     await issue_blocking_list(session)
     jobs = await _reconcile_key(session, key, before) if deprogram else []
-    warnings = [] if deprogram else [
-        Notice("NOT_DEPROGRAMMED", "the key stays in its cylinders; only the blocking list "
-               "keeps it out at wall devices")
-    ]
+    warnings = (
+        []
+        if deprogram
+        else [
+            Notice(
+                "NOT_DEPROGRAMMED",
+                "the key stays in its cylinders; only the blocking list "
+                "keeps it out at wall devices",
+            )
+        ]
+    )
     return KeyChange(key, jobs, [], warnings)
 
 
@@ -344,11 +376,13 @@ async def copy_key_configuration(
     source = await load_key(session, source_id, "sourceKeyId")
     target = await load_key(session, target_id, "targetKeyId")
     if source.id == target.id:
-        raise DomainError("INVALID", "targetKeyId: choose another key than the source",
-                          "targetKeyId")
+        raise DomainError(
+            "INVALID", "targetKeyId: choose another key than the source", "targetKeyId"
+        )
     if target.status in (KeyStatus.LOST, KeyStatus.DEFECTIVE, KeyStatus.NOT_ACTIVATED):
-        raise DomainError("CONFLICT", f"targetKeyId: the key is {target.status.name}",
-                          "targetKeyId")
+        raise DomainError(
+            "CONFLICT", f"targetKeyId: the key is {target.status.name}", "targetKeyId"
+        )
     schedule = await session.get(Schedule, source.schedule_id)
     assert schedule is not None
     profiles = list(
@@ -375,7 +409,18 @@ async def copy_key_configuration(
             .order_by(KeyGroup.name)
         )
     )
-    e3_functions = [g.name for g in groups]
+    cylinder_groups = list(
+        await session.scalars(
+            select(CylinderGroup)
+            .join(
+                CylinderGroupAuthorization,
+                CylinderGroupAuthorization.cylinder_group_id == CylinderGroup.id,
+            )
+            .where(CylinderGroupAuthorization.key_id == source.id)
+            .order_by(CylinderGroup.name)
+        )
+    )
+    e3_functions = [g.name for g in groups] + [g.name for g in cylinder_groups]
     if source.extension_interval_hours is not None:
         e3_functions.append("extension interval")
     if target.type != KeyType.E3 and e3_functions:
@@ -398,10 +443,12 @@ async def copy_key_configuration(
         items.append(CopyItem("validity", "always valid"))
     else:
         span = " ".join(
-            part for part in (
+            part
+            for part in (
                 f"from {source.valid_from.isoformat()}" if source.valid_from else "",
                 f"until {source.valid_until.isoformat()}" if source.valid_until else "",
-            ) if part
+            )
+            if part
         )
         items.append(CopyItem("validity", span))
     if source.extension_interval_hours is not None:
@@ -409,6 +456,7 @@ async def copy_key_configuration(
     items += [CopyItem("accessProfile", p.name) for p in profiles]
     items += [CopyItem("authorization", f"cylinder {c.marking}") for c in direct]
     items += [CopyItem("keyGroup", g.name) for g in groups]
+    items += [CopyItem("cylinderGroup", g.name) for g in cylinder_groups]
     if dry_run:
         return target, items, []
 
@@ -433,10 +481,12 @@ async def copy_key_configuration(
         KeyGroupMember(key_group_id=g.id, key_id=target.id) for g in groups if g.id not in present
     )
     await session.flush()
+    await set_cylinder_group_authorizations(session, target, [g.id for g in cylinder_groups])
     jobs = await _reconcile_key(session, target, before)
     if target.status == KeyStatus.ISSUED:
         await _key_remote_jobs(
-            session, target,
+            session,
+            target,
             [RemoteJobKind.VALIDITY, RemoteJobKind.SCHEDULE, RemoteJobKind.AUTHORIZATIONS],
         )
     return target, items, jobs

@@ -7,6 +7,7 @@ from app.models.elements import (
     AccessProfileCylinder,
     Cylinder,
     CylinderGroup,
+    CylinderGroupAuthorization,
     CylinderGroupMember,
     DirectAuthorization,
     EmployeeAccessProfile,

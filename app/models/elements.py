@@ -137,6 +137,17 @@ class CylinderGroupMember(TenantScoped, Base):
     )
 
 
+class CylinderGroupAuthorization(TenantScoped, Base):
+    """An E3 key authorised on a cylinder group: one slot in the key's memory (R13)."""
+
+    __tablename__ = "cylinder_group_authorizations"
+
+    key_id: Mapped[int] = mapped_column(ForeignKey("keys.id", ondelete="CASCADE"), primary_key=True)
+    cylinder_group_id: Mapped[int] = mapped_column(
+        ForeignKey("cylinder_groups.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
 class AccessProfile(TenantScoped, Base):
     """A named set of cylinders with a schedule and optional extension interval (R13, R14)."""
 
@@ -180,6 +191,14 @@ class EmployeeAccessProfile(TenantScoped, Base):
     access_profile_id: Mapped[int] = mapped_column(
         ForeignKey("access_profiles.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+# Exactly one subject per access-list line or job change: key, key group or cylinder group.
+ONE_OF_THREE = (
+    "(CASE WHEN key_id IS NULL THEN 0 ELSE 1 END)"
+    " + (CASE WHEN key_group_id IS NULL THEN 0 ELSE 1 END)"
+    " + (CASE WHEN cylinder_group_id IS NULL THEN 0 ELSE 1 END) = 1"
+)
 
 
 def _one_row_per_subject(table: str) -> tuple[Index, Index]:
@@ -234,7 +253,12 @@ class AccessEntry(TenantScoped, Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "cylinder_id", "key_id", "key_group_id"),
         *_one_row_per_subject("access_entries"),
-        CheckConstraint("(key_id IS NULL) <> (key_group_id IS NULL)", name="one_subject"),
+        Index(
+            "uq_access_entries_cylinder_group", "tenant_id", "cylinder_id", "cylinder_group_id",
+            unique=True, sqlite_where=text("cylinder_group_id IS NOT NULL"),
+            postgresql_where=text("cylinder_group_id IS NOT NULL"),
+        ),
+        CheckConstraint(ONE_OF_THREE, name="one_subject"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
@@ -246,6 +270,10 @@ class AccessEntry(TenantScoped, Base):
     )
     key_group_id: Mapped[int | None] = mapped_column(
         ForeignKey("key_groups.id", ondelete="CASCADE"), index=True
+    )
+    # The cylinder's membership in a cylinder group (R13): E3 keys authorised on the group open it.
+    cylinder_group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cylinder_groups.id", ondelete="CASCADE"), index=True
     )
     desired: Mapped[bool] = mapped_column(Boolean, default=True)
     programmed: Mapped[bool] = mapped_column(Boolean, default=False)

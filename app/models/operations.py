@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, Id, TenantScoped, UTCDateTime, enum_column, utcnow
+from app.models.elements import ONE_OF_THREE
 from app.models.enums import (
     AccessChangeOp,
     AccessResult,
@@ -75,12 +76,10 @@ class ProgrammingJob(TenantScoped, Base):
 
 
 class ProgrammingJobChange(TenantScoped, Base):
-    """One addition or removal of a key or key group that a programming job carries."""
+    """One addition or removal of a key, key group or cylinder-group membership a job carries."""
 
     __tablename__ = "programming_job_changes"
-    __table_args__ = (
-        CheckConstraint("(key_id IS NULL) <> (key_group_id IS NULL)", name="one_subject"),
-    )
+    __table_args__ = (CheckConstraint(ONE_OF_THREE, name="one_subject"),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     job_id: Mapped[int] = mapped_column(
@@ -90,6 +89,9 @@ class ProgrammingJobChange(TenantScoped, Base):
     key_id: Mapped[int | None] = mapped_column(ForeignKey("keys.id", ondelete="CASCADE"))
     key_group_id: Mapped[int | None] = mapped_column(
         ForeignKey("key_groups.id", ondelete="CASCADE")
+    )
+    cylinder_group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cylinder_groups.id", ondelete="CASCADE")
     )
 
 

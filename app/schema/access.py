@@ -13,6 +13,7 @@ from app.schema.relay import decode_id, parse_global_id
 from app.schema.types import (
     AccessProfile,
     Cylinder,
+    CylinderGroup,
     KeyGroup,
     ProgrammingJob,
     RemoteJob,
@@ -69,6 +70,26 @@ class AddKeysToGroupInput:
 class KeyGroupPayload:
     key_group: KeyGroup | None = None
     remote_jobs: list[RemoteJob] = strawberry.field(default_factory=list)
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class CreateCylinderGroupInput:
+    name: str
+    cylinder_ids: list[strawberry.ID]
+
+
+@strawberry.input
+class ChangeCylinderGroupMembersInput:
+    cylinder_group_id: strawberry.ID
+    add: list[strawberry.ID] | None = None
+    remove: list[strawberry.ID] | None = None
+
+
+@strawberry.type
+class CylinderGroupPayload:
+    cylinder_group: CylinderGroup | None = None
+    programming_jobs: list[ProgrammingJob] = strawberry.field(default_factory=list)
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -198,4 +219,49 @@ class AccessMutations:
             programming_jobs=[ProgrammingJob(row=j) for j in result.reconciled.touched],
             unchanged_cylinders=[Cylinder(row=c) for c in unchanged],
             warnings=[Warning(code=w.code, message=w.message) for w in result.warnings],
+        )
+
+    @strawberry.mutation(description="R13: cylinders that take one slot in an E3 key's memory.")
+    async def create_cylinder_group(
+        self, info: Info, input: CreateCylinderGroupInput
+    ) -> CylinderGroupPayload:
+        info.context.require("access.write")
+        try:
+            cylinders = _ids(input.cylinder_ids, "Cylinder", "cylinderIds")
+            async with info.context.write() as session:
+                row, result = await service.create_cylinder_group(
+                    session, name=input.name, cylinder_ids=cylinders
+                )
+        except DomainError as exc:
+            return CylinderGroupPayload(errors=[UserError.from_domain(exc)])
+        return CylinderGroupPayload(
+            cylinder_group=CylinderGroup(row=row),
+            programming_jobs=[ProgrammingJob(row=j) for j in result.touched],
+        )
+
+    @strawberry.mutation(description="R13: a cylinder added or removed is reprogrammed, not keys.")
+    async def change_cylinder_group_members(
+        self, info: Info, input: ChangeCylinderGroupMembersInput
+    ) -> CylinderGroupPayload:
+        from app.models import CylinderGroup as CylinderGroupRow
+
+        info.context.require("access.write")
+        try:
+            _, group_id = decode_id(input.cylinder_group_id, "CylinderGroup", "cylinderGroupId")
+            add = _ids(input.add or [], "Cylinder", "add")
+            remove = _ids(input.remove or [], "Cylinder", "remove")
+            async with info.context.write() as session:
+                group = await session.get(CylinderGroupRow, group_id)
+                if group is None:
+                    raise DomainError(
+                        "NOT_FOUND", "cylinderGroupId: no such cylinder group", "cylinderGroupId"
+                    )
+                result = await service.change_cylinder_group_members(
+                    session, group, add=add, remove=remove
+                )
+        except DomainError as exc:
+            return CylinderGroupPayload(errors=[UserError.from_domain(exc)])
+        return CylinderGroupPayload(
+            cylinder_group=CylinderGroup(row=group),
+            programming_jobs=[ProgrammingJob(row=j) for j in result.touched],
         )

@@ -38,6 +38,9 @@ class IssueKeyInput:
     schedule_id: strawberry.ID | None = None
     access_profile_ids: list[strawberry.ID] | None = None
     extension_interval_hours: int | None = None
+    cylinder_group_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="E3 keys: cylinder groups the key opens (R13)"
+    )
 
 
 @strawberry.input
@@ -50,6 +53,9 @@ class UpdateKeyInput:
         default=strawberry.UNSET, description="null removes the key's own interval"
     )
     audit_readout_enabled: bool | None = None
+    cylinder_group_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="E3 keys: exactly these cylinder groups (R13)"
+    )
 
 
 @strawberry.input
@@ -133,6 +139,7 @@ class KeyMutations:
             employee_id = _id(input.employee_id, "Employee", "employeeId")
             schedule_id = _id(input.schedule_id, "Schedule", "scheduleId")
             profiles = _ids(input.access_profile_ids, "AccessProfile", "accessProfileIds")
+            cgroups = _ids(input.cylinder_group_ids, "CylinderGroup", "cylinderGroupIds")
             validity = input.validity.to_change() if input.validity else None
         except DomainError as exc:
             return KeyPayload(errors=[UserError.from_domain(exc)])
@@ -140,6 +147,7 @@ class KeyMutations:
             s, key_id=key_id, employee_id=employee_id, validity=validity,  # type: ignore[arg-type]
             schedule_id=schedule_id, profile_ids=profiles,
             extension_interval_hours=input.extension_interval_hours,
+            cylinder_group_ids=cgroups,
         ))
 
     @strawberry.mutation(description="Change validity, schedule, profiles or interval (R12–R14).")
@@ -148,6 +156,7 @@ class KeyMutations:
             key_id = _id(input.key_id, "Key", "keyId")
             schedule_id = _id(input.schedule_id, "Schedule", "scheduleId")
             profiles = _ids(input.access_profile_ids, "AccessProfile", "accessProfileIds")
+            cgroups = _ids(input.cylinder_group_ids, "CylinderGroup", "cylinderGroupIds")
             validity = input.validity.to_change() if input.validity else None
         except DomainError as exc:
             return KeyPayload(errors=[UserError.from_domain(exc)])
@@ -159,6 +168,7 @@ class KeyMutations:
             s, key_id=key_id, validity=validity, schedule_id=schedule_id,  # type: ignore[arg-type]
             profile_ids=profiles, extension_interval_hours=interval,
             audit_readout_enabled=input.audit_readout_enabled,
+            cylinder_group_ids=cgroups,
         ))
 
     @strawberry.mutation(description="Take an issued key back into stock.")

@@ -204,3 +204,18 @@ class Loaders:
             return [best.get(d) for d in device_ids]
 
         return self._many("firmware_progress_of_device", fetch)
+
+    @property
+    def cylinders_of_cylinder_group(self) -> DataLoader[int, list[CylinderRow]]:
+        from app.models import CylinderGroupMember
+
+        async def fetch(group_ids: Sequence[int]) -> list[list[CylinderRow]]:
+            stmt = (
+                select(CylinderGroupMember.cylinder_group_id, CylinderRow)
+                .join(CylinderRow, CylinderRow.id == CylinderGroupMember.cylinder_id)
+                .where(CylinderGroupMember.cylinder_group_id.in_(set(group_ids)))
+                .order_by(CylinderRow.marking, CylinderRow.id)
+            )
+            return await self._grouped(stmt, group_ids)
+
+        return self._many("cylinders_of_cylinder_group", fetch)

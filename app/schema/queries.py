@@ -31,6 +31,7 @@ NODE_RIGHTS: dict[str, str] = {
     "Schedule": "keys.read",
     "AccessProfile": "keys.read",
     "KeyGroup": "keys.read",
+    "CylinderGroup": "cylinders.read",
     "Key": "keys.read",
     "Cylinder": "cylinders.read",
     "ProgrammingKey": "programming_keys.read",
@@ -258,6 +259,12 @@ class CoreQuery:
         info.context.require("keys.read")
         rows = await info.context.db.scalars(select(m.KeyGroup).order_by(m.KeyGroup.name))
         return [t.KeyGroup(row=r) for r in rows]
+
+    @strawberry.field
+    async def cylinder_groups(self, info: Info) -> list[t.CylinderGroup]:
+        info.context.require("cylinders.read")
+        rows = await info.context.db.scalars(select(m.CylinderGroup).order_by(m.CylinderGroup.name))
+        return [t.CylinderGroup(row=r) for r in rows]
 
     @strawberry.field
     async def schedules(self, info: Info) -> list[t.Schedule]:

@@ -243,6 +243,26 @@ class KeyGroup(Node):
 
 
 @strawberry.type
+class CylinderGroup(Node):
+    """Cylinders that take one slot in an E3 key's memory (R13)."""
+
+    row: strawberry.Private[m.CylinderGroup]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return gid(self.row)
+
+    @strawberry.field
+    def name(self) -> str:
+        return self.row.name
+
+    @strawberry.field
+    async def cylinders(self, info: Info) -> list[Cylinder]:
+        rows = await info.context.loaders.cylinders_of_cylinder_group.load(self.row.id)
+        return [Cylinder(row=r) for r in rows]
+
+
+@strawberry.type
 class Authorization:
     """One effective right of a key on a cylinder (R13, R14)."""
 
@@ -388,6 +408,13 @@ class AccessEntry:
             return None
         row = await info.context.loaders.by_id(m.KeyGroup).load(self.row.key_group_id)
         return KeyGroup(row=row)
+
+    @strawberry.field(description="The cylinder's membership in a cylinder group (R13).")
+    async def cylinder_group(self, info: Info) -> CylinderGroup | None:
+        if self.row.cylinder_group_id is None:
+            return None
+        row = await info.context.loaders.by_id(m.CylinderGroup).load(self.row.cylinder_group_id)
+        return CylinderGroup(row=row)
 
     @strawberry.field
     def desired(self) -> bool:
@@ -535,6 +562,13 @@ class AccessChange:
             return None
         row = await info.context.loaders.by_id(m.KeyGroup).load(self.row.key_group_id)
         return KeyGroup(row=row)
+
+    @strawberry.field
+    async def cylinder_group(self, info: Info) -> CylinderGroup | None:
+        if self.row.cylinder_group_id is None:
+            return None
+        row = await info.context.loaders.by_id(m.CylinderGroup).load(self.row.cylinder_group_id)
+        return CylinderGroup(row=row)
 
 
 @strawberry.type
