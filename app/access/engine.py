@@ -28,10 +28,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import id_in
+from app.db import bulk_insert, id_in
 from app.models import (
     AccessChangeOp,
     AccessEntry,
@@ -329,40 +329,39 @@ async def _reconcile_batch(
                 .execution_options(synchronize_session="fetch")
             )
     # Bulk statements, not one ORM object per row: thousands of cylinders at once (R16, R19).
-    if new_entries:
-        await session.execute(insert(AccessEntry.__table__), new_entries)
+    await bulk_insert(session, AccessEntry.__table__, new_entries)
     if new_jobs:
         now = utcnow()
+        ids = await bulk_insert(
+            session,
+            ProgrammingJob.__table__,
+            [
+                {
+                    "tenant_id": tenant_id,
+                    "cylinder_id": c,
+                    "status": ProgrammingJobStatus.PENDING,
+                    "full_reprogram": c in new_full,
+                    "created_at": now,
+                }
+                for c in new_jobs
+            ],
+            returning="id",
+        )
         created = list(
             await session.scalars(
-                insert(ProgrammingJob).returning(ProgrammingJob),
-                [
-                    {
-                        "tenant_id": tenant_id,
-                        "cylinder_id": c,
-                        "status": ProgrammingJobStatus.PENDING,
-                        "full_reprogram": c in new_full,
-                        "created_at": now,
-                    }
-                    for c in new_jobs
-                ],
+                select(ProgrammingJob).where(id_in(session, ProgrammingJob.id, ids))
             )
         )
         result.created.extend(created)
         pending_changes.extend((job, c) for job in created for c in new_jobs[job.cylinder_id])
-    if pending_changes:
-        await session.execute(
-            insert(ProgrammingJobChange.__table__),
-            [
-                {
-                    "tenant_id": tenant_id,
-                    "job_id": job.id,
-                    "op": op,
-                    **subject_columns(subject),
-                }
-                for job, (op, subject) in pending_changes
-            ],
-        )
+    await bulk_insert(
+        session,
+        ProgrammingJobChange.__table__,
+        [
+            {"tenant_id": tenant_id, "job_id": job.id, "op": op, **subject_columns(subject)}
+            for job, (op, subject) in pending_changes
+        ],
+    )
     await session.flush()
 
 

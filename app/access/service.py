@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access.engine import ReconcileResult, reconcile
 from app.access.remote_jobs import ensure_remote_job
-from app.db import id_in
+from app.db import bulk_insert, id_in
 from app.errors import DomainError
 from app.models import (
     AccessEntry,
@@ -387,8 +387,7 @@ async def change_authorizations(
         for kind, ident in add
         if (c, (kind, ident)) not in existing
     ]
-    if new_rows:
-        await session.execute(insert(DirectAuthorization.__table__), new_rows)
+    await bulk_insert(session, DirectAuthorization.__table__, new_rows)
     for kind, ident in remove:
         column = DirectAuthorization.key_id if kind == "key" else DirectAuthorization.key_group_id
         await session.execute(
