@@ -251,10 +251,15 @@ async def test_a_lost_key_is_blocked_and_removed_from_every_cylinder_security_fi
     search = await gql('{ normal: keys(filter: {search: "E3-A"}) { totalCount } '
                        'advanced: keys(filter: {search: "E3-A", advanced: true}) { totalCount } }')
     assert search == {"normal": {"totalCount": 0}, "advanced": {"totalCount": 1}}
-    # and: its waiting remote jobs are cancelled (whoever finds it gets no extension)
+    # and: its waiting remote jobs are cancelled (whoever finds it gets no extension); a BLOCK
+    # job waits in case the key turns up at a device (R18)
+    assert result["remoteJobs"] == [{"kind": "BLOCK"}]
     jobs = await gql("query($k: ID!) { node(id: $k) { ... on Key { remoteJobs { edges { node "
                      "{ kind status } } } } } }", {"k": site.keys["E3-A"]})
-    assert {e["node"]["status"] for e in jobs["node"]["remoteJobs"]["edges"]} == {"CANCELLED"}
+    edges = jobs["node"]["remoteJobs"]["edges"]
+    statuses = {(e["node"]["kind"], e["node"]["status"]) for e in edges}
+    assert statuses == {("VALIDITY", "CANCELLED"), ("SCHEDULE", "CANCELLED"),
+                        ("AUTHORIZATIONS", "CANCELLED"), ("BLOCK", "PENDING")}
     twice = await gql(LOST, {"i": {"keyId": site.keys["E3-A"], "deprogram": True}})
     assert twice["reportKeyLost"]["errors"][0]["code"] == "CONFLICT"
 

@@ -332,6 +332,8 @@ async def report_key_lost(session: AsyncSession, *, key_id: int, deprogram: bool
     key.withdrawn = deprogram
     await session.flush()
     await cancel_remote_jobs(session, key.id)
+    # Should the key turn up at a device, its own memory is blocked too (R18).
+    block = await ensure_remote_job(session, key, RemoteJobKind.BLOCK, {"reason": "lost"})
     await issue_blocking_list(session)
     jobs = await _reconcile_key(session, key, before) if deprogram else []
     warnings = (
@@ -345,7 +347,7 @@ async def report_key_lost(session: AsyncSession, *, key_id: int, deprogram: bool
             )
         ]
     )
-    return KeyChange(key, jobs, [], warnings)
+    return KeyChange(key, jobs, [block] if block else [], warnings)
 
 
 async def report_key_defective(session: AsyncSession, *, key_id: int) -> KeyChange:
