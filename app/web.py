@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from graphql import GraphQLError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -89,6 +90,34 @@ async def open_context(
     )
 
 
+async def csv_export(
+    request: Request,
+    database: Database,
+    settings: Settings,
+    *,
+    right: str,
+    filename: str,
+    produce: Callable[[AsyncSession], Awaitable[str]],
+) -> Response:
+    """A CSV download (GET, never mutating) of the caller's tenant and domains, behind a right."""
+    opened = await open_context(request, database, settings)
+    if isinstance(opened, Response):
+        return opened
+    try:
+        if opened.principal is None or opened.session is None:
+            return _error(401, "UNAUTHENTICATED", "send Authorization: Bearer <token>")
+        if not opened.principal.has(right):
+            return _error(403, "FORBIDDEN", f"missing right: {right}")
+        body = await produce(opened.session)
+    finally:
+        await opened.close()
+    return Response(
+        body.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
 class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI view with our context lifecycle, body limit and CSRF rule."""
 
@@ -151,14 +180,28 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     graphql = GraphQLApp(database, settings)
 
     async def export_employees_csv(request: Request) -> Response:
-        from app.schema.employees import export_response
+        from app.employees.service import export_employees
 
-        return await export_response(request, database, settings)
+        return await csv_export(
+            request,
+            database,
+            settings,
+            right="employees.read",
+            filename="employees.csv",
+            produce=export_employees,
+        )
 
     async def export_readout_history(request: Request) -> Response:
-        from app.schema.approval import history_export_response
+        from app.approval.service import approver_history_csv
 
-        return await history_export_response(request, database, settings)
+        return await csv_export(
+            request,
+            database,
+            settings,
+            right="readout.read",
+            filename="readout-history.csv",
+            produce=approver_history_csv,
+        )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import strawberry
-from starlette.requests import Request
-from starlette.responses import Response
 
-from app.approval.service import approver_history_csv, decide_readout, request_readout
-from app.config import Settings
-from app.db import Database
+from app.approval.service import decide_readout, request_readout
 from app.errors import DomainError
 from app.schema.common import UserError
 from app.schema.context import Info
@@ -78,28 +74,3 @@ class ApprovalMutations:
             return ReadoutRequestPayload(errors=[UserError.from_domain(exc)])
         notify_outbox()  # the requester's e-mail (R33)
         return ReadoutRequestPayload(readout_request=ReadoutRequest(row=row))
-
-
-async def history_export_response(
-    request: Request, database: Database, settings: Settings
-) -> Response:
-    """GET /export/readout-history.csv: the approver history (R29, R38), right readout.read."""
-    from app.web import _error, open_context
-
-    opened = await open_context(request, database, settings)
-    if isinstance(opened, Response):
-        return opened
-    try:
-        if opened.principal is None:
-            return _error(401, "UNAUTHENTICATED", "send Authorization: Bearer <token>")
-        if not opened.principal.has("readout.read"):
-            return _error(403, "FORBIDDEN", "missing right: readout.read")
-        assert opened.session is not None
-        body = await approver_history_csv(opened.session)
-    finally:
-        await opened.close()
-    return Response(
-        body.encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="readout-history.csv"'},
-    )

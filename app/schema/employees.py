@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import strawberry
 from sqlalchemy import select
-from starlette.requests import Request
-from starlette.responses import Response
 from strawberry.file_uploads import Upload
 
-from app.config import Settings
-from app.db import Database
-from app.employees.service import create_employee, export_employees, import_employees
+from app.employees.service import create_employee, import_employees
 from app.errors import DomainError
 from app.models import Domain as DomainRow
 from app.schema.common import UserError
@@ -126,26 +122,3 @@ class EmployeeMutations:
             created=result.created,
             updated=result.updated,
         )
-
-
-async def export_response(request: Request, database: Database, settings: Settings) -> Response:
-    """GET /export/employees.csv: the import's format, for the caller's tenant and domains (R30)."""
-    from app.web import _error, open_context
-
-    opened = await open_context(request, database, settings)
-    if isinstance(opened, Response):
-        return opened
-    try:
-        if opened.principal is None:
-            return _error(401, "UNAUTHENTICATED", "send Authorization: Bearer <token>")
-        if not opened.principal.has("employees.read"):
-            return _error(403, "FORBIDDEN", "missing right: employees.read")
-        assert opened.session is not None
-        body = await export_employees(opened.session)
-    finally:
-        await opened.close()
-    return Response(
-        body.encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="employees.csv"'},
-    )
