@@ -3,8 +3,16 @@
 Importing this package declares every actor on the current broker.
 """
 
+from app.workers import maintenance as maintenance
 from app.workers import outbox as outbox
 from app.workers.broker import configure_broker, start_in_process_worker
 from app.workers.outbox import notify_outbox, send_outbox
 
-__all__ = ["configure_broker", "notify_outbox", "outbox", "send_outbox", "start_in_process_worker"]
+__all__ = [
+    "configure_broker",
+    "maintenance",
+    "notify_outbox",
+    "outbox",
+    "send_outbox",
+    "start_in_process_worker",
+]
