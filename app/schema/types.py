@@ -35,6 +35,15 @@ from app.schema.context import Info
 from app.schema.relay import Page, fetch_page, to_global_id
 
 
+def column(attribute: str, graphql_type: Any, description: str | None = None) -> Any:
+    """A field read straight off the wrapped model row (``self.row.<attribute>``)."""
+
+    def resolve(root: Any) -> Any:
+        return getattr(root.row, attribute)
+
+    return strawberry.field(resolver=resolve, graphql_type=graphql_type, description=description)
+
+
 def gid(row: Any) -> strawberry.ID:
     return strawberry.ID(to_global_id(type(row).__name__, row.id))
 
@@ -47,25 +56,15 @@ class Tenant:
     def id(self) -> strawberry.ID:
         return strawberry.ID(to_global_id("Tenant", self.row.id))
 
-    @strawberry.field
-    def name(self) -> str:
-        return self.row.name
+    name = column("name", str)
 
-    @strawberry.field
-    def hosting_mode(self) -> HostingMode:
-        return self.row.hosting_mode
+    hosting_mode = column("hosting_mode", HostingMode)
 
-    @strawberry.field
-    def data_center_connected(self) -> bool:
-        return self.row.data_center_connected
+    data_center_connected = column("data_center_connected", bool)
 
-    @strawberry.field
-    def approver_function(self) -> bool:
-        return self.row.approver_function
+    approver_function = column("approver_function", bool)
 
-    @strawberry.field
-    def flexible_extensions(self) -> bool:
-        return self.row.flexible_extensions
+    flexible_extensions = column("flexible_extensions", bool)
 
 
 @strawberry.type
@@ -82,13 +81,9 @@ class Role(Node):
     def id(self) -> strawberry.ID:
         return gid(self.row)
 
-    @strawberry.field
-    def name(self) -> str:
-        return self.row.name
+    name = column("name", str)
 
-    @strawberry.field
-    def builtin(self) -> bool:
-        return self.row.builtin
+    builtin = column("builtin", bool)
 
     @strawberry.field
     def rights(self) -> list[str]:
@@ -103,13 +98,9 @@ class Domain(Node):
     def id(self) -> strawberry.ID:
         return gid(self.row)
 
-    @strawberry.field
-    def name(self) -> str:
-        return self.row.name
+    name = column("name", str)
 
-    @strawberry.field
-    def description(self) -> str | None:
-        return self.row.description
+    description = column("description", str | None)
 
 
 @strawberry.type
@@ -120,29 +111,17 @@ class Employee(Node):
     def id(self) -> strawberry.ID:
         return gid(self.row)
 
-    @strawberry.field
-    def employee_number(self) -> str | None:
-        return self.row.employee_number
+    employee_number = column("employee_number", str | None)
 
-    @strawberry.field
-    def first_name(self) -> str:
-        return self.row.first_name
+    first_name = column("first_name", str)
 
-    @strawberry.field
-    def last_name(self) -> str:
-        return self.row.last_name
+    last_name = column("last_name", str)
 
-    @strawberry.field
-    def email(self) -> str | None:
-        return self.row.email
+    email = column("email", str | None)
 
-    @strawberry.field
-    def department(self) -> str | None:
-        return self.row.department
+    department = column("department", str | None)
 
-    @strawberry.field
-    def phone(self) -> str | None:
-        return self.row.phone
+    phone = column("phone", str | None)
 
     @strawberry.field
     async def domain(self, info: Info) -> Domain:
@@ -178,9 +157,7 @@ class Schedule(Node):
     def id(self) -> strawberry.ID:
         return gid(self.row)
 
-    @strawberry.field
-    def name(self) -> str:
-        return self.row.name
+    name = column("name", str)
 
     @strawberry.field
     def windows(self) -> list[TimeWindow]:
@@ -206,9 +183,7 @@ class AccessProfile(Node):
     def id(self) -> strawberry.ID:
         return gid(self.row)
 
-    @strawberry.field
-    def name(self) -> str:
-        return self.row.name
+    name = column("name", str)
 
     @strawberry.field
     async def cylinders(self, info: Info) -> list[Cylinder]:
@@ -219,9 +194,7 @@ class AccessProfile(Node):
     async def schedule(self, info: Info) -> Schedule:
         return await load_schedule(info, self.row.schedule_id)
 
-    @strawberry.field
-    def extension_interval_hours(self) -> int | None:
-        return self.row.extension_interval_hours
+    extension_interval_hours = column("extension_interval_hours", int | None)
 
 
 @strawberry.type
@@ -232,9 +205,7 @@ class KeyGroup(Node):
     def id(self) -> strawberry.ID:
         return gid(self.row)
 
-    @strawberry.field
-    def name(self) -> str:
-        return self.row.name
+    name = column("name", str)
 
     @strawberry.field
     async def keys(self, info: Info) -> list[Key]:
@@ -252,9 +223,7 @@ class CylinderGroup(Node):
     def id(self) -> strawberry.ID:
         return gid(self.row)
 
-    @strawberry.field
-    def name(self) -> str:
-        return self.row.name
+    name = column("name", str)
 
     @strawberry.field
     async def cylinders(self, info: Info) -> list[Cylinder]:
@@ -299,29 +268,17 @@ class Key(Node):
     def id(self) -> strawberry.ID:
         return gid(self.row)
 
-    @strawberry.field
-    def marking(self) -> str:
-        return self.row.marking
+    marking = column("marking", str)
 
-    @strawberry.field
-    def uid(self) -> str:
-        return self.row.uid
+    uid = column("uid", str)
 
-    @strawberry.field
-    def type(self) -> KeyType:
-        return self.row.type
+    type = column("type", KeyType)
 
-    @strawberry.field
-    def generation(self) -> KeyGeneration:
-        return self.row.generation
+    generation = column("generation", KeyGeneration)
 
-    @strawberry.field
-    def firmware_version(self) -> str:
-        return self.row.firmware_version
+    firmware_version = column("firmware_version", str)
 
-    @strawberry.field
-    def status(self) -> KeyStatus:
-        return self.row.status
+    status = column("status", KeyStatus)
 
     @strawberry.field
     async def domain(self, info: Info) -> Domain:
@@ -346,9 +303,7 @@ class Key(Node):
     async def schedule(self, info: Info) -> Schedule:
         return await load_schedule(info, self.row.schedule_id)
 
-    @strawberry.field
-    def extension_interval_hours(self) -> int | None:
-        return self.row.extension_interval_hours
+    extension_interval_hours = column("extension_interval_hours", int | None)
 
     @strawberry.field
     async def access_profiles(self, info: Info) -> list[AccessProfile]:
@@ -365,9 +320,7 @@ class Key(Node):
         values = await info.context.loaders.authorizations_of_key.load(self.row.id)
         return [Authorization(value=v) for v in values]
 
-    @strawberry.field
-    def audit_readout_enabled(self) -> bool:
-        return self.row.audit_readout_enabled
+    audit_readout_enabled = column("audit_readout_enabled", bool)
 
     @strawberry.field(description="Events read out of this key (R28), newest first.")
     async def audit_trail(
@@ -416,13 +369,9 @@ class AccessEntry:
         row = await info.context.loaders.by_id(m.CylinderGroup).load(self.row.cylinder_group_id)
         return CylinderGroup(row=row)
 
-    @strawberry.field
-    def desired(self) -> bool:
-        return self.row.desired
+    desired = column("desired", bool)
 
-    @strawberry.field
-    def programmed(self) -> bool:
-        return self.row.programmed
+    programmed = column("programmed", bool)
 
 
 @strawberry.type
@@ -433,33 +382,21 @@ class Cylinder(Node):
     def id(self) -> strawberry.ID:
         return gid(self.row)
 
-    @strawberry.field
-    def marking(self) -> str:
-        return self.row.marking
+    marking = column("marking", str)
 
-    @strawberry.field
-    def uid(self) -> str:
-        return self.row.uid
+    uid = column("uid", str)
 
-    @strawberry.field
-    def status(self) -> CylinderStatus:
-        return self.row.status
+    status = column("status", CylinderStatus)
 
     @strawberry.field
     async def domain(self, info: Info) -> Domain:
         return Domain(row=await info.context.loaders.by_id(m.Domain).load(self.row.domain_id))
 
-    @strawberry.field
-    def security_relevant(self) -> bool:
-        return self.row.security_relevant
+    security_relevant = column("security_relevant", bool)
 
-    @strawberry.field
-    def is_clone(self) -> bool:
-        return self.row.is_clone
+    is_clone = column("is_clone", bool)
 
-    @strawberry.field
-    def needs_reprogramming(self) -> bool:
-        return self.row.needs_reprogramming
+    needs_reprogramming = column("needs_reprogramming", bool)
 
     @strawberry.field
     async def access_list(self, info: Info) -> list[AccessEntry]:
@@ -496,21 +433,13 @@ class ProgrammingKey(Node):
     def id(self) -> strawberry.ID:
         return gid(self.row)
 
-    @strawberry.field
-    def marking(self) -> str:
-        return self.row.marking
+    marking = column("marking", str)
 
-    @strawberry.field
-    def uid(self) -> str:
-        return self.row.uid
+    uid = column("uid", str)
 
-    @strawberry.field
-    def kind(self) -> ProgrammingKeyKind:
-        return self.row.kind
+    kind = column("kind", ProgrammingKeyKind)
 
-    @strawberry.field
-    def firmware_version(self) -> str:
-        return self.row.firmware_version
+    firmware_version = column("firmware_version", str)
 
     @strawberry.field
     async def holder(self, info: Info) -> Employee | None:
@@ -545,9 +474,7 @@ class ProgrammingKey(Node):
 class AccessChange:
     row: strawberry.Private[m.ProgrammingJobChange]
 
-    @strawberry.field
-    def op(self) -> AccessChangeOp:
-        return self.row.op
+    op = column("op", AccessChangeOp)
 
     @strawberry.field
     async def key(self, info: Info) -> Key | None:
@@ -588,9 +515,7 @@ class ProgrammingJob(Node):
         rows = await info.context.loaders.changes_of_job.load(self.row.id)
         return [AccessChange(row=r) for r in rows]
 
-    @strawberry.field
-    def status(self) -> ProgrammingJobStatus:
-        return self.row.status
+    status = column("status", ProgrammingJobStatus)
 
     @strawberry.field
     async def assignee(self, info: Info) -> ProgrammingKey | None:
@@ -599,13 +524,9 @@ class ProgrammingJob(Node):
         row = await info.context.loaders.by_id(m.ProgrammingKey).load(self.row.assignee_id)
         return ProgrammingKey(row=row) if row is not None else None
 
-    @strawberry.field
-    def created_at(self) -> datetime:
-        return self.row.created_at
+    created_at = column("created_at", datetime)
 
-    @strawberry.field
-    def completed_at(self) -> datetime | None:
-        return self.row.completed_at
+    completed_at = column("completed_at", datetime | None)
 
 
 @strawberry.type
@@ -624,13 +545,9 @@ class CertificateBundle(Node):
     def id(self) -> strawberry.ID:
         return gid(self.row)
 
-    @strawberry.field
-    def name(self) -> str:
-        return self.row.name
+    name = column("name", str)
 
-    @strawberry.field
-    def created_at(self) -> datetime:
-        return self.row.created_at
+    created_at = column("created_at", datetime)
 
 
 @strawberry.type
@@ -641,30 +558,20 @@ class Firmware(Node):
     def id(self) -> strawberry.ID:
         return gid(self.row)
 
-    @strawberry.field
-    def target(self) -> FirmwareTarget:
-        return self.row.target
+    target = column("target", FirmwareTarget)
 
-    @strawberry.field
-    def version(self) -> str:
-        return self.row.version
+    version = column("version", str)
 
-    @strawberry.field
-    def source(self) -> FirmwareSource:
-        return self.row.source
+    source = column("source", FirmwareSource)
 
     @strawberry.field
     async def certificate_bundle(self, info: Info) -> CertificateBundle:
         loader = info.context.loaders.by_id(m.CertificateBundle)
         return CertificateBundle(row=await loader.load(self.row.certificate_bundle_id))
 
-    @strawberry.field
-    def imported_at(self) -> datetime:
-        return self.row.imported_at
+    imported_at = column("imported_at", datetime)
 
-    @strawberry.field
-    def applied(self) -> bool:
-        return self.row.applied
+    applied = column("applied", bool)
 
 
 @strawberry.type
@@ -700,57 +607,33 @@ class RemoteDevice(Node):
     def id(self) -> strawberry.ID:
         return gid(self.row)
 
-    @strawberry.field
-    def name(self) -> str:
-        return self.row.name
+    name = column("name", str)
 
-    @strawberry.field
-    def kind(self) -> RemoteDeviceKind:
-        return self.row.kind
+    kind = column("kind", RemoteDeviceKind)
 
-    @strawberry.field
-    def serial(self) -> str:
-        return self.row.serial
+    serial = column("serial", str)
 
     @strawberry.field
     async def domain(self, info: Info) -> Domain:
         return Domain(row=await info.context.loaders.by_id(m.Domain).load(self.row.domain_id))
 
-    @strawberry.field
-    def firmware_version(self) -> str:
-        return self.row.firmware_version
+    firmware_version = column("firmware_version", str)
 
-    @strawberry.field
-    def bootloader_version(self) -> str:
-        return self.row.bootloader_version
+    bootloader_version = column("bootloader_version", str)
 
-    @strawberry.field
-    def heartbeat_interval_seconds(self) -> int:
-        return self.row.heartbeat_interval_seconds
+    heartbeat_interval_seconds = column("heartbeat_interval_seconds", int)
 
-    @strawberry.field
-    def last_heartbeat_at(self) -> datetime | None:
-        return self.row.last_heartbeat_at
+    last_heartbeat_at = column("last_heartbeat_at", datetime | None)
 
-    @strawberry.field
-    def online(self) -> bool:
-        return self.row.online
+    online = column("online", bool)
 
-    @strawberry.field
-    def system_linked(self) -> bool:
-        return self.row.system_linked
+    system_linked = column("system_linked", bool)
 
-    @strawberry.field
-    def potential_free_output(self) -> bool:
-        return self.row.potential_free_output
+    potential_free_output = column("potential_free_output", bool)
 
-    @strawberry.field
-    def updater_gen1(self) -> bool:
-        return self.row.updater_gen1
+    updater_gen1 = column("updater_gen1", bool)
 
-    @strawberry.field
-    def updater_gen2(self) -> bool:
-        return self.row.updater_gen2
+    updater_gen2 = column("updater_gen2", bool)
 
     @strawberry.field
     def offline_updates(self) -> OfflineUpdateSettings | None:
@@ -785,13 +668,9 @@ class RemoteJob(Node):
     async def key(self, info: Info) -> Key:
         return Key(row=await info.context.loaders.by_id(m.Key).load(self.row.key_id))
 
-    @strawberry.field
-    def kind(self) -> RemoteJobKind:
-        return self.row.kind
+    kind = column("kind", RemoteJobKind)
 
-    @strawberry.field
-    def status(self) -> RemoteJobStatus:
-        return self.row.status
+    status = column("status", RemoteJobStatus)
 
     @strawberry.field
     async def delivered_via(self, info: Info) -> RemoteDevice | None:
@@ -800,22 +679,16 @@ class RemoteJob(Node):
         row = await info.context.loaders.by_id(m.RemoteDevice).load(self.row.delivered_via_id)
         return RemoteDevice(row=row) if row is not None else None
 
-    @strawberry.field
-    def created_at(self) -> datetime:
-        return self.row.created_at
+    created_at = column("created_at", datetime)
 
-    @strawberry.field
-    def completed_at(self) -> datetime | None:
-        return self.row.completed_at
+    completed_at = column("completed_at", datetime | None)
 
 
 @strawberry.type
 class AuditEvent:
     row: strawberry.Private[m.AuditEvent]
 
-    @strawberry.field
-    def at(self) -> datetime:
-        return self.row.at
+    at = column("at", datetime)
 
     @strawberry.field
     async def key(self, info: Info) -> Key | None:
@@ -831,9 +704,7 @@ class AuditEvent:
         row = await info.context.loaders.by_id(m.Cylinder).load(self.row.cylinder_id)
         return Cylinder(row=row) if row is not None else None
 
-    @strawberry.field
-    def result(self) -> AccessResult:
-        return self.row.result
+    result = column("result", AccessResult)
 
 
 @strawberry.type
@@ -851,22 +722,16 @@ class ReadoutRequest(Node):
         cylinder_id = self.row.cylinder_id
         return Cylinder(row=await info.context.loaders.by_id(m.Cylinder).load(cylinder_id))
 
-    @strawberry.field
-    def reason(self) -> str:
-        return self.row.reason
+    reason = column("reason", str)
 
-    @strawberry.field
-    def status(self) -> ReadoutStatus:
-        return self.row.status
+    status = column("status", ReadoutStatus)
 
     @strawberry.field
     async def requested_by(self, info: Info) -> ProgrammingKey:
         loader = info.context.loaders.by_id(m.ProgrammingKey)
         return ProgrammingKey(row=await loader.load(self.row.requested_by_id))
 
-    @strawberry.field
-    def requested_at(self) -> datetime:
-        return self.row.requested_at
+    requested_at = column("requested_at", datetime)
 
     @strawberry.field
     async def decided_by(self, info: Info) -> ProgrammingKey | None:
@@ -875,13 +740,9 @@ class ReadoutRequest(Node):
         loader = info.context.loaders.by_id(m.ProgrammingKey)
         return ProgrammingKey(row=await loader.load(self.row.decided_by_id))
 
-    @strawberry.field
-    def decided_at(self) -> datetime | None:
-        return self.row.decided_at
+    decided_at = column("decided_at", datetime | None)
 
-    @strawberry.field
-    def decision_note(self) -> str | None:
-        return self.row.decision_note
+    decision_note = column("decision_note", str | None)
 
 
 @strawberry.type
@@ -901,25 +762,15 @@ class Extension(Node):
     def id(self) -> strawberry.ID:
         return gid(self.row)
 
-    @strawberry.field
-    def imported_at(self) -> datetime:
-        return self.row.imported_at
+    imported_at = column("imported_at", datetime)
 
-    @strawberry.field
-    def activated(self) -> bool:
-        return self.row.activated
+    activated = column("activated", bool)
 
-    @strawberry.field
-    def new_keys(self) -> int:
-        return self.row.new_keys
+    new_keys = column("new_keys", int)
 
-    @strawberry.field
-    def new_cylinders(self) -> int:
-        return self.row.new_cylinders
+    new_cylinders = column("new_cylinders", int)
 
-    @strawberry.field
-    def clones(self) -> int:
-        return self.row.clones
+    clones = column("clones", int)
 
 
 # --- connections -------------------------------------------------------------
