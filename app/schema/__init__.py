@@ -13,8 +13,10 @@ from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
+    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
@@ -26,6 +28,7 @@ from app.schema.context import NotAuthenticated
 from app.schema.limits import make_cost_rule
 from app.schema.mutations import Mutation
 from app.schema.root import Query
+from app.schema.subscriptions import Subscription
 
 logger = logging.getLogger("keywarden.graphql")
 
@@ -63,6 +66,9 @@ def build_schema(settings: Settings, *, introspection: bool | None = None) -> st
         lambda: MaxAliasesLimiter(max_alias_count=30),
         lambda: AddValidationRules([cost_rule]),
         lambda: MaskErrors(should_mask_error=lambda e: not _visible(e)),
+        # A partner's few query shapes are parsed and validated (cost rule included) once.
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
     ]
     allow_introspection = settings.keywarden_debug if introspection is None else introspection
     if not allow_introspection:
@@ -70,6 +76,7 @@ def build_schema(settings: Settings, *, introspection: bool | None = None) -> st
     return KeywardenSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=list(types.NODE_TYPES.values()),
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not settings.keywarden_debug),
