@@ -23,6 +23,7 @@ from app.auth.principal import parse_token
 from app.auth.tokens import authenticate
 from app.config import Settings, get_settings
 from app.db import Database
+from app.devices.api import remote_routes
 from app.errors import DomainError
 from app.schema import build_schema
 from app.schema.context import Context
@@ -222,6 +223,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             Route("/export/employees.csv", export_employees_csv, methods=["GET"]),
             Route("/export/readout-history.csv", export_readout_history, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
+            *remote_routes(database, settings),
         ],
         lifespan=lifespan,
     )

@@ -41,12 +41,13 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import DomainError
 from app.models import BlockingList, Key, KeyStatus, Tenant, utcnow
 from app.tenants.scoping import ALL_DOMAINS
+from app.tenants.service import lock_tenant
 
 log = logging.getLogger("keywarden.blocking_list")
 
@@ -169,20 +170,6 @@ def blocking_list_warning(row: BlockingList) -> str | None:
     )
 
 
-async def _lock_tenant(session: AsyncSession) -> Tenant:
-    """The session's tenant row, locked until the transaction ends: issuances take turns."""
-    if session.get_bind().dialect.name == "sqlite":
-        # No row locks in SQLite: a write takes the database's one write lock now, so no
-        # other issuance commits between reading the newest version and adding the next.
-        await session.execute(
-            update(Tenant).values(name=Tenant.name).execution_options(synchronize_session=False)
-        )
-    tenant = await session.scalar(select(Tenant).with_for_update())
-    if tenant is None:
-        raise DomainError("NOT_FOUND", "no such tenant")
-    return tenant
-
-
 async def current_blocking_list(session: AsyncSession) -> BlockingList | None:
     """The newest blocking list of the session's tenant, or None before the first (R21)."""
     return await session.scalar(select(BlockingList).order_by(BlockingList.version.desc()).limit(1))
@@ -202,7 +189,7 @@ async def issue_blocking_list(
     :func:`blocking_list_warning` gives it for the answer).
     """
     issued_at = (now or utcnow()).replace(microsecond=0)
-    tenant = await _lock_tenant(session)
+    tenant = await lock_tenant(session)
     uids = sorted(
         await session.scalars(
             select(Key.uid)
@@ -251,7 +238,7 @@ async def reissue_if_due(
     still fresh. The tenant row is locked first, so two workers do not both
     reissue. The caller commits.
     """
-    await _lock_tenant(session)
+    await lock_tenant(session)
     newest = await current_blocking_list(session)
     if newest is not None and newest.issued_at > now - interval:
         return None
@@ -266,7 +253,7 @@ async def ensure_blocking_list(
     A new tenant has no list until its first loss or the first hourly reissue;
     devices and the API must still get one. The caller commits.
     """
-    await _lock_tenant(session)
+    await lock_tenant(session)
     newest = await current_blocking_list(session)
     if newest is not None:
         return newest

@@ -7,6 +7,7 @@ import strawberry
 from app.schema.access import AccessMutations
 from app.schema.approval import ApprovalMutations
 from app.schema.auth import AuthMutations
+from app.schema.devices import DeviceMutations
 from app.schema.employees import EmployeeMutations
 from app.schema.extensions import ExtensionMutations
 from app.schema.keys import KeyMutations
@@ -23,6 +24,7 @@ class Mutation(
     KeyMutations,
     SettingsMutations,
     ApprovalMutations,
+    DeviceMutations,
     ProgrammingMutations,
 ):
     """Every mutation takes one input and answers a payload whose errors are UserErrors."""

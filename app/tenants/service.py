@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.rights import BUILTIN_ROLES
+from app.errors import DomainError
 from app.models import Domain, HostingMode, Role, Schedule, Tenant, TrustedVendorKey
 
 # R12: the default schedule, Sunday 00:00 to Saturday 23:59, every day all day.
@@ -68,3 +70,20 @@ async def create_tenant(
         session.add(TrustedVendorKey(name=f"vendor key {i + 1}", public_key=key))
     await session.flush()
     return NewTenant(tenant_id, domain.id, roles["Superadmin"].id)
+
+
+async def lock_tenant(session: AsyncSession) -> Tenant:
+    """The session's tenant row, locked until the transaction ends: tenant-wide changes take turns.
+
+    Used where a rule spans the whole tenant (blocking-list versions, R21; the one
+    generation-1 updater device, R26).
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        # No row locks in SQLite: a write takes the database's one write lock now.
+        await session.execute(
+            update(Tenant).values(name=Tenant.name).execution_options(synchronize_session=False)
+        )
+    tenant = await session.scalar(select(Tenant).with_for_update())
+    if tenant is None:
+        raise DomainError("NOT_FOUND", "no such tenant")
+    return tenant

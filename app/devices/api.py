@@ -1,0 +1,327 @@
+"""The remote-device endpoint: ``POST /remote/v1/<tenant id>/<serial>/<verb>`` (R22–R24).
+
+Verbs: ``heartbeat``, ``key-inserted``, ``results``. Each request is JSON,
+signed by the device (app.devices.protocol); the tenant comes from the path and
+every database access goes through that tenant's session, so row-level
+security applies as for GraphQL (R1). Answers:
+
+- 200 with the verb's answer, signed by the tenant (``X-Keywarden-Signature``);
+- 400 ``{"error": {"code", "message", "field"}}`` for a body that breaks the
+  format (signed too; nothing of the request is kept, its nonce included);
+- 401 for a request that does not prove itself (unknown device, bad
+  signature, stale timestamp, replay), 404 for an unknown verb, 413 for a body
+  over ``KEYWARDEN_MAX_UPLOAD_BYTES``, 415 for a body that is not JSON.
+
+Unknown fields in a body are ignored, so devices may send more than this
+version reads. The wire format is in docs/remote-protocol.md.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from app.audit.service import MAX_EVENTS_PER_READOUT, ReadEvent
+from app.config import Settings
+from app.db import Database
+from app.devices.protocol import (
+    PREFIX,
+    SIGNATURE_HEADER,
+    TENANT_PATTERN,
+    AuthenticatedDevice,
+    DeviceAuthError,
+    authenticate_request,
+    check_headers,
+    parse_timestamp,
+    rfc3339,
+    sign_answer,
+)
+from app.devices.service import (
+    MAX_OFFLINE_UPDATES_PER_HEARTBEAT,
+    DeviceResults,
+    HeartbeatReport,
+    JobResult,
+    KeyInsertion,
+    OfflineUpdate,
+    heartbeat,
+    key_inserted,
+    report_results,
+)
+from app.errors import DomainError
+from app.factory.firmware import is_version
+from app.models import AccessResult, RemoteJobStatus, utcnow
+
+log = logging.getLogger("keywarden.devices")
+
+UID_LENGTH = 64
+MAX_JOB_RESULTS = 500
+
+Handler = Callable[[AsyncSession, AuthenticatedDevice, Mapping[str, Any], datetime], Awaitable[Any]]
+
+
+# --- reading bodies -----------------------------------------------------------------------
+
+
+def _invalid(field: str, message: str) -> DomainError:
+    return DomainError("INVALID", f"{field}: {message}", field)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _json_object(body: bytes) -> Mapping[str, Any]:
+    try:
+        value = json.loads(body.decode("utf-8"), parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:
+        raise DomainError("INVALID", f"the body is not UTF-8 JSON ({exc})", "body") from exc
+    if not isinstance(value, dict):
+        raise DomainError("INVALID", "the body must be a JSON object", "body")
+    return value
+
+
+def _text(
+    obj: Mapping[str, Any], name: str, path: str, *, required: bool, max_length: int
+) -> str | None:
+    value = obj.get(name)
+    if value is None:
+        if required:
+            raise _invalid(path, "is required")
+        return None
+    if not isinstance(value, str) or not 0 < len(value) <= max_length:
+        raise _invalid(path, f"must be a string of 1 to {max_length} characters")
+    return value
+
+
+def _version(obj: Mapping[str, Any], name: str, path: str, *, required: bool) -> str | None:
+    value = _text(obj, name, path, required=required, max_length=32)
+    if value is not None and not is_version(value):
+        raise _invalid(path, "must be a firmware version such as 16.3.7")
+    return value
+
+
+def _time(obj: Mapping[str, Any], name: str, path: str, *, required: bool) -> datetime | None:
+    text = _text(obj, name, path, required=required, max_length=40)
+    if text is None:
+        return None
+    value = parse_timestamp(text)
+    if value is None:
+        raise _invalid(path, "must be an RFC 3339 time with its offset")
+    return value
+
+
+def _integer(obj: Mapping[str, Any], name: str, path: str, *, required: bool) -> int | None:
+    value = obj.get(name)
+    if value is None:
+        if required:
+            raise _invalid(path, "is required")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+        raise _invalid(path, "must be a non-negative integer")
+    return value
+
+
+def _objects(obj: Mapping[str, Any], name: str, limit: int) -> list[Mapping[str, Any]]:
+    value = obj.get(name)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _invalid(name, "must be a list")
+    if len(value) > limit:
+        raise _invalid(name, f"at most {limit} entries per request")
+    for i, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise _invalid(f"{name}.{i}", "must be an object")
+    return value
+
+
+def parse_heartbeat(body: Mapping[str, Any]) -> HeartbeatReport:
+    """The heartbeat body: versions, the blocking list version held, offline updates (R23)."""
+    updates = []
+    for i, item in enumerate(
+        _objects(body, "offlineUpdates", MAX_OFFLINE_UPDATES_PER_HEARTBEAT)
+    ):
+        path = f"offlineUpdates.{i}"
+        uid = _text(item, "keyUid", f"{path}.keyUid", required=True, max_length=UID_LENGTH)
+        at = _time(item, "at", f"{path}.at", required=True)
+        assert uid is not None and at is not None
+        updates.append(
+            OfflineUpdate(uid, at, _time(item, "validUntil", f"{path}.validUntil", required=False))
+        )
+    return HeartbeatReport(
+        firmware_version=_version(body, "firmwareVersion", "firmwareVersion", required=False),
+        bootloader_version=_version(
+            body, "bootloaderVersion", "bootloaderVersion", required=False
+        ),
+        blocking_list_version=_integer(
+            body, "blockingListVersion", "blockingListVersion", required=False
+        ),
+        offline_updates=updates,
+    )
+
+
+def parse_key_insertion(body: Mapping[str, Any]) -> KeyInsertion:
+    """The key-inserted body: the key's UID, firmware and, optionally, clock."""
+    uid = _text(body, "keyUid", "keyUid", required=True, max_length=UID_LENGTH)
+    firmware = _version(body, "keyFirmware", "keyFirmware", required=True)
+    assert uid is not None and firmware is not None
+    return KeyInsertion(uid, firmware, _time(body, "keyClock", "keyClock", required=False))
+
+
+def parse_results(body: Mapping[str, Any]) -> DeviceResults:
+    """The results body: job outcomes and the key's audit events (R18, R28)."""
+    jobs = []
+    for i, item in enumerate(_objects(body, "jobs", MAX_JOB_RESULTS)):
+        ident = _integer(item, "remoteJobId", f"jobs.{i}.remoteJobId", required=True)
+        outcome = item.get("outcome")
+        if not isinstance(outcome, str) or outcome not in ("DONE", "FAILED"):
+            raise _invalid(f"jobs.{i}.outcome", "must be DONE or FAILED")
+        assert ident is not None
+        jobs.append(JobResult(ident, RemoteJobStatus[outcome]))
+    events = []
+    for i, item in enumerate(_objects(body, "auditEvents", MAX_EVENTS_PER_READOUT)):
+        path = f"auditEvents.{i}"
+        at = _time(item, "at", f"{path}.at", required=True)
+        result = item.get("result")
+        if not isinstance(result, str) or result not in AccessResult.__members__:
+            names = ", ".join(AccessResult.__members__)
+            raise _invalid(f"{path}.result", f"must be one of {names}")
+        cylinder = _text(
+            item, "cylinderUid", f"{path}.cylinderUid", required=False, max_length=UID_LENGTH
+        )
+        assert at is not None
+        events.append(ReadEvent(at=at, result=AccessResult[result], cylinder_uid=cylinder))
+    key_uid = _text(body, "keyUid", "keyUid", required=bool(events), max_length=UID_LENGTH)
+    return DeviceResults(key_uid=key_uid, jobs=jobs, audit_events=events)
+
+
+# --- the verbs -------------------------------------------------------------------------------
+
+
+async def _heartbeat(
+    session: AsyncSession, auth: AuthenticatedDevice, body: Mapping[str, Any], now: datetime
+) -> Any:
+    result = await heartbeat(session, auth.device, auth.tenant, parse_heartbeat(body), now=now)
+    return result.answer
+
+
+async def _key_inserted(
+    session: AsyncSession, auth: AuthenticatedDevice, body: Mapping[str, Any], now: datetime
+) -> Any:
+    return await key_inserted(
+        session, auth.device, auth.tenant, parse_key_insertion(body), now=now
+    )
+
+
+async def _results(
+    session: AsyncSession, auth: AuthenticatedDevice, body: Mapping[str, Any], now: datetime
+) -> Any:
+    return await report_results(session, auth.device, auth.tenant, parse_results(body), now=now)
+
+
+VERBS: dict[str, Handler] = {
+    "heartbeat": _heartbeat,
+    "key-inserted": _key_inserted,
+    "results": _results,
+}
+
+
+# --- HTTP ------------------------------------------------------------------------------------
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> Response:
+    body = _json({"error": {"code": code, "message": message, **extra}})
+    return Response(body, status, media_type="application/json")
+
+
+def _signed(status: int, value: Any, signing_key: bytes, nonce: str) -> Response:
+    body = _json(value)
+    signature = sign_answer(signing_key, nonce, status, body)
+    return Response(
+        body, status, media_type="application/json", headers={SIGNATURE_HEADER: signature}
+    )
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The body, or None once it passes ``limit`` bytes (whatever Content-Length says)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def handle_device_request(
+    request: Request, database: Database, settings: Settings
+) -> Response:
+    """One device request: authenticate, run the verb in the tenant's transaction, answer."""
+    tenant_id = request.path_params["tenant_id"]
+    serial = request.path_params["serial"]
+    handler = VERBS.get(request.path_params["verb"])
+    if handler is None:
+        return _error(404, "NOT_FOUND", "unknown verb; use " + ", ".join(VERBS))
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        return _error(415, "UNSUPPORTED_MEDIA_TYPE", "the body must be application/json")
+    body = await _read_body(request, settings.max_upload_bytes)
+    if body is None:
+        return _error(413, "TOO_LARGE", f"body larger than {settings.max_upload_bytes} bytes")
+    now = utcnow()
+    try:
+        signed = check_headers(request.headers, now)
+        if not TENANT_PATTERN.fullmatch(tenant_id):
+            raise DeviceAuthError("UNAUTHENTICATED", "unknown device or bad signature")
+    except DeviceAuthError as exc:
+        log.info("device request refused: %s (%s %s)", exc.code, tenant_id[:36], serial[:64])
+        return _error(401, exc.code, exc.message, serverTime=rfc3339(now))
+    async with database.tenant_session(tenant_id) as session:
+        try:
+            auth = await authenticate_request(
+                session,
+                serial=serial,
+                method=request.method,
+                path=request.url.path,
+                signed=signed,
+                body=body,
+                now=now,
+            )
+        except DeviceAuthError as exc:
+            await session.rollback()
+            log.info("device request refused: %s (%s %s)", exc.code, tenant_id, serial[:64])
+            return _error(401, exc.code, exc.message, serverTime=rfc3339(now))
+        signing_key = auth.tenant.signing_key  # a rollback below expires the row
+        try:
+            answer = await handler(session, auth, _json_object(body), now)
+        except DomainError as exc:
+            await session.rollback()
+            error = {"code": exc.code, "message": exc.message, "field": exc.field}
+            return _signed(400, {"error": error}, signing_key, signed.nonce)
+        await session.commit()
+    return _signed(200, answer, signing_key, signed.nonce)
+
+
+def remote_routes(database: Database, settings: Settings) -> list[BaseRoute]:
+    """The routes of the remote-device endpoint, for the application's route list."""
+
+    async def endpoint(request: Request) -> Response:
+        return await handle_device_request(request, database, settings)
+
+    return [Route(PREFIX + "/{tenant_id}/{serial}/{verb}", endpoint, methods=["POST"])]
