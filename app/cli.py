@@ -46,6 +46,11 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--threads", type=int, default=2)
     worker.set_defaults(func=cmd_worker)
 
+    datacenter = sub.add_parser("datacenter", help="run the simulated vendor data center (R2)")
+    datacenter.add_argument("--host", default="127.0.0.1")
+    datacenter.add_argument("--port", type=int, default=8900)
+    datacenter.set_defaults(func=cmd_datacenter)
+
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(
         func=cmd_migrate
     )
@@ -140,6 +145,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from app.workers.main import run_worker
 
     return run_worker(get_settings(), processes=args.processes, threads=args.threads)
+
+
+def cmd_datacenter(args: argparse.Namespace) -> int:
+    from app.datacenter.server import main as serve_data_center
+
+    return serve_data_center(args.host, args.port, get_settings().var_dir)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:

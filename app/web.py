@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from graphql import GraphQLError
@@ -11,11 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import Message
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
@@ -24,9 +27,12 @@ from app.auth.tokens import authenticate
 from app.config import Settings, get_settings
 from app.db import Database
 from app.devices.api import remote_routes
+from app.devices.file_routes import device_file_routes
 from app.errors import DomainError
+from app.events.pubsub import get_pubsub
 from app.schema import build_schema
 from app.schema.context import Context
+from app.schema.subscriptions import SubscriptionContext, authenticate_connection
 
 CSRF_HEADER = "x-keywarden-csrf"
 
@@ -91,16 +97,24 @@ async def open_context(
     )
 
 
-async def csv_export(
+@dataclass(frozen=True)
+class Download:
+    """A file answered to a GET: never mutating, for the caller's tenant and domains."""
+
+    body: bytes
+    media_type: str
+    filename: str
+
+
+async def download(
     request: Request,
     database: Database,
     settings: Settings,
     *,
     right: str,
-    filename: str,
-    produce: Callable[[AsyncSession], Awaitable[str]],
+    produce: Callable[[AsyncSession], Awaitable[Download]],
 ) -> Response:
-    """A CSV download (GET, never mutating) of the caller's tenant and domains, behind a right."""
+    """Authenticate, check ``right``, and answer the file ``produce`` makes with the session."""
     opened = await open_context(request, database, settings)
     if isinstance(opened, Response):
         return opened
@@ -109,14 +123,27 @@ async def csv_export(
             return _error(401, "UNAUTHENTICATED", "send Authorization: Bearer <token>")
         if not opened.principal.has(right):
             return _error(403, "FORBIDDEN", f"missing right: {right}")
-        body = await produce(opened.session)
+        try:
+            file = await produce(opened.session)
+        except DomainError as exc:
+            return _error(404 if exc.code == "NOT_FOUND" else 400, exc.code, exc.message)
     finally:
         await opened.close()
     return Response(
-        body.encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        file.body,
+        media_type=file.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{file.filename}"'},
     )
+
+
+def csv_file(
+    filename: str, make: Callable[[AsyncSession], Awaitable[str]]
+) -> Callable[[AsyncSession], Awaitable[Download]]:
+    async def produce(session: AsyncSession) -> Download:
+        text = await make(session)
+        return Download(text.encode("utf-8"), "text/csv; charset=utf-8", filename)
+
+    return produce
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -128,9 +155,28 @@ class GraphQLApp(GraphQL[Context, None]):
             graphql_ide="graphiql" if settings.keywarden_debug else None,
             allow_queries_via_get=False,
             multipart_uploads_enabled=True,
+            # Subscriptions (R23): graphql-transport-ws only, authenticated at connection_init.
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=10),
+            max_subscriptions_per_connection=20,
         )
         self.database = database
         self.settings = settings
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        # Only WebSocket connections get here: HTTP requests bring their own context (run).
+        return SubscriptionContext(
+            database=self.database,
+            settings=self.settings,
+            principal=None,
+            session=None,
+            request=request,
+            response=response,
+        )
+
+    async def on_ws_connect(self, context: Context) -> None:
+        assert isinstance(context, SubscriptionContext)
+        await authenticate_connection(context)  # refuses the connection without a valid token
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         if isinstance(request, WebSocket):
@@ -183,25 +229,23 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     async def export_employees_csv(request: Request) -> Response:
         from app.employees.service import export_employees
 
-        return await csv_export(
+        return await download(
             request,
             database,
             settings,
             right="employees.read",
-            filename="employees.csv",
-            produce=export_employees,
+            produce=csv_file("employees.csv", export_employees),
         )
 
     async def export_readout_history(request: Request) -> Response:
         from app.approval.service import approver_history_csv
 
-        return await csv_export(
+        return await download(
             request,
             database,
             settings,
             right="readout.read",
-            filename="readout-history.csv",
-            produce=approver_history_csv,
+            produce=csv_file("readout-history.csv", approver_history_csv),
         )
 
     @asynccontextmanager
@@ -210,19 +254,23 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
         configure_broker(settings)
         worker = start_in_process_worker(settings)  # the embedded default's queue (R3)
+        pubsub = get_pubsub(settings)  # live events (R23): this process's listener
         try:
             yield
         finally:
             if worker is not None:
                 worker.stop()
+            await pubsub.close()
             await database.dispose()
 
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
             Route("/export/employees.csv", export_employees_csv, methods=["GET"]),
             Route("/export/readout-history.csv", export_readout_history, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
+            *device_file_routes(database, settings),
             *remote_routes(database, settings),
         ],
         lifespan=lifespan,

@@ -43,3 +43,43 @@ async def test_lists_an_hour_old_are_reissued_and_fresh_ones_left_alone(
     # and: running again at once (a redelivered message) changes nothing
     again = await reissue_blocking_lists(database, now=now)
     assert stale.tenant_id not in again.reissued and again.failed == []
+
+
+async def test_devices_that_missed_two_heartbeats_go_offline(database: Database) -> None:
+    # R23: a device missing two intervals is offline
+    from app.models import RemoteDevice, RemoteDeviceKind
+    from app.workers.maintenance import mark_devices_offline
+
+    tenant = await make_tenant(database, "Beats")
+    now = utcnow()
+    async with database.tenant_session(tenant.tenant_id) as s:
+        quiet = RemoteDevice(
+            domain_id=tenant.default_domain_id,
+            name="Quiet",
+            serial="Q-1",
+            kind=RemoteDeviceKind.WALL,
+            firmware_version="5.2.0",
+            bootloader_version="2.1.0",
+            heartbeat_interval_seconds=60,
+            online=True,
+            last_heartbeat_at=now - timedelta(seconds=130),
+        )
+        lively = RemoteDevice(
+            domain_id=tenant.default_domain_id,
+            name="Lively",
+            serial="L-1",
+            kind=RemoteDeviceKind.WALL,
+            firmware_version="5.2.0",
+            bootloader_version="2.1.0",
+            heartbeat_interval_seconds=60,
+            online=True,
+            last_heartbeat_at=now - timedelta(seconds=70),
+        )
+        s.add_all([quiet, lively])
+        await s.commit()
+    went = await mark_devices_offline(database, now=now)
+    assert quiet.id in went and lively.id not in went
+    async with database.tenant_session(tenant.tenant_id) as s:
+        states = dict((await s.execute(select(RemoteDevice.serial, RemoteDevice.online))).all())
+    assert states == {"Q-1": False, "L-1": True}
+    assert quiet.id not in await mark_devices_offline(database, now=now)

@@ -21,3 +21,5 @@ def enable_tenant_rls(table: str, column: str = "tenant_id") -> None:
         f"USING ({column} = {SETTING}) WITH CHECK ({column} = {SETTING})"
     )
     op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {APP_ROLE}")
+    # The table's id sequence (and any other created since): the app role inserts rows.
+    op.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}")

@@ -1,7 +1,7 @@
 """All persistent models; importing this package registers every table on ``Base.metadata``."""
 
 from app.models.base import Base, TenantScoped, utcnow
-from app.models.devices import DeviceNonce, KeyRevalidation
+from app.models.devices import DeviceNonce, DeviceTraceLog, KeyRevalidation
 from app.models.elements import (
     AccessEntry,
     AccessProfile,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, Id, TenantScoped, UTCDateTime, utcnow
@@ -54,3 +54,20 @@ class KeyRevalidation(TenantScoped, Base):
     valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     offline: Mapped[bool] = mapped_column(Boolean, default=False)
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DeviceTraceLog(TenantScoped, Base):
+    """A trace log a wall device wrote to a USB stick, uploaded to be read (R27)."""
+
+    __tablename__ = "device_trace_logs"
+    __table_args__ = (UniqueConstraint("tenant_id", "device_id", "request_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    device_id: Mapped[int] = mapped_column(
+        ForeignKey("remote_devices.id", ondelete="CASCADE"), index=True
+    )
+    request_id: Mapped[str] = mapped_column(String(64))
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    log: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))

@@ -28,6 +28,7 @@ from app.schema.context import NotAuthenticated
 from app.schema.limits import make_cost_rule
 from app.schema.mutations import Mutation
 from app.schema.root import Query
+from app.schema.subscriptions import Subscription
 
 logger = logging.getLogger("keywarden.graphql")
 
@@ -75,6 +76,7 @@ def build_schema(settings: Settings, *, introspection: bool | None = None) -> st
     return KeywardenSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=list(types.NODE_TYPES.values()),
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not settings.keywarden_debug),

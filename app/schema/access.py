@@ -7,6 +7,7 @@ import strawberry
 
 from app.access import service
 from app.errors import DomainError
+from app.events import queue_job_events
 from app.schema.common import UserError, Warning, Weekday
 from app.schema.context import Info
 from app.schema.relay import decode_id, parse_global_id
@@ -202,6 +203,9 @@ class AccessMutations:
                 result = await service.change_authorizations(
                     session, cylinder_ids=cylinders, add=add, remove=remove
                 )
+                queue_job_events(session, job_ids=[  # jobEvents subscribers (R23)
+                    *(j.id for j in result.reconciled.touched), *result.reconciled.cancelled
+                ])
                 from sqlalchemy import select
 
                 from app.models import Cylinder as CylinderRow

@@ -12,6 +12,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from app.config import Settings
 from app.db import Database, SerialSession
+from app.events.publish import publish_queued
 
 if TYPE_CHECKING:
     from app.auth.principal import Principal
@@ -70,7 +71,11 @@ class Context:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
-        """One mutation, one transaction: committed at the end, rolled back on any error."""
+        """One mutation, one transaction: committed at the end, rolled back on any error.
+
+        Live events queued in the transaction (app.events) are published once it
+        has committed; a rolled-back transaction announces nothing (R23).
+        """
         db = self.db
         async with db.lock:
             session = db.session
@@ -80,6 +85,7 @@ class Context:
             except BaseException:
                 await session.rollback()
                 raise
+        await publish_queued(session, self.settings)
 
     async def close(self) -> None:
         if self.session is not None:

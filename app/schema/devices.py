@@ -6,13 +6,16 @@ The domain operation is app.devices.service.update_remote_device.
 from __future__ import annotations
 
 import strawberry
+from strawberry.file_uploads import Upload
 
+from app.devices.files import store_trace_log
 from app.devices.service import OfflineSettings, update_remote_device
 from app.errors import DomainError
 from app.schema.common import UserError
 from app.schema.context import Info
+from app.schema.employees import read_upload
 from app.schema.relay import decode_id
-from app.schema.types import RemoteDevice
+from app.schema.types import DeviceTraceLog, RemoteDevice
 
 
 @strawberry.input
@@ -40,6 +43,18 @@ class UpdateRemoteDeviceInput:
 @strawberry.type
 class RemoteDevicePayload:
     remote_device: RemoteDevice | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class UploadTraceLogInput:
+    device_id: strawberry.ID
+    file: Upload
+
+
+@strawberry.type
+class TraceLogPayload:
+    trace_log: DeviceTraceLog | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -78,3 +93,20 @@ class DeviceMutations:
         except DomainError as exc:
             return RemoteDevicePayload(errors=[UserError.from_domain(exc)])
         return RemoteDevicePayload(remote_device=RemoteDevice(row=row))
+
+    @strawberry.mutation(description="R27: keep the trace log a device wrote for a request file.")
+    async def upload_trace_log(self, info: Info, input: UploadTraceLogInput) -> TraceLogPayload:
+        from app.models import RemoteDevice as RemoteDeviceRow
+
+        info.context.require("devices.write")
+        try:
+            _, device_id = decode_id(input.device_id, "RemoteDevice", "deviceId")
+            data = await read_upload(input.file)
+            async with info.context.write() as session:
+                device = await session.get(RemoteDeviceRow, device_id)
+                if device is None:
+                    raise DomainError("NOT_FOUND", "deviceId: no such device", "deviceId")
+                row = await store_trace_log(session, device, data)
+        except DomainError as exc:
+            return TraceLogPayload(errors=[UserError.from_domain(exc)])
+        return TraceLogPayload(trace_log=DeviceTraceLog(row=row))

@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 
 from app.errors import DomainError
+from app.events import queue_job_events
 from app.keys import service
 from app.schema.common import UserError, Warning
 from app.schema.context import Info
@@ -125,6 +126,11 @@ async def _run(
     try:
         async with info.context.write() as session:
             change = await action(session)
+            queue_job_events(  # jobEvents subscribers (R23)
+                session,
+                job_ids=[j.id for j in change.programming_jobs],
+                remote_job_ids=[j.id for j in change.remote_jobs],
+            )
     except DomainError as exc:
         return KeyPayload(errors=[UserError.from_domain(exc)])
     return _payload(change)

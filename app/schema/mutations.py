@@ -10,6 +10,7 @@ from app.schema.auth import AuthMutations
 from app.schema.devices import DeviceMutations
 from app.schema.employees import EmployeeMutations
 from app.schema.extensions import ExtensionMutations
+from app.schema.firmware import FirmwareMutations
 from app.schema.keys import KeyMutations
 from app.schema.programming import ProgrammingMutations
 from app.schema.settings import SettingsMutations
@@ -26,5 +27,6 @@ class Mutation(
     ApprovalMutations,
     DeviceMutations,
     ProgrammingMutations,
+    FirmwareMutations,
 ):
     """Every mutation takes one input and answers a payload whose errors are UserErrors."""

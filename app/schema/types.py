@@ -600,6 +600,17 @@ class FirmwareProgress:
 
 
 @strawberry.type
+class DeviceTraceLog:
+    """A trace log a device wrote for a request file, uploaded to be read (R27)."""
+
+    row: strawberry.Private[m.DeviceTraceLog]
+    written_at = column("written_at", datetime)
+    uploaded_at = column("uploaded_at", datetime)
+    log = column("log", str)
+    sha256 = column("sha256", str)
+
+
+@strawberry.type
 class RemoteDevice(Node):
     row: strawberry.Private[m.RemoteDevice]
 
@@ -646,6 +657,15 @@ class RemoteDevice(Node):
             blocking_list_validity_hours=r.offline_blocking_list_validity_hours,
             offline_extension_hours=r.offline_extension_hours,
         )
+
+    @strawberry.field(description="Uploaded trace logs, newest first (R27).")
+    async def trace_logs(self, info: Info) -> list[DeviceTraceLog]:
+        rows = await info.context.db.scalars(
+            select(m.DeviceTraceLog)
+            .where(m.DeviceTraceLog.device_id == self.row.id)
+            .order_by(m.DeviceTraceLog.uploaded_at.desc(), m.DeviceTraceLog.id.desc())
+        )
+        return [DeviceTraceLog(row=r) for r in rows]
 
     @strawberry.field
     async def firmware_progress(self, info: Info) -> FirmwareProgress | None:

@@ -3,6 +3,7 @@
 Importing this package declares every actor on the current broker.
 """
 
+from app.workers import datacenter as datacenter
 from app.workers import maintenance as maintenance
 from app.workers import outbox as outbox
 from app.workers.broker import configure_broker, start_in_process_worker
@@ -10,6 +11,7 @@ from app.workers.outbox import notify_outbox, send_outbox
 
 __all__ = [
     "configure_broker",
+    "datacenter",
     "maintenance",
     "notify_outbox",
     "outbox",

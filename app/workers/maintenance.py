@@ -1,4 +1,5 @@
-"""Periodic upkeep across tenants: the hourly key blocking list (R21).
+"""Periodic upkeep across tenants: the hourly key blocking list (R21), devices that
+stopped calling (R23) and spent request nonces (R22).
 
 Runs from the periodic sender (once per interval per deployment on Redis, R3);
 each tenant is handled in its own short transaction, so one failing tenant does
@@ -19,12 +20,14 @@ from sqlalchemy import select
 from app.access.blocking_list import reissue_if_due
 from app.config import Settings
 from app.db import Database
+from app.events.publish import DeviceStatusChanged, publish_now
 from app.models import Tenant, utcnow
 from app.workers.broker import configure_broker, register_periodic, worker_settings
 
 log = logging.getLogger("keywarden.maintenance")
 
 CHECK_SECONDS = 300  # a list is reissued within 5 minutes of turning an hour old
+DEVICE_CHECK_SECONDS = 30  # "offline" shows within half a minute of the second missed beat
 
 
 @dataclass
@@ -38,10 +41,8 @@ async def reissue_blocking_lists(
 ) -> ReissueReport:
     """Reissue every tenant's blocking list that is an hour old (R21: at least hourly)."""
     now = now or utcnow()
-    async with database.system_session() as system:
-        tenant_ids = list(await system.scalars(select(Tenant.id).order_by(Tenant.id)))
     report = ReissueReport()
-    for tenant_id in tenant_ids:
+    for tenant_id in await _tenant_ids(database):
         try:
             async with database.tenant_session(tenant_id) as session:
                 if await reissue_if_due(session, now) is not None:
@@ -51,6 +52,42 @@ async def reissue_blocking_lists(
             log.exception("blocking list reissue failed for tenant %s", tenant_id)
             report.failed.append(tenant_id)
     return report
+
+
+async def _tenant_ids(database: Database) -> list[str]:
+    async with database.system_session() as system:
+        return list(await system.scalars(select(Tenant.id).order_by(Tenant.id)))
+
+
+async def mark_devices_offline(database: Database, *, now: datetime | None = None) -> list[int]:
+    """Devices of every tenant that missed two heartbeat intervals go offline (R23)."""
+    from app.devices.protocol import prune_nonces
+    from app.devices.service import mark_offline_devices
+
+    now = now or utcnow()
+    offline: list[int] = []
+    for tenant_id in await _tenant_ids(database):
+        try:
+            async with database.tenant_session(tenant_id) as session:
+                went = await mark_offline_devices(session, now)
+                await prune_nonces(session, now)
+                await session.commit()
+        except Exception:
+            log.exception("device upkeep failed for tenant %s", tenant_id)
+            continue
+        offline += went
+        if went:
+            await _announce_offline(tenant_id, went, now)
+    return offline
+
+
+async def _announce_offline(tenant_id: str, device_ids: list[int], now: datetime) -> None:
+    """Tell deviceStatus subscribers (R23); a lost announcement loses no state."""
+    events = [DeviceStatusChanged(tenant_id, d, False, now) for d in device_ids]
+    try:
+        await publish_now(worker_settings(), *events)
+    except Exception:
+        log.warning("could not announce %d offline device(s)", len(events), exc_info=True)
 
 
 async def _run(settings: Settings) -> ReissueReport:
@@ -70,3 +107,22 @@ def reissue_blocking_lists_actor() -> None:
 
 
 register_periodic(reissue_blocking_lists_actor, seconds=CHECK_SECONDS)
+
+
+async def _run_devices(settings: Settings) -> list[int]:
+    database = Database(settings)
+    try:
+        return await mark_devices_offline(database)
+    finally:
+        await database.dispose()
+
+
+@dramatiq.actor(actor_name="mark_devices_offline", broker=configure_broker(), max_retries=1)
+def mark_devices_offline_actor() -> None:
+    """Dramatiq entry point; carries no data, idempotent."""
+    went = asyncio.run(_run_devices(worker_settings()))
+    if went:
+        log.info("%d device(s) went offline", len(went))
+
+
+register_periodic(mark_devices_offline_actor, seconds=DEVICE_CHECK_SECONDS)
