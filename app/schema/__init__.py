@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -20,6 +21,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
 from app.config import Settings
 from app.errors import DomainError
@@ -45,6 +47,13 @@ def _visible(error: GraphQLError) -> bool:
 
 class KeywardenSchema(strawberry.Schema):
     """Logs unexpected errors with their traceback; client mistakes are not server errors."""
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        # HTTP carries queries and mutations; subscriptions live on the WebSocket (R23).
+        allowed = kwargs.get("allowed_operation_types")
+        if allowed is not None:
+            kwargs["allowed_operation_types"] = set(allowed) - {OperationType.SUBSCRIPTION}
+        return await super().execute(*args, **kwargs)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
