@@ -32,6 +32,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import bulk_insert, id_in
+from app.events.publish import queue_job_events
 from app.models import (
     AccessChangeOp,
     AccessEntry,
@@ -176,6 +177,8 @@ async def reconcile(session: AsyncSession, cylinder_ids: Iterable[int]) -> Recon
     ordered = sorted(set(cylinder_ids))
     for start in range(0, len(ordered), BATCH):
         await _reconcile_batch(session, ordered[start : start + BATCH], result)
+    # jobEvents subscribers hear of every job created, changed or cancelled, after commit.
+    queue_job_events(session, job_ids=[*(j.id for j in result.touched), *result.cancelled])
     return result
 
 
@@ -497,4 +500,5 @@ async def record_programming(
         raise ValueError(f"unknown outcome {outcome!r}")
     job.completed_at = now
     await session.flush()
+    queue_job_events(session, job_ids=[job.id])
     return await reconcile(session, [job.cylinder_id])

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.events.publish import queue_job_events
 from app.models import Key, KeyType, RemoteJob, RemoteJobKind, RemoteJobStatus, utcnow
 
 WAITING = (RemoteJobStatus.PENDING,)
@@ -37,6 +38,7 @@ async def ensure_remote_job(
     elif job.payload != body:
         job.payload = body
     await session.flush()
+    queue_job_events(session, remote_job_ids=[job.id])
     return job
 
 
@@ -55,4 +57,5 @@ async def cancel_remote_jobs(
             .values(status=RemoteJobStatus.CANCELLED, completed_at=utcnow())
             .execution_options(synchronize_session="fetch")
         )
+        queue_job_events(session, remote_job_ids=ids)
     return ids
