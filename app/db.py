@@ -139,7 +139,7 @@ def id_in(session: Any, column: Any, ids: Iterable[int]) -> Any:
     """``column IN ids`` that stays one bind parameter on PostgreSQL (``= ANY(array)``).
 
     Thousands of ids (the list function on every cylinder, R16) would otherwise be
-    rendered and sent as thousands of placeholders on every statement.
+    rendered and sent as thousands of bind parameters on every statement.
     """
     values = list(ids)
     if session.get_bind().dialect.name == "postgresql":

@@ -44,6 +44,18 @@ def column(attribute: str, graphql_type: Any, description: str | None = None) ->
     return strawberry.field(resolver=resolve, graphql_type=graphql_type, description=description)
 
 
+T = TypeVar("T")
+
+
+async def related(info: Info, model: type, ident: int | None, wrap: Callable[..., T]) -> T | None:
+    """The row ``ident`` of ``model`` through the request's loader, wrapped; None when there is
+    none or the caller may not see it (R1, R8)."""
+    if ident is None:
+        return None
+    row = await info.context.loaders.by_id(model).load(ident)
+    return wrap(row=row) if row is not None else None
+
+
 def gid(row: Any) -> strawberry.ID:
     return strawberry.ID(to_global_id(type(row).__name__, row.id))
 
@@ -286,10 +298,7 @@ class Key(Node):
 
     @strawberry.field
     async def holder(self, info: Info) -> Employee | None:
-        if self.row.holder_id is None:
-            return None
-        row = await info.context.loaders.by_id(m.Employee).load(self.row.holder_id)
-        return Employee(row=row) if row is not None else None
+        return await related(info, m.Employee, self.row.holder_id, Employee)
 
     @strawberry.field
     def validity(self) -> Validity:
@@ -350,24 +359,15 @@ class AccessEntry:
 
     @strawberry.field
     async def key(self, info: Info) -> Key | None:
-        if self.row.key_id is None:
-            return None
-        row = await info.context.loaders.by_id(m.Key).load(self.row.key_id)
-        return Key(row=row) if row is not None else None
+        return await related(info, m.Key, self.row.key_id, Key)
 
     @strawberry.field
     async def group(self, info: Info) -> KeyGroup | None:
-        if self.row.key_group_id is None:
-            return None
-        row = await info.context.loaders.by_id(m.KeyGroup).load(self.row.key_group_id)
-        return KeyGroup(row=row)
+        return await related(info, m.KeyGroup, self.row.key_group_id, KeyGroup)
 
     @strawberry.field(description="The cylinder's membership in a cylinder group (R13).")
     async def cylinder_group(self, info: Info) -> CylinderGroup | None:
-        if self.row.cylinder_group_id is None:
-            return None
-        row = await info.context.loaders.by_id(m.CylinderGroup).load(self.row.cylinder_group_id)
-        return CylinderGroup(row=row)
+        return await related(info, m.CylinderGroup, self.row.cylinder_group_id, CylinderGroup)
 
     desired = column("desired", bool)
 
@@ -443,10 +443,7 @@ class ProgrammingKey(Node):
 
     @strawberry.field
     async def holder(self, info: Info) -> Employee | None:
-        if self.row.holder_id is None:
-            return None
-        row = await info.context.loaders.by_id(m.Employee).load(self.row.holder_id)
-        return Employee(row=row) if row is not None else None
+        return await related(info, m.Employee, self.row.holder_id, Employee)
 
     @strawberry.field
     async def roles(self, info: Info) -> list[Role]:
@@ -478,24 +475,15 @@ class AccessChange:
 
     @strawberry.field
     async def key(self, info: Info) -> Key | None:
-        if self.row.key_id is None:
-            return None
-        row = await info.context.loaders.by_id(m.Key).load(self.row.key_id)
-        return Key(row=row) if row is not None else None
+        return await related(info, m.Key, self.row.key_id, Key)
 
     @strawberry.field
     async def group(self, info: Info) -> KeyGroup | None:
-        if self.row.key_group_id is None:
-            return None
-        row = await info.context.loaders.by_id(m.KeyGroup).load(self.row.key_group_id)
-        return KeyGroup(row=row)
+        return await related(info, m.KeyGroup, self.row.key_group_id, KeyGroup)
 
     @strawberry.field
     async def cylinder_group(self, info: Info) -> CylinderGroup | None:
-        if self.row.cylinder_group_id is None:
-            return None
-        row = await info.context.loaders.by_id(m.CylinderGroup).load(self.row.cylinder_group_id)
-        return CylinderGroup(row=row)
+        return await related(info, m.CylinderGroup, self.row.cylinder_group_id, CylinderGroup)
 
 
 @strawberry.type
@@ -519,10 +507,7 @@ class ProgrammingJob(Node):
 
     @strawberry.field
     async def assignee(self, info: Info) -> ProgrammingKey | None:
-        if self.row.assignee_id is None:
-            return None
-        row = await info.context.loaders.by_id(m.ProgrammingKey).load(self.row.assignee_id)
-        return ProgrammingKey(row=row) if row is not None else None
+        return await related(info, m.ProgrammingKey, self.row.assignee_id, ProgrammingKey)
 
     created_at = column("created_at", datetime)
 
@@ -694,10 +679,7 @@ class RemoteJob(Node):
 
     @strawberry.field
     async def delivered_via(self, info: Info) -> RemoteDevice | None:
-        if self.row.delivered_via_id is None:
-            return None
-        row = await info.context.loaders.by_id(m.RemoteDevice).load(self.row.delivered_via_id)
-        return RemoteDevice(row=row) if row is not None else None
+        return await related(info, m.RemoteDevice, self.row.delivered_via_id, RemoteDevice)
 
     created_at = column("created_at", datetime)
 
@@ -712,17 +694,11 @@ class AuditEvent:
 
     @strawberry.field
     async def key(self, info: Info) -> Key | None:
-        if self.row.key_id is None:
-            return None
-        row = await info.context.loaders.by_id(m.Key).load(self.row.key_id)
-        return Key(row=row) if row is not None else None
+        return await related(info, m.Key, self.row.key_id, Key)
 
     @strawberry.field
     async def cylinder(self, info: Info) -> Cylinder | None:
-        if self.row.cylinder_id is None:
-            return None
-        row = await info.context.loaders.by_id(m.Cylinder).load(self.row.cylinder_id)
-        return Cylinder(row=row) if row is not None else None
+        return await related(info, m.Cylinder, self.row.cylinder_id, Cylinder)
 
     result = column("result", AccessResult)
 
@@ -755,10 +731,7 @@ class ReadoutRequest(Node):
 
     @strawberry.field
     async def decided_by(self, info: Info) -> ProgrammingKey | None:
-        if self.row.decided_by_id is None:
-            return None
-        loader = info.context.loaders.by_id(m.ProgrammingKey)
-        return ProgrammingKey(row=await loader.load(self.row.decided_by_id))
+        return await related(info, m.ProgrammingKey, self.row.decided_by_id, ProgrammingKey)
 
     decided_at = column("decided_at", datetime | None)
 
