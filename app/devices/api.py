@@ -14,6 +14,11 @@ security applies as for GraphQL (R1). Answers:
 
 Unknown fields in a body are ignored, so devices may send more than this
 version reads. The wire format is in docs/remote-protocol.md.
+
+What a request changed that live subscribers see (a device online, firmware
+progress, remote jobs delivered or closed, R23) is announced once its
+transaction has committed; a pub/sub outage is logged and never fails the
+device's request.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ from app.devices.protocol import (
 from app.devices.service import (
     MAX_OFFLINE_UPDATES_PER_HEARTBEAT,
     DeviceResults,
+    FirmwareReport,
     HeartbeatReport,
     JobResult,
     KeyInsertion,
@@ -56,13 +62,16 @@ from app.devices.service import (
     report_results,
 )
 from app.errors import DomainError
+from app.events.publish import publish_queued
 from app.factory.firmware import is_version
+from app.firmware.service import CHUNK_SIZE, MAX_CHUNK_SIZE
 from app.models import AccessResult, RemoteJobStatus, utcnow
 
 log = logging.getLogger("keywarden.devices")
 
 UID_LENGTH = 64
 MAX_JOB_RESULTS = 500
+REASON_LENGTH = 64
 
 Handler = Callable[[AsyncSession, AuthenticatedDevice, Mapping[str, Any], datetime], Awaitable[Any]]
 
@@ -129,6 +138,15 @@ def _integer(obj: Mapping[str, Any], name: str, path: str, *, required: bool) ->
     return value
 
 
+def _flag(obj: Mapping[str, Any], name: str, path: str) -> bool:
+    value = obj.get(name)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise _invalid(path, "must be true or false")
+    return value
+
+
 def _objects(obj: Mapping[str, Any], name: str, limit: int) -> list[Mapping[str, Any]]:
     value = obj.get(name)
     if value is None:
@@ -144,7 +162,8 @@ def _objects(obj: Mapping[str, Any], name: str, limit: int) -> list[Mapping[str,
 
 
 def parse_heartbeat(body: Mapping[str, Any]) -> HeartbeatReport:
-    """The heartbeat body: versions, the blocking list version held, offline updates (R23)."""
+    """The heartbeat body: versions, the blocking list version held, offline updates (R23, R24),
+    the firmware transfer under way and the chunk size wanted (R25)."""
     updates = []
     for i, item in enumerate(
         _objects(body, "offlineUpdates", MAX_OFFLINE_UPDATES_PER_HEARTBEAT)
@@ -156,6 +175,9 @@ def parse_heartbeat(body: Mapping[str, Any]) -> HeartbeatReport:
         updates.append(
             OfflineUpdate(uid, at, _time(item, "validUntil", f"{path}.validUntil", required=False))
         )
+    chunk_size = _integer(body, "firmwareChunkSize", "firmwareChunkSize", required=False)
+    if chunk_size is not None and not 1 <= chunk_size <= MAX_CHUNK_SIZE:
+        raise _invalid("firmwareChunkSize", f"must be between 1 and {MAX_CHUNK_SIZE} bytes")
     return HeartbeatReport(
         firmware_version=_version(body, "firmwareVersion", "firmwareVersion", required=False),
         bootloader_version=_version(
@@ -165,7 +187,22 @@ def parse_heartbeat(body: Mapping[str, Any]) -> HeartbeatReport:
             body, "blockingListVersion", "blockingListVersion", required=False
         ),
         offline_updates=updates,
+        firmware=_firmware_report(body),
+        firmware_chunk_size=chunk_size or CHUNK_SIZE,
     )
+
+
+def _firmware_report(body: Mapping[str, Any]) -> FirmwareReport | None:
+    """``firmware: {firmwareId, offset, done}``: the image a device is receiving (R25)."""
+    value = body.get("firmware")
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _invalid("firmware", "must be an object")
+    firmware_id = _integer(value, "firmwareId", "firmware.firmwareId", required=True)
+    offset = _integer(value, "offset", "firmware.offset", required=True)
+    assert firmware_id is not None and offset is not None
+    return FirmwareReport(firmware_id, offset, _flag(value, "done", "firmware.done"))
 
 
 def parse_key_insertion(body: Mapping[str, Any]) -> KeyInsertion:
@@ -177,15 +214,21 @@ def parse_key_insertion(body: Mapping[str, Any]) -> KeyInsertion:
 
 
 def parse_results(body: Mapping[str, Any]) -> DeviceResults:
-    """The results body: job outcomes and the key's audit events (R18, R28)."""
+    """The results body: job outcomes (a failure with its reason, ``INTERRUPTED`` for a key
+    pulled out mid-write, R26) and the key's audit events (R18, R28)."""
     jobs = []
     for i, item in enumerate(_objects(body, "jobs", MAX_JOB_RESULTS)):
         ident = _integer(item, "remoteJobId", f"jobs.{i}.remoteJobId", required=True)
         outcome = item.get("outcome")
         if not isinstance(outcome, str) or outcome not in ("DONE", "FAILED"):
             raise _invalid(f"jobs.{i}.outcome", "must be DONE or FAILED")
+        reason = _text(
+            item, "reason", f"jobs.{i}.reason", required=False, max_length=REASON_LENGTH
+        )
+        if reason is not None and outcome != "FAILED":
+            raise _invalid(f"jobs.{i}.reason", "only a FAILED job has a reason")
         assert ident is not None
-        jobs.append(JobResult(ident, RemoteJobStatus[outcome]))
+        jobs.append(JobResult(ident, RemoteJobStatus[outcome], reason))
     events = []
     for i, item in enumerate(_objects(body, "auditEvents", MAX_EVENTS_PER_READOUT)):
         path = f"auditEvents.{i}"
@@ -272,7 +315,11 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
 async def handle_device_request(
     request: Request, database: Database, settings: Settings
 ) -> Response:
-    """One device request: authenticate, run the verb in the tenant's transaction, answer."""
+    """One device request: authenticate, run the verb in the tenant's transaction, answer.
+
+    Once the transaction has committed, the live events it queued are published
+    (R23); ``publish_queued`` logs a failure and never raises.
+    """
     tenant_id = request.path_params["tenant_id"]
     serial = request.path_params["serial"]
     handler = VERBS.get(request.path_params["verb"])
@@ -315,6 +362,7 @@ async def handle_device_request(
             error = {"code": exc.code, "message": exc.message, "field": exc.field}
             return _signed(400, {"error": error}, signing_key, signed.nonce)
         await session.commit()
+    await publish_queued(session, settings)
     return _signed(200, answer, signing_key, signed.nonce)
 
 

@@ -4,16 +4,23 @@ Three conversations, each one request and one answer in one transaction:
 
 - **heartbeat** (R23): the device is online; it learns its configuration, the
   tenant's current signed key blocking list (R21) and the server's time, and it
-  hands in the offline updates it granted since its last contact (R24).
+  hands in the offline updates it granted since its last contact (R24). A
+  device receiving firmware reports how far it got and takes the next chunk
+  (R25).
 - **key inserted** (R18): a key met the device; the answer carries the key's
   remote jobs, its validity extension by its effective interval (R14), whether
   to read its audit trail (R29) and, at a potential-free output, whether the
   key may switch it (R22).
 - **results**: the device reports how the delivered jobs went and hands in the
-  key's audit trail (R28); jobs are closed, failed ones are queued again.
+  key's audit trail (R28); jobs are closed, failed ones are queued again; a key
+  firmware update's outcome decides the key's fate (R26).
 
 The answers are plain JSON-ready dicts (docs/remote-protocol.md describes every
-field). The functions flush, never commit: the endpoint commits.
+field). The functions flush, never commit: the endpoint commits. What
+subscribers should hear of (a device coming online, firmware progress, remote
+jobs delivered or closed, R23) is queued on the session
+(``app.events.publish``): the caller announces it with ``publish_queued`` after
+its commit.
 """
 
 from __future__ import annotations
@@ -38,7 +45,14 @@ from app.audit.service import ReadEvent, store_audit_events
 from app.db import SerialSession
 from app.devices.protocol import insert_ignoring_conflicts, rfc3339
 from app.errors import DomainError
+from app.events.publish import queue_device_status, queue_job_events
 from app.factory.firmware import POTENTIAL_FREE_OUTPUT_MIN_KEY_FIRMWARE, version_at_least
+from app.firmware.service import (
+    CHUNK_SIZE,
+    key_firmware_outcome,
+    next_firmware_chunk,
+    record_firmware_progress,
+)
 from app.models import (
     AuditSource,
     BlockingList,
@@ -69,6 +83,8 @@ MISSED_INTERVALS = 2
 MIN_HEARTBEAT_INTERVAL_SECONDS = 10
 # Offline updates accounted for per heartbeat; a device hands in the rest with the next one.
 MAX_OFFLINE_UPDATES_PER_HEARTBEAT = 1000
+# R26: the reason a device gives for a job the key left mid-write (pulled out too early).
+INTERRUPTED = "INTERRUPTED"
 OPEN = (RemoteJobStatus.PENDING, RemoteJobStatus.DELIVERED)
 _EVERY_DOMAIN = {ALL_DOMAINS: True}
 
@@ -86,22 +102,36 @@ class OfflineUpdate:
 
 
 @dataclass(frozen=True)
+class FirmwareReport:
+    """How far a device got with the image it is receiving (R25): the bytes it holds
+    (``offset``), and ``done`` once it has all of them, checked and installed."""
+
+    firmware_id: int
+    offset: int
+    done: bool = False
+
+
+@dataclass(frozen=True)
 class HeartbeatReport:
-    """What a device says with its heartbeat: its versions, the blocking list it holds, and
-    the offline updates it granted since its last online contact."""
+    """What a device says with its heartbeat: its versions, the blocking list it holds, the
+    offline updates it granted since its last online contact, and its firmware transfer."""
 
     firmware_version: str | None = None
     bootloader_version: str | None = None
     blocking_list_version: int | None = None
     offline_updates: Sequence[OfflineUpdate] = ()
+    firmware: FirmwareReport | None = None
+    firmware_chunk_size: int = CHUNK_SIZE
 
 
 @dataclass
 class HeartbeatResult:
-    """The answer for the device, and whether this heartbeat brought it back online (R23)."""
+    """The answer for the device; whether this heartbeat brought it back online (R23), and
+    whether it moved a firmware transfer on (R25)."""
 
     answer: dict[str, Any]
     came_online: bool
+    firmware_progressed: bool = False
 
 
 def device_configuration(device: RemoteDevice) -> dict[str, Any]:
@@ -196,6 +226,14 @@ async def heartbeat(
     and answers with its configuration, the tenant's current blocking list
     (left out when the device already holds that version) with the tenant's
     public key to verify it (R21), and the server's time.
+
+    Firmware (R25, :func:`firmware_for_heartbeat`): the device's report of the
+    image it is receiving is recorded, and the answer carries the next chunk of
+    its active deployment from the offset it holds, so a transfer broken off
+    resumes there; once the bootloader is done, the firmware follows.
+
+    Subscribers of ``deviceStatus`` hear (queued for after the commit) when the
+    device comes online and whenever its firmware transfer moves on.
     """
     came_online = not device.online
     device.online = True
@@ -208,9 +246,15 @@ async def heartbeat(
         session, device, report.offline_updates, now=now
     )
     version, served = await _blocking_list_for(session, report.blocking_list_version, now)
+    firmware_report, chunk = await firmware_for_heartbeat(
+        session, device, report.firmware, chunk_size=report.firmware_chunk_size, now=now
+    )
     await session.flush()
+    progressed = firmware_report is not None and firmware_report["status"] != "SUPERSEDED"
     if came_online:
         log.info("device %s is online", device.serial)
+    if came_online or progressed:
+        queue_device_status(session, [device.id], online=True, at=now)
     answer = {
         "serverTime": rfc3339(now),
         "configuration": device_configuration(device),
@@ -218,8 +262,68 @@ async def heartbeat(
         "blockingList": served,
         "tenantPublicKey": tenant_public_key(tenant).hex(),
         "offlineUpdates": {"recorded": recorded, "alreadyRecorded": already},
+        "firmwareReport": firmware_report,
+        "firmwareChunk": chunk,
     }
-    return HeartbeatResult(answer, came_online)
+    return HeartbeatResult(answer, came_online, progressed)
+
+
+async def firmware_for_heartbeat(
+    session: AsyncSession,
+    device: RemoteDevice,
+    report: FirmwareReport | None,
+    *,
+    chunk_size: int = CHUNK_SIZE,
+    now: datetime,
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The firmware part of a heartbeat (R25): the verdict on the device's report, and the
+    next chunk for it.
+
+    The report is recorded (:func:`~app.firmware.service.record_firmware_progress`):
+    ``RECEIVING`` with the offset the device holds, ``DONE`` once it installed the
+    whole image (its firmware or bootloader version becomes the image's), or
+    ``SUPERSEDED`` when the device has no deployment of that image any more (a
+    newer one replaced it): the device drops what it holds of it.
+
+    The chunk is the next piece of the device's active deployment (bootloader
+    before firmware, :func:`~app.firmware.service.next_firmware_chunk`): from the
+    reported offset while that image is still the one due, else from the start
+    of the image that is due now (the firmware once the bootloader is done).
+    None when nothing is to be sent. A reported offset outside the image, or
+    ``done`` before all of it arrived, is INVALID on ``firmware.offset``.
+    """
+    verdict: dict[str, Any] | None = None
+    offset = 0
+    if report is not None:
+        try:
+            deployment = await record_firmware_progress(
+                session, device, report.firmware_id, report.offset, report.done, now=now
+            )
+        except DomainError as exc:
+            raise DomainError(exc.code, f"firmware.{exc.message}", "firmware.offset") from exc
+        if deployment is None:
+            verdict = {"firmwareId": report.firmware_id, "status": "SUPERSEDED", "offset": 0}
+        else:
+            verdict = {
+                "firmwareId": report.firmware_id,
+                "status": "DONE" if deployment.done else "RECEIVING",
+                "offset": deployment.offset,
+            }
+            if not deployment.done:
+                offset = report.offset
+    if offset:
+        assert report is not None
+        try:
+            chunk = await next_firmware_chunk(
+                session, device, offset=offset, chunk_size=chunk_size
+            )
+        except DomainError:
+            pass  # another image, shorter than the offset, is due now
+        else:
+            if chunk is None or chunk["firmwareId"] == report.firmware_id:
+                return verdict, chunk
+    # Nothing reported, the report's image finished, or another image is due first.
+    return verdict, await next_firmware_chunk(session, device, offset=0, chunk_size=chunk_size)
 
 
 async def account_offline_updates(
@@ -514,7 +618,8 @@ async def _deliver_jobs(session: AsyncSession, device: RemoteDevice, key: Key) -
     A job delivered before whose result never came is delivered again, unless a
     newer job of its kind replaced it (every job carries the whole state of its
     kind): then the older one is cancelled. Audit readouts are never replaced
-    (each closes its own readout requests).
+    (each closes its own readout requests). ``jobEvents`` subscribers hear of
+    every job delivered or cancelled here (after the commit).
     """
     jobs = list(
         await session.scalars(
@@ -525,6 +630,7 @@ async def _deliver_jobs(session: AsyncSession, device: RemoteDevice, key: Key) -
     )
     newest: dict[RemoteJobKind, int] = {job.kind: job.id for job in jobs}
     delivered = []
+    cancelled = []
     for job in jobs:
         if not _deliverable_here(device, key, job):
             continue
@@ -532,10 +638,13 @@ async def _deliver_jobs(session: AsyncSession, device: RemoteDevice, key: Key) -
         if superseded:
             if job.status is RemoteJobStatus.DELIVERED:
                 job.status = RemoteJobStatus.CANCELLED
+                cancelled.append(job.id)
             continue
         job.status = RemoteJobStatus.DELIVERED
         job.delivered_via_id = device.id
         delivered.append(job)
+    if delivered or cancelled:
+        queue_job_events(session, remote_job_ids=[*cancelled, *(j.id for j in delivered)])
     return delivered
 
 
@@ -623,10 +732,17 @@ async def _cylinder_validity(
 
 @dataclass(frozen=True)
 class JobResult:
-    """How one delivered remote job went: DONE or FAILED."""
+    """How one delivered remote job went: DONE or FAILED, and why it failed (``reason``;
+    ``INTERRUPTED``: the key was pulled out while it was being written, R26)."""
 
     remote_job_id: int
     outcome: RemoteJobStatus
+    reason: str | None = None
+
+    @property
+    def interrupted(self) -> bool:
+        """Whether the key left the device mid-write (R26: what that means depends on it)."""
+        return self.outcome is RemoteJobStatus.FAILED and self.reason == INTERRUPTED
 
 
 @dataclass(frozen=True)
@@ -656,6 +772,17 @@ async def report_results(
     is accepted and changes nothing; a job not delivered via this device, or
     closed otherwise, is answered ``accepted: false`` with a code.
 
+    A FIRMWARE job's outcome is the key's (R26, :func:`~app.firmware.service.
+    key_firmware_outcome`), answered in ``keyFirmware``: done, the key runs the
+    new firmware; failed ``INTERRUPTED`` (pulled out mid-update), a
+    generation-1 key is DEFECTIVE with a replacement proposed, while a
+    generation-2 key gets its validity, schedule, authorizations and the
+    firmware again at its next insertion. Failed for another reason, the update
+    never began: it is queued again like any job.
+
+    ``jobEvents`` subscribers hear of every job closed, queued again or
+    cancelled here (after the commit).
+
     The key's audit events (``key_uid``) are stored, each once (R28), when the
     device was asked to read them: an AUDIT_READOUT job of the key delivered via
     this device, or readout enabled for the key with the approver function off
@@ -666,13 +793,17 @@ async def report_results(
     if ids:
         found = await session.scalars(select(RemoteJob).where(RemoteJob.id.in_(ids)))
         jobs = {job.id: job for job in found}
+    changed: list[RemoteJob] = []
     verdicts = [
-        await _close_job(session, device, jobs.get(r.remote_job_id), r, now) for r in results.jobs
+        await _close_job(session, device, jobs.get(r.remote_job_id), r, now, changed)
+        for r in results.jobs
     ]
     audit: dict[str, Any] | None = None
     if results.audit_events:
         audit = await _store_key_trail(session, device, tenant, results)
     await session.flush()
+    if changed:
+        queue_job_events(session, remote_job_ids=[job.id for job in changed], at=now)
     return {"serverTime": rfc3339(now), "jobs": verdicts, "auditEvents": audit}
 
 
@@ -682,6 +813,7 @@ async def _close_job(
     job: RemoteJob | None,
     result: JobResult,
     now: datetime,
+    changed: list[RemoteJob],
 ) -> dict[str, Any]:
     verdict: dict[str, Any] = {"remoteJobId": result.remote_job_id, "accepted": False}
     if job is None or job.delivered_via_id != device.id:
@@ -693,11 +825,63 @@ async def _close_job(
         return {**verdict, "code": f"JOB_{job.status.value}"}
     job.status = result.outcome
     job.completed_at = now
-    if result.outcome is RemoteJobStatus.DONE and job.kind is RemoteJobKind.AUDIT_READOUT:
-        await _complete_readouts(session, _readout_ids(job))
+    changed.append(job)
+    key_firmware = None
+    if job.kind is RemoteJobKind.FIRMWARE and (
+        result.outcome is RemoteJobStatus.DONE or result.interrupted
+    ):
+        key_firmware = await _key_firmware(session, job, result, changed)
+    else:
+        if result.outcome is RemoteJobStatus.DONE and job.kind is RemoteJobKind.AUDIT_READOUT:
+            await _complete_readouts(session, _readout_ids(job))
+        if result.outcome is RemoteJobStatus.FAILED:
+            again = await _queue_again(session, job)
+            if again is not None:
+                changed.append(again)
     if result.outcome is RemoteJobStatus.FAILED:
-        await _queue_again(session, job)
-    return {**verdict, "accepted": True, "status": job.status.value, "code": None}
+        log.info(
+            "remote job %s (%s) failed at device %s: %s",
+            job.id, job.kind.value, device.serial, result.reason or "no reason given",
+        )
+    answer = {**verdict, "accepted": True, "status": job.status.value, "code": None}
+    if job.kind is RemoteJobKind.FIRMWARE:
+        answer["keyFirmware"] = key_firmware
+    return answer
+
+
+async def _key_firmware(
+    session: AsyncSession, job: RemoteJob, result: JobResult, changed: list[RemoteJob]
+) -> dict[str, Any] | None:
+    """R26: what a key firmware update that ran (to the end or broken off) means for the key."""
+    key = await session.get(Key, job.key_id)
+    if key is None:
+        return None
+    waiting: list[int] = []
+    if result.interrupted and key.generation is KeyGeneration.GEN1:
+        # A defective key's waiting jobs are cancelled with it: subscribers hear of them too.
+        waiting = list(
+            await session.scalars(
+                select(RemoteJob.id).where(
+                    RemoteJob.key_id == key.id, RemoteJob.status == RemoteJobStatus.PENDING
+                )
+            )
+        )
+    outcome = await key_firmware_outcome(session, key, interrupted=result.interrupted, job=job)
+    changed.extend(outcome.remote_jobs)
+    if outcome.outcome == "DEFECTIVE" and waiting:
+        changed.extend(
+            await session.scalars(select(RemoteJob).where(RemoteJob.id.in_(waiting)))
+        )
+    if outcome.outcome != "UPDATED":
+        log.warning("key %s: %s", key.marking, outcome.message)
+    return {
+        "outcome": outcome.outcome,
+        "keyStatus": key.status.value,
+        "keyFirmware": key.firmware_version,
+        "message": outcome.message,
+        "warnings": [{"code": w.code, "message": w.message} for w in outcome.warnings],
+        "remoteJobIds": [j.id for j in outcome.remote_jobs],
+    }
 
 
 def _readout_ids(job: RemoteJob) -> list[int]:
@@ -720,11 +904,12 @@ async def _complete_readouts(session: AsyncSession, request_ids: list[int]) -> N
         request.status = ReadoutStatus.DONE
 
 
-async def _queue_again(session: AsyncSession, failed: RemoteJob) -> None:
-    """A failed change goes to the key again at its next insertion (R18)."""
+async def _queue_again(session: AsyncSession, failed: RemoteJob) -> RemoteJob | None:
+    """A failed change goes to the key again at its next insertion (R18); the job that
+    carries it (new, or the waiting one an audit readout joined), else None."""
     key = await session.get(Key, failed.key_id)
     if key is None or key.status not in (KeyStatus.ISSUED, KeyStatus.IN_STOCK):
-        return
+        return None
     waiting = await session.scalar(
         select(RemoteJob).where(
             RemoteJob.key_id == failed.key_id,
@@ -733,18 +918,20 @@ async def _queue_again(session: AsyncSession, failed: RemoteJob) -> None:
         )
     )
     if waiting is None:
-        session.add(
-            RemoteJob(
-                key_id=failed.key_id,
-                kind=failed.kind,
-                status=RemoteJobStatus.PENDING,
-                payload=dict(failed.payload),
-            )
+        again = RemoteJob(
+            key_id=failed.key_id,
+            kind=failed.kind,
+            status=RemoteJobStatus.PENDING,
+            payload=dict(failed.payload),
         )
-    elif failed.kind is RemoteJobKind.AUDIT_READOUT:
+        session.add(again)
+        return again
+    if failed.kind is RemoteJobKind.AUDIT_READOUT:
         ids = _readout_ids(waiting)
         merged = [*_readout_ids(failed), *(i for i in ids if i not in _readout_ids(failed))]
         waiting.payload = {**waiting.payload, "readoutRequestIds": sorted(set(merged))}
+        return waiting
+    return None
 
 
 async def _store_key_trail(

@@ -14,12 +14,23 @@ A real key carries its last online update and offline-update count in its own
 memory; the simulator keeps them per key UID on the device (``keys``), so a
 story with one device behaves as the hardware would.
 
+Firmware (R25) arrives in chunks with the heartbeats: the device writes each
+chunk to its flash (``firmware_transfer``), reports the offset it holds with
+the next heartbeat, checks the SHA-256 once the last chunk is in, installs the
+image (its bootloader or firmware version changes) and reports it done. What
+survives a power loss is what :meth:`SimulatedWallDevice.state` holds: a device
+that loses power mid-transfer (:meth:`~SimulatedWallDevice.lose_power_during_heartbeat`)
+resumes from the bytes it has. Key firmware (R26) is a remote job like the
+others; :meth:`~SimulatedWallDevice.complete` with ``interrupted=True`` reports
+a key pulled out during its update.
+
 Usable from tests and later tools::
 
     device = SimulatedWallDevice("http://127.0.0.1:8000", tenant_id, "WPD-0001", private_key)
     await device.heartbeat()
     answer = await device.insert_key("04A1B2C3D4", "16.3.7")
     await device.complete(answer)            # report every delivered job DONE
+    await device.receive_firmware()          # heartbeats until no firmware is due (R25)
     await device.aclose()
 
 and from the command line: ``python -m hardware.sim wall --help``.
@@ -29,12 +40,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import hashlib
 import json
 import os
 import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -62,6 +75,10 @@ from app.devices.service import MAX_OFFLINE_UPDATES_PER_HEARTBEAT
 from app.factory.firmware import is_version, version_at_least
 
 JSON_HEADERS = {"Content-Type": "application/json"}
+# What a device reports for a job the key left mid-write (docs/remote-protocol.md, R26).
+INTERRUPTED = "INTERRUPTED"
+# Heartbeats ``receive_firmware`` makes at most before it gives up.
+MAX_FIRMWARE_HEARTBEATS = 10_000
 
 
 def _now() -> datetime:
@@ -89,6 +106,67 @@ class KeyRecord:
     last_online_update: datetime | None = None
     offline_updates: int = 0
     valid_until: datetime | None = None
+
+
+@dataclass
+class FirmwareTransfer:
+    """An image the device is receiving, written to its flash chunk by chunk (R25).
+
+    ``installed`` once all of it arrived, its SHA-256 matched and it was
+    installed: the device reports it done until the server confirms.
+    """
+
+    firmware_id: int
+    target: str
+    version: str
+    total: int
+    sha256: str
+    received: bytearray = field(default_factory=bytearray)
+    installed: bool = False
+    checksum_failures: int = 0
+
+    @property
+    def offset(self) -> int:
+        """The bytes the device holds: where the next chunk starts."""
+        return len(self.received)
+
+    def report(self) -> dict[str, Any]:
+        """The heartbeat's ``firmware`` field."""
+        return {"firmwareId": self.firmware_id, "offset": self.offset, "done": self.installed}
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "firmwareId": self.firmware_id,
+            "target": self.target,
+            "version": self.version,
+            "total": self.total,
+            "sha256": self.sha256,
+            "received": base64.b64encode(bytes(self.received)).decode("ascii"),
+            "installed": self.installed,
+            "checksumFailures": self.checksum_failures,
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> FirmwareTransfer:
+        return cls(
+            firmware_id=state["firmwareId"],
+            target=state["target"],
+            version=state["version"],
+            total=state["total"],
+            sha256=state["sha256"],
+            received=bytearray(base64.b64decode(state["received"])),
+            installed=state["installed"],
+            checksum_failures=state.get("checksumFailures", 0),
+        )
+
+
+@dataclass(frozen=True)
+class ReceivedChunk:
+    """A firmware chunk the device wrote (for tests: where transfers started and resumed)."""
+
+    firmware_id: int
+    offset: int
+    length: int
 
 
 @dataclass
@@ -131,6 +209,10 @@ class SimulatedWallDevice:
         self.last_online_at: datetime | None = None
         self.pending_offline_updates: list[dict[str, Any]] = []
         self.keys: dict[str, KeyRecord] = {}
+        self.firmware_transfer: FirmwareTransfer | None = None
+        # Asked of the server with each heartbeat; None: the server's default (4 KiB).
+        self.firmware_chunk_size: int | None = None
+        self.received_chunks: list[ReceivedChunk] = []
         self.last_request: SentRequest | None = None
         self._client = client
         self._owns_client = client is None
@@ -241,19 +323,28 @@ class SimulatedWallDevice:
 
     # --- heartbeat (R21, R23, R24) -----------------------------------------------------
 
-    async def heartbeat(self) -> dict[str, Any]:
-        """Call in: report versions and offline updates, take configuration and blocking list.
-
-        A blocking list whose signature does not verify with the tenant's key is
-        refused (SimulatorError) and the device keeps the one it had.
-        """
-        sent_updates = self.pending_offline_updates[:MAX_OFFLINE_UPDATES_PER_HEARTBEAT]
+    def _heartbeat_payload(self) -> dict[str, Any]:
         payload: dict[str, Any] = {
             "firmwareVersion": self.firmware_version,
             "bootloaderVersion": self.bootloader_version,
             "blockingListVersion": self.blocking_list["version"] if self.blocking_list else None,
-            "offlineUpdates": sent_updates,
+            "offlineUpdates": self.pending_offline_updates[:MAX_OFFLINE_UPDATES_PER_HEARTBEAT],
         }
+        if self.firmware_transfer is not None:
+            payload["firmware"] = self.firmware_transfer.report()
+        if self.firmware_chunk_size is not None:
+            payload["firmwareChunkSize"] = self.firmware_chunk_size
+        return payload
+
+    async def heartbeat(self) -> dict[str, Any]:
+        """Call in: report versions, offline updates and the firmware transfer; take
+        configuration, blocking list and the next firmware chunk.
+
+        A blocking list whose signature does not verify with the tenant's key is
+        refused (SimulatorError) and the device keeps the one it had.
+        """
+        payload = self._heartbeat_payload()
+        sent_updates = payload["offlineUpdates"]
         answer = await self.request("heartbeat", payload)
         if self.tenant_public_key is None:
             self.tenant_public_key = answer["tenantPublicKey"]
@@ -269,7 +360,76 @@ class SimulatedWallDevice:
         counts = answer["offlineUpdates"]
         accounted = min(counts["recorded"] + counts["alreadyRecorded"], len(sent_updates))
         self.pending_offline_updates = self.pending_offline_updates[accounted:]
+        self._take_firmware(answer.get("firmwareReport"), answer.get("firmwareChunk"))
         return answer
+
+    async def lose_power_during_heartbeat(self) -> None:
+        """Send a heartbeat and lose power before its answer arrives (R25).
+
+        The server records what the device reported and sends the next chunk,
+        which never reaches the flash; the device starts again with what its
+        flash holds (:meth:`state`) and reports that offset with its next
+        heartbeat, so the transfer resumes there instead of from the start.
+        """
+        await self.send("heartbeat", self._heartbeat_payload())
+
+    async def receive_firmware(self, *, max_heartbeats: int = MAX_FIRMWARE_HEARTBEATS) -> int:
+        """Call in again and again, as a device receiving firmware does, until no firmware is
+        due and nothing is left to report (R25); the number of heartbeats made."""
+        for count in range(1, max_heartbeats + 1):
+            answer = await self.heartbeat()
+            if answer.get("firmwareChunk") is None and self.firmware_transfer is None:
+                return count
+        raise SimulatorError(f"firmware still arriving after {max_heartbeats} heartbeats")
+
+    def _take_firmware(
+        self, report: Mapping[str, Any] | None, chunk: Mapping[str, Any] | None
+    ) -> None:
+        """Act on the server's verdict on the transfer, and write the chunk it sent."""
+        transfer = self.firmware_transfer
+        if (
+            report is not None
+            and transfer is not None
+            and report["firmwareId"] == transfer.firmware_id
+            and report["status"] in ("DONE", "SUPERSEDED")
+        ):
+            # Confirmed installed, or replaced by a newer image: forget it.
+            self.firmware_transfer = transfer = None
+        if chunk is None:
+            return
+        if transfer is None or transfer.firmware_id != chunk["firmwareId"]:
+            if chunk["offset"] != 0:
+                return  # not a transfer this device holds: its next report says so
+            transfer = self.firmware_transfer = FirmwareTransfer(
+                firmware_id=chunk["firmwareId"],
+                target=chunk["target"],
+                version=chunk["version"],
+                total=chunk["total"],
+                sha256=chunk["sha256"],
+            )
+        if transfer.installed or chunk["offset"] != transfer.offset:
+            return  # a chunk for another offset: the next report names the one held
+        data = base64.b64decode(chunk["data"])
+        transfer.received += data
+        if data:
+            self.received_chunks.append(
+                ReceivedChunk(transfer.firmware_id, chunk["offset"], len(data))
+            )
+        if transfer.offset >= transfer.total:
+            self._install(transfer)
+
+    def _install(self, transfer: FirmwareTransfer) -> None:
+        """The whole image is in: check it, then install it; a bad image starts over."""
+        image = bytes(transfer.received)
+        if len(image) != transfer.total or hashlib.sha256(image).hexdigest() != transfer.sha256:
+            transfer.received.clear()
+            transfer.checksum_failures += 1
+            return
+        if transfer.target == "REMOTE_BOOTLOADER":
+            self.bootloader_version = transfer.version
+        else:
+            self.firmware_version = transfer.version
+        transfer.installed = True
 
     # --- key insertion (R14, R18, R22, R24, R29) --------------------------------------
 
@@ -382,15 +542,19 @@ class SimulatedWallDevice:
     async def report(
         self,
         *,
-        jobs: Sequence[tuple[int, str]] = (),
+        jobs: Sequence[tuple[int, str] | tuple[int, str, str | None]] = (),
         key_uid: str | None = None,
         audit_events: Sequence[Mapping[str, Any]] = (),
     ) -> dict[str, Any]:
-        """Report job outcomes ``(remoteJobId, "DONE"|"FAILED")`` and a key's audit events."""
-        payload: dict[str, Any] = {
-            "jobs": [{"remoteJobId": ident, "outcome": outcome} for ident, outcome in jobs],
-            "auditEvents": list(audit_events),
-        }
+        """Report job outcomes ``(remoteJobId, "DONE"|"FAILED"[, reason])`` and a key's audit
+        events."""
+        results = []
+        for job in jobs:
+            result: dict[str, Any] = {"remoteJobId": job[0], "outcome": job[1]}
+            if len(job) > 2 and job[2] is not None:
+                result["reason"] = job[2]
+            results.append(result)
+        payload: dict[str, Any] = {"jobs": results, "auditEvents": list(audit_events)}
         if key_uid is not None:
             payload["keyUid"] = key_uid
         return await self.request("results", payload)
@@ -401,11 +565,23 @@ class SimulatedWallDevice:
         *,
         outcome: str = "DONE",
         audit_events: Sequence[Mapping[str, Any]] = (),
+        interrupted: bool = False,
     ) -> dict[str, Any]:
         """Carry out a key-inserted answer: report each delivered job with ``outcome``, and the
-        key's audit trail when the answer asked for it."""
-        jobs = [(job["remoteJobId"], outcome) for job in answer.get("jobs", [])]
-        events = audit_events if answer.get("auditReadout") else ()
+        key's audit trail when the answer asked for it.
+
+        ``interrupted``: the key is pulled out during its firmware update (R26): the
+        FIRMWARE job and every job after it fail ``INTERRUPTED``, and no trail is read.
+        """
+        jobs: list[tuple[int, str] | tuple[int, str, str | None]] = []
+        broken = False
+        for job in answer.get("jobs", []):
+            broken = broken or (interrupted and job["kind"] == "FIRMWARE")
+            if broken:
+                jobs.append((job["remoteJobId"], "FAILED", INTERRUPTED))
+            else:
+                jobs.append((job["remoteJobId"], outcome))
+        events = audit_events if answer.get("auditReadout") and not broken else ()
         return await self.report(jobs=jobs, key_uid=answer["keyUid"], audit_events=events)
 
     # --- state, for the command line --------------------------------------------------
@@ -425,6 +601,9 @@ class SimulatedWallDevice:
             "blockingList": self.blocking_list,
             "lastOnlineAt": rfc3339(self.last_online_at) if self.last_online_at else None,
             "pendingOfflineUpdates": self.pending_offline_updates,
+            "firmwareTransfer": (
+                self.firmware_transfer.state() if self.firmware_transfer is not None else None
+            ),
             "keys": {
                 uid: {
                     "lastOnlineUpdate": (
@@ -457,6 +636,9 @@ class SimulatedWallDevice:
         last = state.get("lastOnlineAt")
         device.last_online_at = parse_timestamp(last) if last else None
         device.pending_offline_updates = list(state.get("pendingOfflineUpdates", []))
+        transfer = state.get("firmwareTransfer")
+        if transfer is not None:
+            device.firmware_transfer = FirmwareTransfer.from_state(transfer)
         for uid, r in state.get("keys", {}).items():
             device.keys[uid] = KeyRecord(
                 last_online_update=(
@@ -529,6 +711,12 @@ def _parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=text)
         command.add_argument("--serial", required=True)
         command.add_argument("--url", default="http://127.0.0.1:8000")
+        if name == "heartbeat":
+            command.add_argument(
+                "--until-firmware-done",
+                action="store_true",
+                help="keep calling while firmware chunks arrive (R25)",
+            )
         if name == "insert-key":
             command.add_argument("--uid", required=True)
             command.add_argument("--firmware", required=True)
@@ -536,18 +724,31 @@ def _parser() -> argparse.ArgumentParser:
             command.add_argument(
                 "--complete", action="store_true", help="report every delivered job DONE"
             )
+            command.add_argument(
+                "--interrupted",
+                action="store_true",
+                help="with --complete: the key is pulled out during its firmware update (R26)",
+            )
     return parser
 
 
 async def _run(args: argparse.Namespace, store: DeviceStore) -> dict[str, Any]:
     device = SimulatedWallDevice.from_state(args.url, store.get(args.serial))
     try:
-        if args.command == "heartbeat":
+        if args.command == "heartbeat" and args.until_firmware_done:
+            heartbeats = await device.receive_firmware()
+            result = {
+                "heartbeats": heartbeats,
+                "firmwareVersion": device.firmware_version,
+                "bootloaderVersion": device.bootloader_version,
+            }
+        elif args.command == "heartbeat":
             result = await device.heartbeat()
         else:
             result = await device.insert_key(args.uid, args.firmware, online=not args.offline)
             if args.complete and not args.offline and result["status"] in ("ok", "refused"):
-                result = {"answer": result, "results": await device.complete(result)}
+                results = await device.complete(result, interrupted=args.interrupted)
+                result = {"answer": result, "results": results}
     finally:
         store.put(args.serial, device.state())
         await device.aclose()
