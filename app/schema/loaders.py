@@ -6,7 +6,8 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 from strawberry.dataloader import DataLoader
 
 from app.db import SerialSession
@@ -219,3 +220,40 @@ class Loaders:
             return await self._grouped(stmt, group_ids)
 
         return self._many("cylinders_of_cylinder_group", fetch)
+
+    def child_pages(self, model: Any, fk_name: str, limit: int) -> DataLoader[int, Any]:
+        """The first ``limit`` children of each parent (by id), in one windowed statement.
+
+        Nested connections (a cylinder's jobs in a list of cylinders) would otherwise
+        page with one query per parent.
+        """
+
+        async def fetch(parent_ids: Sequence[int]) -> list[tuple[list[Any], bool]]:
+            fk = getattr(model, fk_name)
+            rank = func.row_number().over(partition_by=fk, order_by=model.id).label("rank")
+            ranked = select(model, rank).where(fk.in_(set(parent_ids))).subquery()
+            child = aliased(model, ranked)
+            result = await self.db.execute(
+                select(child)
+                .where(ranked.c.rank <= limit + 1)
+                .order_by(ranked.c[fk_name], ranked.c.id)
+            )
+            grouped: dict[int, list[Any]] = defaultdict(list)
+            for row in result.scalars().all():
+                grouped[getattr(row, fk_name)].append(row)
+            return [(grouped[p][:limit], len(grouped[p]) > limit) for p in parent_ids]
+
+        return self._many(f"pages:{model.__name__}:{fk_name}:{limit}", fetch)
+
+    def child_counts(self, model: Any, fk_name: str) -> DataLoader[int, int]:
+        """How many children each parent has, in one grouped statement."""
+
+        async def fetch(parent_ids: Sequence[int]) -> list[int]:
+            fk = getattr(model, fk_name)
+            result = await self.db.execute(
+                select(fk, func.count()).where(fk.in_(set(parent_ids))).group_by(fk)
+            )
+            counts = dict(result.all())
+            return [int(counts.get(p, 0)) for p in parent_ids]
+
+        return self._many(f"counts:{model.__name__}:{fk_name}", fetch)

@@ -32,7 +32,7 @@ from app.schema.common import (
     Weekday,
 )
 from app.schema.context import Info
-from app.schema.relay import Page, fetch_page, to_global_id
+from app.schema.relay import Page, encode_cursor, fetch_page, page_size, to_global_id
 
 
 def column(attribute: str, graphql_type: Any, description: str | None = None) -> Any:
@@ -45,6 +45,28 @@ def column(attribute: str, graphql_type: Any, description: str | None = None) ->
 
 
 T = TypeVar("T")
+
+
+async def child_connection(
+    info: Info,
+    model: Any,
+    fk_name: str,
+    parent_id: int,
+    node_type: Any,
+    first: int | None,
+    after: str | None,
+) -> Any:
+    """A parent's children as a connection; first pages of many parents load together."""
+    if after is not None:  # a later page of one parent: keyset as everywhere
+        stmt = select(model).where(getattr(model, fk_name) == parent_id)
+        page = await fetch_page(info.context.db.execute, stmt, [model.id], first=first, after=after)
+        return Connection[node_type].from_page(page, node_type)
+    loaders = info.context.loaders
+    rows, has_next = await loaders.child_pages(model, fk_name, page_size(first)).load(parent_id)
+    page = Page(rows, [encode_cursor([r.id]) for r in rows], has_next, False, count_stmt=None)
+    connection = Connection[node_type].from_page(page, node_type)
+    connection.count_loader = lambda: loaders.child_counts(model, fk_name).load(parent_id)
+    return connection
 
 
 async def related(info: Info, model: type, ident: int | None, wrap: Callable[..., T]) -> T | None:
@@ -346,11 +368,9 @@ class Key(Node):
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[RemoteJob]:
         info.context.require("jobs.read")
-        stmt = select(m.RemoteJob).where(m.RemoteJob.key_id == self.row.id)
-        page = await fetch_page(
-            info.context.db.execute, stmt, [m.RemoteJob.id], first=first, after=after
+        return await child_connection(
+            info, m.RemoteJob, "key_id", self.row.id, RemoteJob, first, after
         )
-        return Connection[RemoteJob].from_page(page, RemoteJob)
 
 
 @strawberry.type
@@ -408,11 +428,9 @@ class Cylinder(Node):
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[ProgrammingJob]:
         info.context.require("jobs.read")
-        stmt = select(m.ProgrammingJob).where(m.ProgrammingJob.cylinder_id == self.row.id)
-        page = await fetch_page(
-            info.context.db.execute, stmt, [m.ProgrammingJob.id], first=first, after=after
+        return await child_connection(
+            info, m.ProgrammingJob, "cylinder_id", self.row.id, ProgrammingJob, first, after
         )
-        return Connection[ProgrammingJob].from_page(page, ProgrammingJob)
 
     @strawberry.field
     async def audit_trail(
@@ -460,11 +478,9 @@ class ProgrammingKey(Node):
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[ProgrammingJob]:
         info.context.require("jobs.read")
-        stmt = select(m.ProgrammingJob).where(m.ProgrammingJob.assignee_id == self.row.id)
-        page = await fetch_page(
-            info.context.db.execute, stmt, [m.ProgrammingJob.id], first=first, after=after
+        return await child_connection(
+            info, m.ProgrammingJob, "assignee_id", self.row.id, ProgrammingJob, first, after
         )
-        return Connection[ProgrammingJob].from_page(page, ProgrammingJob)
 
 
 @strawberry.type
@@ -784,10 +800,14 @@ class Connection(Generic[NodeT]):
     edges: list[Edge[NodeT]]
     page_info: PageInfo
     count_stmt: strawberry.Private[Any]
+    # Nested connections count through a loader instead: one statement for all parents.
+    count_loader: strawberry.Private[Any] = None
 
     @strawberry.field
     async def total_count(self, info: Info) -> int:
         """Counted only when asked for: one statement, independent of the page."""
+        if self.count_loader is not None:
+            return int(await self.count_loader())
         return int(await info.context.db.scalar(self.count_stmt))
 
     @classmethod
