@@ -136,6 +136,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=args.host or settings.host,
         port=args.port or settings.port,
         log_level="info",
+        access_log=settings.access_log,
         proxy_headers=False,
     )
     return 0

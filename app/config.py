@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     max_query_tokens: int = Field(default=2000, alias="KEYWARDEN_MAX_QUERY_TOKENS")
     max_query_cost: int = Field(default=50_000, alias="KEYWARDEN_MAX_QUERY_COST")
     session_hours: int = Field(default=8, alias="KEYWARDEN_SESSION_HOURS")
+    # One line per request on stderr; large fleets behind a proxy that logs turn it off
+    # (thousands of heartbeats a second).
+    access_log: bool = Field(default=True, alias="KEYWARDEN_ACCESS_LOG")
     # Where the simulator keeps the private keys of simulated programming keys.
     simulator_state: Path | None = Field(default=None, alias="KEYWARDEN_SIMULATOR_STATE")
 

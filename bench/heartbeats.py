@@ -70,7 +70,9 @@ class RawConnection:
     async def open(self) -> None:
         self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
 
-    async def request(self, method: str, path: str, headers: dict[str, str], body: bytes) -> int:
+    async def request(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, bytes]:
         lines = [
             f"{method} {path} HTTP/1.1",
             f"Host: {self.host}:{self.port}",
@@ -87,12 +89,18 @@ class RawConnection:
             name, _, value = line.decode().partition(":")
             if name.lower() == "content-length":
                 length = int(value)
-        await self.reader.readexactly(length)
-        return int(status_line.split()[1])
+        answer = await self.reader.readexactly(length)
+        return int(status_line.split()[1]), answer
 
 
 async def generate(
-    url: str, tenant: str, devices: int, seconds: float, concurrency: int, health: bool
+    url: str,
+    tenant: str,
+    list_version: int,
+    devices: int,
+    seconds: float,
+    concurrency: int,
+    health: bool,
 ) -> dict[str, Any]:
     from app.devices.protocol import request_path, sign_request
     from app.models import utcnow
@@ -102,7 +110,9 @@ async def generate(
     latencies: list[float] = []
     errors = 0
     deadline = time.monotonic() + seconds
-    body = json.dumps({"firmwareVersion": "5.2.0", "bootloaderVersion": "2.1.0"}).encode()
+    # Like a real device, each one sends the blocking list version it holds (learnt from its
+    # previous answer), so the list itself travels only when it changed.
+    held = dict.fromkeys(range(devices), list_version)
 
     async def one_connection() -> None:
         nonlocal errors
@@ -110,17 +120,22 @@ async def generate(
         await conn.open()
         while time.monotonic() < deadline:
             i = random.randrange(devices)
+            report: dict[str, Any] = {"firmwareVersion": "5.2.0", "bootloaderVersion": "2.1.0"}
+            report["blockingListVersion"] = held[i]
+            body = json.dumps(report).encode()
             path = request_path(tenant, serial(i), "heartbeat")
             headers = sign_request(keys[i], "POST", path, body, now=utcnow())
             headers["Content-Type"] = "application/json"
             start = time.perf_counter()
             if health:
-                status = await conn.request("GET", "/health", headers, b"")
+                status, _ = await conn.request("GET", "/health", headers, b"")
             else:
-                status = await conn.request("POST", path, headers, body)
+                status, answer = await conn.request("POST", path, headers, body)
             latencies.append((time.perf_counter() - start) * 1000)
             if status != 200:
                 errors += 1
+            elif not health:
+                held[i] = json.loads(answer)["blockingListVersion"]
         conn.writer.close()
 
     started = time.monotonic()
@@ -150,7 +165,8 @@ async def seed(settings: Any, devices: int) -> dict[str, str]:
     from app.auth.rights import BUILTIN_ROLES
     from app.auth.tokens import create_api_token
     from app.db import Database
-    from app.models import RemoteDevice, RemoteDeviceKind, new_tenant_id
+    from app.devices.service import fresh_blocking_list
+    from app.models import RemoteDevice, RemoteDeviceKind, new_tenant_id, utcnow
     from app.tenants.service import create_tenant
 
     database = Database(settings)
@@ -183,13 +199,21 @@ async def seed(settings: Any, devices: int) -> dict[str, str]:
         ]
         for start in range(0, len(rows), 2000):
             await s.execute(insert(RemoteDevice), rows[start : start + 2000])
+        # The devices are in service: each holds the tenant's current blocking list.
+        blocking_list = await fresh_blocking_list(s, utcnow())
         await s.commit()
     await database.dispose()
-    return {"tenant": tenant_id, "token": token}
+    return {"tenant": tenant_id, "token": token, "list_version": blocking_list.version}
 
 
 def run_generator(
-    url: str, tenant: str, devices: int, seconds: float, concurrency: int, health: bool
+    url: str,
+    tenant: str,
+    list_version: int,
+    devices: int,
+    seconds: float,
+    concurrency: int,
+    health: bool,
 ) -> dict[str, Any]:
     args = [
         sys.executable,
@@ -200,6 +224,8 @@ def run_generator(
         url,
         "--tenant",
         tenant,
+        "--list-version",
+        str(list_version),
         "--devices",
         str(devices),
         "--seconds",
@@ -212,7 +238,7 @@ def run_generator(
 
 
 async def subscriber_latency(
-    url: str, tenant: str, token: str, settings: Any, events: int
+    url: str, tenant: str, token: str, list_version: int, settings: Any, events: int
 ) -> list[float]:
     """Heartbeat of an offline device → its deviceStatus event at a WebSocket subscriber."""
     from sqlalchemy import update
@@ -227,7 +253,7 @@ async def subscriber_latency(
         await s.execute(update(RemoteDevice).values(online=False))
         await s.commit()
     await database.dispose()
-    body = b"{}"
+    body = json.dumps({"blockingListVersion": list_version}).encode()
     latencies = []
     ws_url = url.replace("http://", "ws://") + "/graphql"
     async with (
@@ -276,7 +302,9 @@ def main(devices: int, seconds: float, concurrency: int) -> None:
     from app.migrate import upgrade
 
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "VAR_DIR": tmp}
+        # Access logging off, as behind a proxy that logs: at these rates it is a third of
+        # the server's time.
+        env = {**os.environ, "VAR_DIR": tmp, "KEYWARDEN_ACCESS_LOG": "false"}
         settings = Settings(
             var_dir=Path(tmp),
             database_url=env.get("DATABASE_URL", ""),
@@ -316,11 +344,12 @@ def main(devices: int, seconds: float, concurrency: int) -> None:
                         break
                 except httpx.TransportError:
                     time.sleep(0.2)
-            ceiling = run_generator(url, world["tenant"], devices, seconds, concurrency, True)
-            load = run_generator(url, world["tenant"], devices, seconds, concurrency, False)
+            tenant, version = world["tenant"], world["list_version"]
+            ceiling = run_generator(url, tenant, version, devices, seconds, concurrency, True)
+            load = run_generator(url, tenant, version, devices, seconds, concurrency, False)
             latency = asyncio.run(
                 subscriber_latency(
-                    url, world["tenant"], world["token"], settings, min(100, devices)
+                    url, tenant, world["token"], version, settings, min(100, devices)
                 )
             )
         finally:
@@ -352,11 +381,18 @@ if __name__ == "__main__":
     parser.add_argument("--health", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--tenant", help=argparse.SUPPRESS)
+    parser.add_argument("--list-version", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.generate:
         result = asyncio.run(
             generate(
-                args.url, args.tenant, args.devices, args.seconds, args.concurrency, args.health
+                args.url,
+                args.tenant,
+                args.list_version,
+                args.devices,
+                args.seconds,
+                args.concurrency,
+                args.health,
             )
         )
         print(json.dumps(result))

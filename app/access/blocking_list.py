@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import logging
 from collections.abc import Mapping, Sequence
@@ -102,7 +103,13 @@ def blocking_list_message(tenant_id: str, row: BlockingList) -> bytes:
 
 def tenant_public_key(tenant: Tenant) -> bytes:
     """The raw 32-byte Ed25519 public key that verifies the tenant's blocking lists (R21)."""
-    private = Ed25519PrivateKey.from_private_bytes(tenant.signing_key)
+    return tenant_public_key_of(tenant.signing_key)
+
+
+@functools.lru_cache(maxsize=4096)
+def tenant_public_key_of(signing_key: bytes) -> bytes:
+    """The public half of a tenant's raw signing key; cached, every heartbeat answer names it."""
+    private = Ed25519PrivateKey.from_private_bytes(signing_key)
     return private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 

@@ -37,12 +37,14 @@ from starlette.routing import BaseRoute, Route
 from app.audit.service import MAX_EVENTS_PER_READOUT, ReadEvent
 from app.config import Settings
 from app.db import Database
+from app.devices.fast_heartbeat import QuietHeartbeat, is_quiet, quiet_heartbeat
 from app.devices.protocol import (
     PREFIX,
     SIGNATURE_HEADER,
     TENANT_PATTERN,
     AuthenticatedDevice,
     DeviceAuthError,
+    SignedHeaders,
     authenticate_request,
     check_headers,
     parse_timestamp,
@@ -62,7 +64,7 @@ from app.devices.service import (
     report_results,
 )
 from app.errors import DomainError
-from app.events.publish import publish_queued
+from app.events.publish import publish_committed, publish_queued
 from app.factory.firmware import is_version
 from app.firmware.service import CHUNK_SIZE, MAX_CHUNK_SIZE
 from app.models import AccessResult, RemoteJobStatus, utcnow
@@ -339,6 +341,16 @@ async def handle_device_request(
     except DeviceAuthError as exc:
         log.info("device request refused: %s (%s %s)", exc.code, tenant_id[:36], serial[:64])
         return _error(401, exc.code, exc.message, serverTime=rfc3339(now))
+    if handler is _heartbeat and database.dialect == "postgresql":
+        try:
+            quiet = await _quiet_heartbeat(request, database, tenant_id, serial, signed, body, now)
+        except DeviceAuthError as exc:
+            log.info("device request refused: %s (%s %s)", exc.code, tenant_id, serial[:64])
+            return _error(401, exc.code, exc.message, serverTime=rfc3339(now))
+        if quiet is not None:
+            if quiet.came_online is not None:
+                await publish_committed(settings, quiet.came_online)
+            return _signed(200, quiet.answer, quiet.signing_key, signed.nonce)
     async with database.tenant_session(tenant_id) as session:
         try:
             auth = await authenticate_request(
@@ -364,6 +376,39 @@ async def handle_device_request(
         await session.commit()
     await publish_queued(session, settings)
     return _signed(200, answer, signing_key, signed.nonce)
+
+
+async def _quiet_heartbeat(
+    request: Request,
+    database: Database,
+    tenant_id: str,
+    serial: str,
+    signed: SignedHeaders,
+    body: bytes,
+    now: datetime,
+) -> QuietHeartbeat | None:
+    """The quiet-heartbeat fast path (:mod:`app.devices.fast_heartbeat`), when the body allows it.
+
+    A body that does not parse goes the ORM way too, which authenticates first and then
+    names the field in its error.
+    """
+    try:
+        report = parse_heartbeat(_json_object(body))
+    except DomainError:
+        return None
+    if not is_quiet(report):
+        return None
+    return await quiet_heartbeat(
+        database,
+        tenant_id=tenant_id,
+        serial=serial,
+        method=request.method,
+        path=request.url.path,
+        signed=signed,
+        body=body,
+        report=report,
+        now=now,
+    )
 
 
 def remote_routes(database: Database, settings: Settings) -> list[BaseRoute]:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import re
 import secrets
@@ -150,8 +151,14 @@ def verify_signature(public_key: bytes | None, signature: str, message: bytes) -
 
 def sign_answer(signing_key: bytes, nonce: str, status: int, body: bytes) -> str:
     """The server's signature (base64) over its answer, with the tenant's raw private key."""
-    private = Ed25519PrivateKey.from_private_bytes(signing_key)
+    private = _private_key(signing_key)
     return base64.b64encode(private.sign(answer_message(nonce, status, body))).decode("ascii")
+
+
+@functools.lru_cache(maxsize=4096)
+def _private_key(signing_key: bytes) -> Ed25519PrivateKey:
+    # Loading the key costs as much as signing with it; a deployment has few tenants.
+    return Ed25519PrivateKey.from_private_bytes(signing_key)
 
 
 def verify_answer(

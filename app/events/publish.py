@@ -255,7 +255,12 @@ async def publish_queued(session: AsyncSession | Session, target: Settings | Pub
     Call it after ``commit()``. Never raises: the transaction has committed, and
     a pub/sub outage only means live subscribers miss these events (logged).
     """
-    events: list[Event] = session.info.pop(_COMMITTED, [])
+    return await publish_committed(target, *session.info.pop(_COMMITTED, []))
+
+
+async def publish_committed(target: Settings | PubSub, *events: Event) -> int:
+    """Announce events of a committed transaction; how many were published. Never raises
+    (a pub/sub outage only means live subscribers miss these events, logged)."""
     if not events:
         return 0
     try:
