@@ -7,24 +7,13 @@ this module's own messages by id (other modules leave pending e-mails too).
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
-import subprocess
-import sys
-import threading
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
-from aiosmtpd.controller import Controller
 
 from app.config import Settings
 from app.db import Database
@@ -34,82 +23,18 @@ from app.tenants.service import NewTenant
 from app.workers.broker import InProcessWorker, configure_broker, start_in_process_worker
 from app.workers.main import run_worker
 from app.workers.outbox import MAX_ATTEMPTS, SmtpSettings, deliver_outbox, notify_outbox
-
-REDIS_URL = os.environ.get("KEYWARDEN_TEST_REDIS", "redis://127.0.0.1:6379/0")
-ROOT = Path(__file__).resolve().parent.parent
-TIMEOUT = 30.0
-
+from tests.processes import (
+    REDIS_URL,
+    TIMEOUT,
+    SmtpServer,
+    WorkerProcess,
+    eventually,
+    message_id,
+    reachable_redis,
+)
+from tests.processes import redis_queue as shared_redis_queue
 
 # --- a real SMTP server ---------------------------------------------------------------
-
-
-class SmtpSink:
-    """An aiosmtpd handler that keeps what it accepted; it can refuse or hold messages."""
-
-    def __init__(self) -> None:
-        self.accepted: list[EmailMessage] = []
-        self.refused: dict[str, str] = {}
-        self.held: set[str] = set()
-        self.delay = 0.0
-        self.arrived = threading.Event()
-        self.released = threading.Event()
-        self._lock = threading.Lock()
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
-    ) -> str:
-        if address in self.refused:
-            return self.refused[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        email = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(email, EmailMessage)
-        email["X-Envelope-To"] = ",".join(envelope.rcpt_tos)
-        if email["Message-ID"] in self.held:
-            # Keep the sender waiting for the server's answer, as if it were slow.
-            self.held.discard(email["Message-ID"])
-            self.arrived.set()
-            await asyncio.to_thread(self.released.wait, TIMEOUT)
-            return "451 4.3.0 held by the test"
-        await asyncio.sleep(self.delay)
-        with self._lock:
-            self.accepted.append(email)
-        return "250 Message accepted"
-
-    def copies(self, outbox_id: int) -> list[EmailMessage]:
-        with self._lock:
-            return [e for e in self.accepted if e["Message-ID"] == message_id(outbox_id)]
-
-
-def message_id(outbox_id: int) -> str:
-    return f"<outbox-{outbox_id}@keywarden>"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class SmtpServer:
-    def __init__(self, port: int | None = None) -> None:
-        self.port = port or free_port()
-        self.sink = SmtpSink()
-        self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.port)
-
-    def start(self) -> SmtpServer:
-        self.controller.start()
-        return self
-
-    def stop(self) -> None:
-        self.sink.released.set()
-        self.controller.stop()
-
-    @property
-    def settings(self) -> SmtpSettings:
-        return SmtpSettings(host="127.0.0.1", port=self.port, sender="keywarden@example.test")
 
 
 @pytest.fixture
@@ -142,14 +67,6 @@ async def outbox_row(database: Database, outbox_id: int) -> OutboxMessage:
         message = await session.get(OutboxMessage, outbox_id)
         assert message is not None
         return message
-
-
-async def eventually(condition: Callable[[], Awaitable[bool]], what: str) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while not await condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {TIMEOUT}s waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 # --- deliver_outbox -----------------------------------------------------------------
@@ -401,80 +318,14 @@ def test_worker_command_refuses_without_redis(
 
 @pytest.fixture
 def redis_url() -> str:
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}: {exc}")
-    return REDIS_URL
+    return reachable_redis()
 
 
 @pytest.fixture
 def redis_queue(settings: Settings, redis_url: str) -> Iterator[tuple[Settings, str]]:
     """This process enqueues through Redis under a namespace of its own, removed afterwards."""
-    namespace = f"keywarden-test-{uuid.uuid4().hex[:12]}"
-    with_redis = settings.model_copy(update={"redis_url": redis_url})
-    configure_broker(with_redis, namespace=namespace)
-    try:
-        yield with_redis, namespace
-    finally:
-        configure_broker(settings)
-        client = redis.Redis.from_url(redis_url)
-        for key in client.scan_iter(match=f"{namespace}:*"):
-            client.delete(key)
-        client.close()
-
-
-class WorkerProcess:
-    """``python -m app.workers.main`` with this test's database, Redis namespace and SMTP server."""
-
-    def __init__(
-        self, settings: Settings, namespace: str, smtp: SmtpServer, log: Path, *args: str
-    ) -> None:
-        env = dict(os.environ)
-        env.update(
-            REDIS_URL=settings.redis_url,
-            KEYWARDEN_QUEUE_NAMESPACE=namespace,
-            DATABASE_URL=settings.database_url,
-            VAR_DIR=str(settings.var_dir),
-            SMTP_HOST="127.0.0.1",
-            SMTP_PORT=str(smtp.port),
-            SMTP_FROM="keywarden@example.test",
-        )
-        self.log = log
-        self._out = log.open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "app.workers.main", *args],
-            cwd=ROOT,
-            env=env,
-            stdout=self._out,
-            stderr=subprocess.STDOUT,
-        )
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    async def ready(self, processes: int = 1) -> None:
-        async def all_ready() -> bool:
-            if self.process.poll() is not None:
-                raise AssertionError(f"worker exited early:\n{self.output()}")
-            return self.output().count(" ready: ") >= processes
-
-        await eventually(all_ready, "the worker to start")
-
-    def signal(self, signum: int) -> int:
-        self.process.send_signal(signum)
-        try:
-            return self.process.wait(timeout=TIMEOUT)
-        finally:
-            self._out.close()
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        self._out.close()
+    with shared_redis_queue(settings, redis_url) as queue:
+        yield queue
 
 
 @pytest.fixture

@@ -17,12 +17,18 @@ import logging
 import os
 import threading
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
 import dramatiq
-from dramatiq.brokers.redis import RedisBroker
+from dramatiq.brokers.redis import (
+    DEFAULT_HEARTBEAT_TIMEOUT,
+    DEFAULT_MAINTENANCE_CHANCE,
+    MAINTENANCE_SCALE,
+    RedisBroker,
+)
 from dramatiq.brokers.stub import StubBroker
 
 from app.config import Settings, get_settings
@@ -31,6 +37,12 @@ log = logging.getLogger("keywarden.workers")
 
 NAMESPACE_ENV = "KEYWARDEN_QUEUE_NAMESPACE"
 DEFAULT_NAMESPACE = "keywarden"
+# Redelivery of a dead worker's messages (see ``redelivery_options``).
+HEARTBEAT_TIMEOUT_ENV = "KEYWARDEN_QUEUE_HEARTBEAT_TIMEOUT_MS"
+MAINTENANCE_CHANCE_ENV = "KEYWARDEN_QUEUE_MAINTENANCE_CHANCE"
+# A live worker polls Redis about once a second, which counts as its heartbeat: a
+# shorter timeout would hand the messages of a live worker to another one.
+MIN_HEARTBEAT_TIMEOUT_MS = 2_000
 # How long a stopping worker waits for running actors before it exits anyway. An
 # unfinished message is not lost: Redis gives it to another worker after the
 # heartbeat timeout, and the outbox sweep finds its rows regardless.
@@ -52,6 +64,43 @@ _booted: weakref.WeakSet[dramatiq.Broker] = weakref.WeakSet()
 def queue_namespace(namespace: str | None = None) -> str:
     """The prefix of every Redis key the queue uses (``KEYWARDEN_QUEUE_NAMESPACE``)."""
     return namespace or os.environ.get(NAMESPACE_ENV) or DEFAULT_NAMESPACE
+
+
+def redelivery_options(environ: Mapping[str, str] | None = None) -> dict[str, int]:
+    """How fast Redis hands the messages of a dead worker to another one (R3, at least once).
+
+    A worker takes messages out of the queue into its own "unacknowledged" set
+    and acknowledges each when its actor returned. A worker killed meanwhile
+    (SIGKILL, power loss) acknowledges nothing; its messages go back to the
+    queue once its heartbeat (every Redis command it sends, about once a second
+    while it polls) is older than ``KEYWARDEN_QUEUE_HEARTBEAT_TIMEOUT_MS``
+    (default Dramatiq's 60,000), found by the queue maintenance that runs with
+    ``KEYWARDEN_QUEUE_MAINTENANCE_CHANCE`` of every million queue commands
+    (default Dramatiq's 1,000). Actors are idempotent, so the message running again
+    does no harm; tests shorten both to see a redelivery within seconds.
+    """
+    env = os.environ if environ is None else environ
+    options = {
+        "heartbeat_timeout": _positive(
+            env, HEARTBEAT_TIMEOUT_ENV, DEFAULT_HEARTBEAT_TIMEOUT, MIN_HEARTBEAT_TIMEOUT_MS
+        ),
+        "maintenance_chance": _positive(env, MAINTENANCE_CHANCE_ENV, DEFAULT_MAINTENANCE_CHANCE, 1),
+    }
+    options["maintenance_chance"] = min(options["maintenance_chance"], MAINTENANCE_SCALE)
+    return options
+
+
+def _positive(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {text!r}") from None
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, not {value}")
+    return value
 
 
 def configure_broker(
@@ -76,7 +125,9 @@ def configure_broker(
             return _current.broker
         broker: dramatiq.Broker
         if settings.redis_url:
-            broker = RedisBroker(url=settings.redis_url, namespace=namespace)
+            broker = RedisBroker(
+                url=settings.redis_url, namespace=namespace, **redelivery_options()
+            )
         else:
             broker = StubBroker()
         if _current is not None:

@@ -1,0 +1,302 @@
+"""Real components as separate OS processes for the tests (R3): worker and API processes, an
+SMTP server, Redis queue namespaces, and waiting for things to happen.
+
+Shared by the worker, redelivery and device-story tests. Every process gets
+the test's database, its own Redis queue namespace and pub/sub prefix, and
+writes its output to a log file that assertion messages quote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from aiosmtpd.controller import Controller
+
+from app.config import Settings
+from app.workers.broker import configure_broker
+from app.workers.outbox import SmtpSettings
+
+REDIS_URL = os.environ.get("KEYWARDEN_TEST_REDIS", "redis://127.0.0.1:6379/0")
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 30.0
+# What a worker process needs to see a dead worker's messages again within seconds
+# (app.workers.broker.redelivery_options): a short heartbeat timeout, maintenance always.
+FAST_REDELIVERY = {
+    "KEYWARDEN_QUEUE_HEARTBEAT_TIMEOUT_MS": "2000",
+    "KEYWARDEN_QUEUE_MAINTENANCE_CHANCE": "1000000",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def eventually(
+    condition: Callable[[], Awaitable[bool]], what: str, seconds: float = TIMEOUT
+) -> None:
+    """Wait until ``condition()`` holds; AssertionError naming ``what`` after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not await condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {seconds}s waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+# --- a real SMTP server ---------------------------------------------------------------
+
+
+class SmtpSink:
+    """An aiosmtpd handler that keeps what it accepted; it can refuse or hold messages."""
+
+    def __init__(self) -> None:
+        self.accepted: list[EmailMessage] = []
+        self.refused: dict[str, str] = {}
+        self.held: set[str] = set()
+        self.delay = 0.0
+        self.arrived = threading.Event()
+        self.released = threading.Event()
+        self._lock = threading.Lock()
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
+    ) -> str:
+        if address in self.refused:
+            return self.refused[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        email = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(email, EmailMessage)
+        email["X-Envelope-To"] = ",".join(envelope.rcpt_tos)
+        if email["Message-ID"] in self.held:
+            # Keep the sender waiting for the server's answer, as if it were slow.
+            self.held.discard(email["Message-ID"])
+            self.arrived.set()
+            await asyncio.to_thread(self.released.wait, TIMEOUT)
+            return "451 4.3.0 held by the test"
+        await asyncio.sleep(self.delay)
+        with self._lock:
+            self.accepted.append(email)
+        return "250 Message accepted"
+
+    def copies(self, outbox_id: int) -> list[EmailMessage]:
+        with self._lock:
+            return [e for e in self.accepted if e["Message-ID"] == message_id(outbox_id)]
+
+
+def message_id(outbox_id: int) -> str:
+    """The Message-ID the outbox gives the e-mail of one row (app.workers.outbox)."""
+    return f"<outbox-{outbox_id}@keywarden>"
+
+
+class SmtpServer:
+    """An SMTP server on a loopback port, keeping what it accepts in ``sink``."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.sink = SmtpSink()
+        self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.port)
+
+    def start(self) -> SmtpServer:
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.sink.released.set()
+        self.controller.stop()
+
+    @property
+    def settings(self) -> SmtpSettings:
+        return SmtpSettings(host="127.0.0.1", port=self.port, sender="keywarden@example.test")
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The SMTP_* environment that points a process's outbox at this server."""
+        return {
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(self.port),
+            "SMTP_FROM": "keywarden@example.test",
+        }
+
+
+# --- Redis --------------------------------------------------------------------------
+
+
+def reachable_redis() -> str:
+    """The test Redis URL; skips the test without a reachable Redis (fails in CI)."""
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}: {exc}")
+    return REDIS_URL
+
+
+@contextmanager
+def redis_queue(settings: Settings, redis_url: str) -> Iterator[tuple[Settings, str]]:
+    """This process enqueues through Redis under a namespace of its own, removed afterwards.
+
+    The namespace also serves as the pub/sub prefix of the processes started
+    with it, so parallel test runs on one Redis do not hear each other.
+    """
+    namespace = f"keywarden-test-{uuid.uuid4().hex[:12]}"
+    with_redis = settings.model_copy(update={"redis_url": redis_url})
+    configure_broker(with_redis, namespace=namespace)
+    try:
+        yield with_redis, namespace
+    finally:
+        configure_broker(settings)
+        client = redis.Redis.from_url(redis_url)
+        for key in client.scan_iter(match=f"{namespace}:*"):
+            client.delete(key)
+        client.close()
+
+
+def queue_idle(redis_url: str, namespace: str) -> bool:
+    """Whether no message of the namespace waits in a queue or runs unacknowledged."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        for key in client.scan_iter(match=f"{namespace}:*"):
+            name = key.decode()
+            if name.endswith((".msgs", ":__heartbeats__")) or ".XQ" in name:
+                continue
+            kind = client.type(key).decode()
+            if (kind == "list" and client.llen(key)) or (kind == "set" and client.scard(key)):
+                return False
+        return True
+    finally:
+        client.close()
+
+
+# --- processes ----------------------------------------------------------------------
+
+
+def process_env(settings: Settings, namespace: str, **extra: str) -> dict[str, str]:
+    """The environment of a Keywarden process of this test: database, Redis, namespace."""
+    env = dict(os.environ)
+    env.update(
+        REDIS_URL=settings.redis_url,
+        KEYWARDEN_QUEUE_NAMESPACE=namespace,
+        KEYWARDEN_PUBSUB_PREFIX=namespace,
+        DATABASE_URL=settings.database_url,
+        VAR_DIR=str(settings.var_dir),
+        KEYWARDEN_MAX_UPLOAD_BYTES=str(settings.max_upload_bytes),
+    )
+    env.update(extra)
+    return env
+
+
+class LoggedProcess:
+    """A child process whose output goes to a log file."""
+
+    def __init__(self, argv: list[str], env: Mapping[str, str], log: Path) -> None:
+        self.log = log
+        self._out = log.open("wb")
+        self.process = subprocess.Popen(
+            argv, cwd=ROOT, env=dict(env), stdout=self._out, stderr=subprocess.STDOUT
+        )
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def alive(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(f"{self.log.name}: the process exited early:\n{self.output()}")
+        return True
+
+    def signal(self, signum: int) -> int:
+        """Send ``signum`` and wait for the process to end; its exit status."""
+        self.process.send_signal(signum)
+        try:
+            return self.process.wait(timeout=TIMEOUT)
+        finally:
+            self._out.close()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self._out.close()
+
+
+class WorkerProcess(LoggedProcess):
+    """``python -m app.workers.main`` with this test's database, Redis namespace and SMTP server.
+
+    ``env`` adds to the environment (e.g. ``FAST_REDELIVERY``, the data center's URL).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        namespace: str,
+        smtp: SmtpServer,
+        log: Path,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(
+            [sys.executable, "-m", "app.workers.main", *args],
+            process_env(settings, namespace, **smtp.env, **(env or {})),
+            log,
+        )
+
+    async def ready(self, processes: int = 1) -> None:
+        async def all_ready() -> bool:
+            return self.alive() and self.output().count(" ready: ") >= processes
+
+        await eventually(all_ready, f"the worker to start\n{self.output()}")
+
+
+class ApiProcess(LoggedProcess):
+    """``keywarden serve`` on a free loopback port with this test's database and Redis."""
+
+    def __init__(self, settings: Settings, namespace: str, log: Path, **env: str) -> None:
+        self.port = free_port()
+        keywarden = Path(sys.executable).parent / "keywarden"
+        super().__init__(
+            [str(keywarden), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            process_env(settings, namespace, **env),
+            log,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/graphql"
+
+    async def ready(self) -> None:
+        def healthy() -> bool:
+            try:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as response:
+                    return bool(response.status == 200)
+            except (urllib.error.URLError, OSError):
+                return False
+
+        async def up() -> bool:
+            return self.alive() and await asyncio.to_thread(healthy)
+
+        await eventually(up, f"the API process to answer\n{self.output()}")
