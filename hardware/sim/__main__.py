@@ -1,19 +1,32 @@
-"""``python -m hardware.sim wall ...``: the simulated wall programming device's command line."""
+"""``python -m hardware.sim``: the simulators' command line.
+
+- ``wall ...`` — the simulated wall programming device (``hardware.sim.wall_device``);
+- ``desk --pty --world <file> [--control <socket>] [--baud 115200]`` — the simulated desk
+  programming device serving hardware/PROTOCOL.md on a pseudo-terminal
+  (``hardware.sim.desk``); prints ``pty: /dev/pts/N`` first.
+"""
 
 from __future__ import annotations
 
 import sys
 
-USAGE = "usage: python -m hardware.sim wall {new,heartbeat,insert-key} ... (--help for more)"
+USAGE = (
+    "usage: python -m hardware.sim wall {new,heartbeat,insert-key} ... (--help for more)\n"
+    "       python -m hardware.sim desk --pty --world FILE [--control SOCKET] [--baud N]"
+)
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] != "wall":
-        print(USAGE, file=sys.stderr)
-        return 2
-    from hardware.sim.wall_device import main as wall_main
+    if argv and argv[0] == "wall":
+        from hardware.sim.wall_device import main as wall_main
 
-    return wall_main(argv[1:])
+        return wall_main(argv[1:])
+    if argv and argv[0] == "desk":
+        from hardware.sim.desk import run
+
+        return run(argv[1:])
+    print(USAGE, file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":
