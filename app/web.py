@@ -24,6 +24,7 @@ from strawberry.types.unset import UNSET
 
 from app.auth.principal import parse_token
 from app.auth.tokens import authenticate
+from app.bridges.routes import bridge_routes
 from app.config import Settings, get_settings
 from app.db import Database
 from app.devices.api import remote_routes
@@ -272,6 +273,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             Route("/health", health, methods=["GET"]),
             *device_file_routes(database, settings),
             *remote_routes(database, settings),
+            *bridge_routes(database, settings),
         ],
         lifespan=lifespan,
     )

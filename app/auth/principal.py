@@ -30,23 +30,27 @@ _TOKEN = re.compile(r"kw_(?P<kind>[ts])_(?P<tenant>[0-9a-f]{32})_(?P<secret>[A-Z
 
 @dataclass(frozen=True, kw_only=True)
 class Principal:
-    """The caller of an operation: an API token (R9) or a programming key's login session (R5).
+    """The caller of an operation: an API token (R9), a programming key's login session (R5)
+    or a site bridge agent.
 
     ``rights`` are what every operation checks (R7). ``domain_ids`` are the domains
     the caller administers (R8); None means every domain of the tenant.
     ``programming_key_id`` is the logged-in programming key (None for API tokens),
     ``token_id`` the ApiToken row and ``session_id`` the LoginSession row that
-    authenticated the call.
+    authenticated the call. A bridge (``kind`` "bridge", ``bridge_id``) holds no
+    right at all: it may only receive its own commands and report them
+    (app.bridges), nothing else is readable to it.
     """
 
     tenant_id: str
-    kind: Literal["api_token", "session"]
+    kind: Literal["api_token", "session", "bridge"]
     name: str
     rights: frozenset[str]
     domain_ids: frozenset[int] | None
     programming_key_id: int | None = None
     token_id: int | None = None
     session_id: int | None = None
+    bridge_id: int | None = None
 
     def has(self, right: str) -> bool:
         """Whether the caller holds ``right`` (R7)."""

@@ -1,6 +1,15 @@
 """All persistent models; importing this package registers every table on ``Base.metadata``."""
 
 from app.models.base import Base, TenantScoped, utcnow
+from app.models.bridges import (
+    Bridge,
+    BridgeCommand,
+    BridgeCommandKind,
+    BridgeCommandStatus,
+    BridgeLogin,
+    BridgeLoginStatus,
+    BridgeNonce,
+)
 from app.models.devices import DeviceNonce, DeviceTraceLog, KeyRevalidation
 from app.models.elements import (
     AccessEntry,

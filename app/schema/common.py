@@ -38,6 +38,7 @@ class ErrorCode(enum.Enum):
     WRONG_PIN = "WRONG_PIN"
     FIRMWARE_TOO_OLD = "FIRMWARE_TOO_OLD"
     BAD_SIGNATURE = "BAD_SIGNATURE"
+    BRIDGE_OFFLINE = "BRIDGE_OFFLINE"
 
 
 @strawberry.type

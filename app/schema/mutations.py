@@ -7,6 +7,7 @@ import strawberry
 from app.schema.access import AccessMutations
 from app.schema.approval import ApprovalMutations
 from app.schema.auth import AuthMutations
+from app.schema.bridges import BridgeMutations
 from app.schema.devices import DeviceMutations
 from app.schema.employees import EmployeeMutations
 from app.schema.extensions import ExtensionMutations
@@ -28,5 +29,6 @@ class Mutation(
     DeviceMutations,
     ProgrammingMutations,
     FirmwareMutations,
+    BridgeMutations,
 ):
     """Every mutation takes one input and answers a payload whose errors are UserErrors."""

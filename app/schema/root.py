@@ -6,9 +6,10 @@ import strawberry
 
 from app.schema.audit import AuditQuery
 from app.schema.blocking import BlockingListQuery
+from app.schema.bridges import BridgeQuery
 from app.schema.queries import CoreQuery
 
 
 @strawberry.type
-class Query(BlockingListQuery, CoreQuery, AuditQuery):
+class Query(BlockingListQuery, CoreQuery, AuditQuery, BridgeQuery):
     """Every read of the API; the tenant comes from the credential (R1)."""

@@ -16,11 +16,18 @@ subscription then:
   subscription.
 
 Only subscriptions are served over the WebSocket; queries and mutations go over HTTP.
+The one exception is a site bridge (``app.bridges``): it authenticates at
+``connection_init`` with ``{"bridge": {...}}`` — its signed, single-use
+credential (``app.bridges.auth``; stale, replayed, unknown or revoked: closed
+with 4403) — subscribes to ``bridgeCommands`` and sends ``reportBridgeCommand``
+mutations over the same WebSocket. A bridge principal holds no right: nothing
+else is readable to it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -38,6 +45,9 @@ from strawberry.exceptions import ConnectionRejectionError
 from app import models as m
 from app.auth.principal import Principal, parse_token
 from app.auth.tokens import authenticate
+from app.bridges import service as bridge_service
+from app.bridges.auth import BridgeAuthError, authenticate_bridge, parse_credential
+from app.bridges.events import bridge_topic, commands_from_message
 from app.db import Database, SerialSession, id_in
 from app.errors import DomainError
 from app.events.publish import (
@@ -49,6 +59,7 @@ from app.events.publish import (
     events_from_message,
 )
 from app.events.pubsub import get_pubsub
+from app.schema.bridges import BridgeCommand
 from app.schema.context import Context, Info
 from app.schema.relay import decode_id
 from app.schema.types import ProgrammingJob, RemoteDevice, RemoteJob
@@ -152,7 +163,20 @@ async def principal_of(database: Database, token: str) -> Principal | None:
 
 
 async def authenticate_connection(context: SubscriptionContext) -> None:
-    """``on_ws_connect``: refuse the connection unless it carries a valid token."""
+    """``on_ws_connect``: refuse the connection unless it carries a valid token.
+
+    A ``bridge`` object in the ``connection_init`` payload is a site bridge's
+    credential instead (``app.bridges.auth``): accepted once, for an enrolled,
+    unrevoked bridge.
+    """
+    if "bridge" in context.connection_params:
+        try:
+            credential = parse_credential(context.connection_params["bridge"])
+            context.principal = await authenticate_bridge(context.database, credential)
+        except BridgeAuthError as exc:
+            raise ConnectionRejectionError({"message": exc.message, "code": exc.code}) from exc
+        context.token = None
+        return
     headers = context.request.headers if context.request is not None else {}
     token = connection_token(context.connection_params, headers)
     principal = await principal_of(context.database, token) if token else None
@@ -323,9 +347,139 @@ async def _job_events(feed: _Feed) -> AsyncGenerator[JobEvent, None]:
                     )
 
 
+# --- a bridge's commands ----------------------------------------------------------------
+
+
+class _BridgeFeed:
+    """A bridge's command subscription: its backlog, then live commands; it holds the lease."""
+
+    def __init__(self, info: Info) -> None:
+        context = info.context
+        principal = context.principal
+        if not isinstance(context, SubscriptionContext):
+            raise DomainError("INVALID", "subscriptions are served over WebSocket only")
+        if principal is None or principal.kind != "bridge" or principal.bridge_id is None:
+            raise DomainError("FORBIDDEN", "bridgeCommands is for site bridges only")
+        self.context = context
+        self.tenant_id = principal.tenant_id
+        self.bridge_id = principal.bridge_id
+        self.connection_id = secrets.token_hex(16)
+        self.sent: set[int] = set()
+
+    @asynccontextmanager
+    async def scope(self) -> AsyncIterator[AsyncSession]:
+        """A session of the bridge's tenant for one batch; command fields resolve through it."""
+        session = self.context.database.session(self.tenant_id)
+        _event_scope.set(_EventScope(session))
+        try:
+            yield session
+        finally:
+            _event_scope.set(None)
+            await asyncio.shield(session.close())
+
+    async def _lease(self, take: bool) -> bool:
+        async with self.context.database.tenant_session(self.tenant_id) as session:
+            renew = bridge_service.mark_connected if take else bridge_service.renew_lease
+            held = await renew(session, self.bridge_id, self.connection_id)
+            await session.commit()
+            return held
+
+    async def _release(self) -> None:
+        async with self.context.database.tenant_session(self.tenant_id) as session:
+            await bridge_service.mark_disconnected(session, self.bridge_id, self.connection_id)
+            await session.commit()
+
+    async def _deliver(
+        self, session: AsyncSession, rows: list[m.BridgeCommand], live: dict[int, dict[str, Any]]
+    ) -> list[BridgeCommand]:
+        out = []
+        for row in rows:
+            if row.id in self.sent:
+                continue
+            extra = live.get(row.id)
+            # A login's PIN lives in its announcement only: without it there is nothing to sign.
+            if row.kind is m.BridgeCommandKind.SIGN_LOGIN and not extra:
+                continue
+            out.append((row, extra))
+        bridge_service.mark_sent([row for row, _ in out])
+        await session.commit()
+        self.sent.update(row.id for row, _ in out)
+        return [BridgeCommand(row=row, live=extra) for row, extra in out]
+
+    async def commands(self) -> AsyncGenerator[BridgeCommand, None]:
+        pubsub = get_pubsub(self.context.settings)
+        async with pubsub.subscribe(self.tenant_id, bridge_topic(self.bridge_id)) as mailbox:
+            if not await self._lease(take=True):
+                await _close(self.context, 4403, "this bridge was revoked")
+                return
+            try:
+                async with self.scope() as session:
+                    backlog = await bridge_service.unfinished_commands(session, self.bridge_id)
+                    for command in await self._deliver(session, backlog, {}):
+                        yield command
+                renew_at = time.monotonic() + bridge_service.LEASE_RENEW_SECONDS
+                while True:
+                    wait = max(0.0, renew_at - time.monotonic())
+                    messages = await mailbox.next_batch(limit=MESSAGES_PER_BATCH, wait_seconds=wait)
+                    if time.monotonic() >= renew_at:
+                        if not await self._lease(take=False):
+                            await _close(self.context, 4403, "this bridge was revoked")
+                            return
+                        renew_at = time.monotonic() + bridge_service.LEASE_RENEW_SECONDS
+                    ids: list[int] = []
+                    live: dict[int, dict[str, Any]] = {}
+                    revoked = False
+                    for message in messages:
+                        announced = commands_from_message(message)
+                        if (
+                            announced is None
+                            or announced.tenant_id != self.tenant_id  # R1
+                            or announced.bridge_id != self.bridge_id
+                        ):
+                            continue
+                        ids.extend(i for i in announced.command_ids if i not in self.sent)
+                        live.update(announced.live)
+                        revoked = revoked or announced.revoked
+                    # The database decides: an announcement alone never closes a connection.
+                    if revoked and not await self._lease(take=False):
+                        await _close(self.context, 4403, "this bridge was revoked")
+                        return
+                    if not ids:
+                        continue
+                    async with self.scope() as session:
+                        rows = await bridge_service.commands_to_deliver(
+                            session, self.bridge_id, ids
+                        )
+                        for command in await self._deliver(session, rows, live):
+                            yield command
+            finally:
+                # The client may be gone already: give the lease up anyway.
+                await asyncio.shield(self._release())
+
+
+async def _close(context: SubscriptionContext, code: int, reason: str) -> None:
+    websocket = context.request
+    try:
+        await websocket.close(code=code, reason=reason)
+    except RuntimeError:  # already closing
+        return
+    await asyncio.Event().wait()
+
+
 @strawberry.type
 class Subscription:
     """Live events over graphql-transport-ws (R23)."""
+
+    @strawberry.subscription(
+        description="A site bridge's commands: first every unfinished one, oldest first, then "
+        "new ones as they are queued. For bridges only (their WebSocket credential)."
+    )
+    async def bridge_commands(self, info: Info) -> AsyncGenerator[BridgeCommand, None]:
+        try:
+            feed = _BridgeFeed(info)
+        except DomainError as exc:
+            raise _user_error(exc) from exc
+        return feed.commands()  # type: ignore[return-value]
 
     @strawberry.subscription(
         description="Devices going online or offline, and changes shown with them (R23); "

@@ -33,9 +33,10 @@ class DomainScoped:
 
 
 def _domain_classes() -> tuple[type, ...]:
-    from app.models import Cylinder, Employee, Key, RemoteDevice
+    from app.models import Bridge, BridgeCommand, Cylinder, Employee, Key, RemoteDevice
 
-    return (Key, Cylinder, Employee, RemoteDevice)
+    # Bridges serve desk devices (R22) and are seen with their commands in their domain (R8).
+    return (Key, Cylinder, Employee, RemoteDevice, Bridge, BridgeCommand)
 
 
 @event.listens_for(Session, "do_orm_execute")

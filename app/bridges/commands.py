@@ -1,0 +1,639 @@
+"""What each bridge command carries, and what its report does (R15, R17, R18, R26, R28, R29).
+
+Payloads are computed by the server when a command is queued; the agent only
+carries them to the desk programming device. Each ``*_payload`` function checks
+the command can make sense and raises DomainError otherwise. The effects run
+when the bridge reports, in the report's transaction (``report_command``):
+
+- READ_KEY: the key's firmware version and generation are updated when they
+  changed; a generation-1 user key read as broken is DEFECTIVE with a
+  replacement proposed (R26).
+- WRITE_KEY: validity and schedule for E2/E3 keys, key memory for E3 keys (R12,
+  R13, R18). On success the key's open remote jobs whose change the write
+  carried are DONE — E2 changes wait for the desk (R18); a job whose change was
+  replaced after the command was queued stays open.
+- LOAD_PROGRAMMING_JOBS: every job assigned to or on the programming key, with
+  its global id (R17; no firmware minimum at the desk). Jobs become ON_KEY only
+  when the bridge reports success, and only those whose content is still what
+  was written; a job changed or cancelled in between stays as it is.
+- READ_PROGRAMMING_RESULTS: the key's results go to
+  ``report_programming_results`` — jobs DONE/FAILED/ABORTED, the cylinders'
+  audit trails stored, the final e-mail through the outbox (R15, R17, R33).
+- READ_AUDIT_TRAIL: an E2/E3 key's events are stored (R28); at the desk this is
+  always allowed, approver function or not (R29), and it completes the key's
+  waiting audit readouts.
+- UPDATE_KEY_FIRMWARE: the image is downloaded by the bridge
+  (``app.bridges.routes``); success updates the key's firmware version and
+  closes its firmware remote jobs; a failure reported as ``INTERRUPTED`` (the
+  key pulled out mid-update) is R26's outcome (generation 1: DEFECTIVE,
+  replacement proposed; generation 2: rights restored at the next insertion).
+- SIGN_LOGIN: ``app.bridges.login``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.access.remote_jobs import WAITING
+from app.access.service import key_memory
+from app.audit.service import ReadEvent, store_audit_events
+from app.bridges.ids import global_id as to_global_id
+from app.bridges.ids import parse_id as parse_global_id
+from app.bridges.service import check_slot
+from app.errors import DomainError
+from app.events.publish import queue_job_events
+from app.factory.firmware import compare_versions, is_version
+from app.firmware.service import key_firmware_outcome
+from app.models import (
+    AccessResult,
+    AuditSource,
+    BridgeCommand,
+    BridgeCommandKind,
+    Firmware,
+    FirmwareTarget,
+    Key,
+    KeyGeneration,
+    KeyStatus,
+    KeyType,
+    ProgrammingJob,
+    ProgrammingJobStatus,
+    ProgrammingKey,
+    ProgrammingKeyStatus,
+    RemoteJob,
+    RemoteJobKind,
+    RemoteJobStatus,
+    Schedule,
+)
+from app.programming.service import (
+    JobOutcome,
+    ProgrammingResult,
+    _cylinder_lines,
+    _desired_lists,
+    _job_writes,
+    _jobs_with_cylinders,
+    _mail_holder,
+    _visiting_order,
+    report_programming_results,
+)
+
+log = logging.getLogger("keywarden.bridges")
+
+KEY_FIRMWARE_TARGETS = {
+    KeyGeneration.GEN1: FirmwareTarget.KEY_GEN1,
+    KeyGeneration.GEN2: FirmwareTarget.KEY_GEN2,
+}
+GENERATIONS = {1: KeyGeneration.GEN1, 2: KeyGeneration.GEN2}
+# A failed firmware report with this code: the key left the desk after the update began (R26).
+INTERRUPTED = "INTERRUPTED"
+NOT_WRITABLE = (KeyStatus.NOT_ACTIVATED, KeyStatus.DEFECTIVE)
+
+
+def image_path(command_id: int) -> str:
+    """Where the bridge downloads a command's key firmware image (``app.bridges.routes``)."""
+    return f"/bridge/commands/{to_global_id('BridgeCommand', command_id)}/image"
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+async def _user_key(session: AsyncSession, key_id: int) -> Key:
+    key = await session.get(Key, key_id)
+    if key is None:
+        raise DomainError("NOT_FOUND", "keyId: no such key", "keyId")
+    return key
+
+
+async def _programming_key(session: AsyncSession, programming_key_id: int) -> ProgrammingKey:
+    key = await session.get(ProgrammingKey, programming_key_id)
+    if key is None:
+        raise DomainError(
+            "NOT_FOUND", "programmingKeyId: no such programming key", "programmingKeyId"
+        )
+    if key.status != ProgrammingKeyStatus.ACTIVE:
+        raise DomainError(
+            "INVALID", f"programming key {key.marking} is {key.status.value}", "programmingKeyId"
+        )
+    return key
+
+
+# --- payloads --------------------------------------------------------------------------
+
+
+def read_key_payload(slot: str | None) -> dict[str, Any]:
+    """READ_KEY: whatever key is in ``slot`` (or the one inserted, when None)."""
+    return {"slot": check_slot(slot)}
+
+
+async def key_state(session: AsyncSession, key: Key, now: datetime) -> dict[str, Any]:
+    """What a desk write puts into a key's memory (R12, R13, R14, R18).
+
+    The same shapes as the key's remote jobs: VALIDITY (``blocked`` unless the
+    key is issued), SCHEDULE and, for E3, the key memory. E1 keys have no clock:
+    no validity and no schedule. An E3 key written at the desk is revalidated.
+    """
+    if key.type is KeyType.E1:
+        return {"validity": None, "schedule": None, "keyMemory": None, "revalidatedAt": None}
+    schedule = await session.get(Schedule, key.schedule_id)
+    assert schedule is not None
+    e3 = key.type is KeyType.E3
+    return {
+        "validity": {
+            "alwaysValid": key.always_valid,
+            "validFrom": _iso(key.valid_from),
+            "validUntil": _iso(key.valid_until),
+            "extensionIntervalHours": key.extension_interval_hours,
+            "blocked": key.status != KeyStatus.ISSUED,
+        },
+        "schedule": {"scheduleId": schedule.id, "windows": schedule.windows},
+        "keyMemory": await key_memory(session, key) if e3 else None,
+        "revalidatedAt": now.isoformat() if e3 else None,
+    }
+
+
+async def write_key_payload(
+    session: AsyncSession, key_id: int, slot: str | None, now: datetime
+) -> dict[str, Any]:
+    """WRITE_KEY: the key's configuration as its memory must hold it (R18)."""
+    key = await _user_key(session, key_id)
+    if key.status in NOT_WRITABLE:
+        raise DomainError("CONFLICT", f"keyId: the key is {key.status.name}", "keyId")
+    return {"slot": check_slot(slot), "keyUid": key.uid, **await key_state(session, key, now)}
+
+
+def _write_item(op: Any, key_uid: str | None, group_id: int | None) -> dict[str, Any]:
+    return {"op": op.value, "keyUid": key_uid, "groupId": group_id}
+
+
+async def _job_items(
+    session: AsyncSession, programming_key_id: int, statuses: tuple[ProgrammingJobStatus, ...]
+) -> list[dict[str, Any]]:
+    """The key's jobs in these statuses as the key carries them, security-relevant first (R19)."""
+    pairs = _visiting_order(
+        (
+            await _jobs_with_cylinders(session, assignee_id=programming_key_id, statuses=statuses)
+        ).values()
+    )
+    writes = await _job_writes(session, [job.id for job, _ in pairs])
+    full = await _desired_lists(
+        session, [job.cylinder_id for job, _ in pairs if job.full_reprogram]
+    )
+    items = []
+    for job, cylinder in pairs:
+        items.append({
+            "jobId": to_global_id("ProgrammingJob", job.id),
+            "cylinderUid": cylinder.uid,
+            "fullReprogram": job.full_reprogram,
+            "changes": [
+                _write_item(w.op, w.key_uid, w.key_group_id) for w in writes.get(job.id, [])
+            ],
+            "accessList": (
+                [
+                    _write_item(w.op, w.key_uid, w.key_group_id)
+                    for w in full.get(job.cylinder_id, [])
+                ]
+                if job.full_reprogram else None
+            ),
+        })
+    return items
+
+
+CARRIED = (ProgrammingJobStatus.ASSIGNED, ProgrammingJobStatus.ON_KEY)
+
+
+async def load_jobs_payload(
+    session: AsyncSession, programming_key_id: int, slot: str | None
+) -> dict[str, Any]:
+    """LOAD_PROGRAMMING_JOBS: every job assigned to or on the programming key (R17)."""
+    key = await _programming_key(session, programming_key_id)
+    jobs = await _job_items(session, key.id, CARRIED)
+    if not jobs:
+        raise DomainError(
+            "INVALID",
+            f"programmingKeyId: no programming jobs are assigned to {key.marking}",
+            "programmingKeyId",
+        )
+    return {"slot": check_slot(slot), "programmingKeyUid": key.uid, "jobs": jobs}
+
+
+async def read_results_payload(
+    session: AsyncSession, programming_key_id: int, slot: str | None
+) -> dict[str, Any]:
+    """READ_PROGRAMMING_RESULTS: the programming key whose results are read back (R17)."""
+    key = await _programming_key(session, programming_key_id)
+    return {"slot": check_slot(slot), "programmingKeyUid": key.uid}
+
+
+async def audit_trail_payload(
+    session: AsyncSession, key_id: int, slot: str | None
+) -> dict[str, Any]:
+    """READ_AUDIT_TRAIL: an E2 or E3 key's own trail (R28; always allowed at the desk, R29)."""
+    key = await _user_key(session, key_id)
+    if key.type is KeyType.E1:
+        raise DomainError("UNSUPPORTED_KEY_TYPE", "keyId: E1 keys keep no audit trail", "keyId")
+    return {"slot": check_slot(slot), "keyUid": key.uid}
+
+
+async def firmware_payload(
+    session: AsyncSession, key_id: int, firmware_id: int, slot: str | None
+) -> tuple[dict[str, Any], Firmware]:
+    """UPDATE_KEY_FIRMWARE: the key's generation's firmware, newer than what it runs (R26).
+
+    The image itself is downloaded by the bridge (``imageUrl``, set once the
+    command has its id); ``sha256`` and ``size`` let it check what it got.
+    """
+    key = await _user_key(session, key_id)
+    if key.status in NOT_WRITABLE or key.status is KeyStatus.LOST:
+        raise DomainError("CONFLICT", f"keyId: the key is {key.status.name}", "keyId")
+    firmware = await session.get(Firmware, firmware_id)
+    if firmware is None:
+        raise DomainError("NOT_FOUND", "firmwareId: no such firmware", "firmwareId")
+    if firmware.target is not KEY_FIRMWARE_TARGETS[key.generation]:
+        raise DomainError(
+            "INVALID",
+            f"firmwareId: {firmware.target.value} firmware does not fit a "
+            f"{key.generation.value} key",
+            "firmwareId",
+        )
+    if is_version(key.firmware_version) and compare_versions(
+        key.firmware_version, firmware.version
+    ) >= 0:
+        raise DomainError(
+            "CONFLICT",
+            f"firmwareId: {key.marking} runs {key.firmware_version} already",
+            "firmwareId",
+        )
+    payload = {
+        "slot": check_slot(slot),
+        "keyUid": key.uid,
+        "version": firmware.version,
+        "firmwareId": firmware.id,
+        "sha256": firmware.sha256,
+        "size": len(firmware.image),
+        "imageUrl": None,
+    }
+    return payload, firmware
+
+
+# --- effects of a successful report ------------------------------------------------------
+
+
+async def _key_by_uid(session: AsyncSession, uid: Any) -> Key | None:
+    if not isinstance(uid, str) or not uid:
+        return None
+    return await session.scalar(select(Key).where(Key.uid == uid))
+
+
+async def _payload_key(session: AsyncSession, command: BridgeCommand) -> Key:
+    key = await _key_by_uid(session, command.payload.get("keyUid"))
+    if key is None:
+        raise DomainError("NOT_FOUND", "the key of this command no longer exists", "keyUid")
+    return key
+
+
+def _same_key(command: BridgeCommand, result: dict[str, Any]) -> None:
+    reported = result.get("uid")
+    if reported is not None and reported != command.payload.get("keyUid"):
+        raise DomainError(
+            "CONFLICT",
+            f"the desk held key {reported!s}, not {command.payload.get('keyUid')}",
+            "result.uid",
+        )
+
+
+async def _update_key_identity(session: AsyncSession, key: Key, result: dict[str, Any]) -> None:
+    """Firmware version and generation as the key reports them (R10)."""
+    version = result.get("firmwareVersion")
+    if isinstance(version, str) and is_version(version) and version != key.firmware_version:
+        key.firmware_version = version
+    generation = GENERATIONS.get(result.get("generation"))  # type: ignore[arg-type]
+    if generation is not None and generation is not key.generation:
+        key.generation = generation
+
+
+async def _read_key(
+    session: AsyncSession, command: BridgeCommand, result: dict[str, Any], now: datetime
+) -> None:
+    uid = result.get("uid")
+    if result.get("kind") == "PROGRAMMING":
+        pkey = await session.scalar(select(ProgrammingKey).where(ProgrammingKey.uid == uid))
+        version = result.get("firmwareVersion")
+        if pkey is not None and isinstance(version, str) and is_version(version):
+            pkey.firmware_version = version
+        return
+    key = await _key_by_uid(session, uid)
+    if key is None:
+        return  # a key of another system, or outside the caller's domains: nothing to update
+    await _update_key_identity(session, key, result)
+    if result.get("broken") is True and key.generation is KeyGeneration.GEN1:
+        # Its waiting remote jobs are cancelled (and announced) with it.
+        outcome = await key_firmware_outcome(session, key, interrupted=True)
+        log.warning("key %s: %s", key.marking, outcome.message)
+
+
+def _open_job_matches(job: RemoteJob, carried: dict[str, Any]) -> bool:
+    """Whether a waiting remote job's change is exactly what the desk wrote."""
+    body = {k: v for k, v in job.payload.items() if k != "deliverAt"}
+    if job.kind is RemoteJobKind.VALIDITY:
+        return carried.get("validity") is not None and body == carried["validity"]
+    if job.kind is RemoteJobKind.SCHEDULE:
+        return carried.get("schedule") is not None and body == carried["schedule"]
+    if job.kind is RemoteJobKind.AUTHORIZATIONS:
+        return carried.get("keyMemory") is not None and body == carried["keyMemory"]
+    if job.kind is RemoteJobKind.BLOCK:
+        validity = carried.get("validity") or {}
+        return validity.get("blocked") is True
+    return False
+
+
+async def _write_key(
+    session: AsyncSession, command: BridgeCommand, result: dict[str, Any], now: datetime
+) -> None:
+    _same_key(command, result)
+    key = await _payload_key(session, command)
+    await _update_key_identity(session, key, result)
+    waiting = await session.scalars(
+        select(RemoteJob)
+        .where(RemoteJob.key_id == key.id, RemoteJob.status.in_(WAITING))
+        .order_by(RemoteJob.id)
+    )
+    closed = []
+    for job in waiting:
+        if _open_job_matches(job, command.payload):
+            job.status = RemoteJobStatus.DONE
+            job.completed_at = now
+            closed.append(job.id)
+    await session.flush()
+    if closed:
+        queue_job_events(session, remote_job_ids=closed, at=now)
+
+
+def _job_id(value: Any) -> int | None:
+    if not isinstance(value, str):
+        return None
+    parsed = parse_global_id(value)
+    if parsed is None or parsed[0] != "ProgrammingJob" or not parsed[1].isdigit():
+        return None
+    return int(parsed[1])
+
+
+async def _load_jobs(
+    session: AsyncSession, command: BridgeCommand, result: dict[str, Any], now: datetime
+) -> None:
+    """R17: the written jobs that are still as written become ON_KEY; the holder is e-mailed."""
+    pkey = await session.scalar(
+        select(ProgrammingKey).where(ProgrammingKey.uid == command.payload.get("programmingKeyUid"))
+    )
+    if pkey is None:
+        raise DomainError("NOT_FOUND", "the programming key no longer exists", "programmingKeyUid")
+    written = {item["jobId"]: item for item in command.payload.get("jobs", [])}
+    current = {
+        item["jobId"]: item for item in await _job_items(session, pkey.id, CARRIED)
+    }
+    loaded = [
+        job_gid for job_gid, item in written.items()
+        if current.get(job_gid) == item
+    ]
+    stale = sorted(set(written) - set(loaded))
+    ids = [i for i in (_job_id(g) for g in loaded) if i is not None]
+    pairs = await _jobs_with_cylinders(
+        session, select_ids=set(ids), assignee_id=pkey.id,
+        statuses=(ProgrammingJobStatus.ASSIGNED,),
+    )
+    for job, _ in pairs.values():
+        job.status = ProgrammingJobStatus.ON_KEY
+    await session.flush()
+    if pairs:
+        queue_job_events(session, job_ids=list(pairs), at=now)
+        on_key = await _jobs_with_cylinders(
+            session, assignee_id=pkey.id, statuses=(ProgrammingJobStatus.ON_KEY,)
+        )
+        await _mail_holder(
+            session,
+            pkey,
+            kind="programming_jobs_loaded",
+            subject=f"Cylinders to program with programming key {pkey.marking}",
+            body=(
+                f"{len(on_key)} programming job(s) are on your programming key {pkey.marking}. "
+                "Visit these cylinders (security-relevant ones first), then insert the key "
+                "again at a programming device to report back.\n\n"
+                f"{_cylinder_lines([c for _, c in on_key.values()])}\n"
+            ),
+        )
+    if stale:
+        log.info("bridge command %s: %d job(s) changed while being loaded stay assigned",
+                 command.id, len(stale))
+    command.result = {**(command.result or {}), "loadedJobIds": loaded, "staleJobIds": stale}
+
+
+def _parse_at(value: Any, field: str) -> datetime:
+    if not isinstance(value, str):
+        raise DomainError("INVALID", f"{field}: a time with its UTC offset", field)
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise DomainError("INVALID", f"{field}: a time with its UTC offset", field) from exc
+
+
+def _access_result(value: Any, field: str) -> AccessResult:
+    try:
+        return AccessResult[value]
+    except (KeyError, TypeError) as exc:
+        raise DomainError("INVALID", f"{field}: not an access result", field) from exc
+
+
+async def _read_results(
+    session: AsyncSession, command: BridgeCommand, result: dict[str, Any], now: datetime
+) -> None:
+    """R15, R17: the key's results close its jobs; results for jobs not on it are left out."""
+    pkey = await session.scalar(
+        select(ProgrammingKey).where(ProgrammingKey.uid == command.payload.get("programmingKeyUid"))
+    )
+    if pkey is None:
+        raise DomainError("NOT_FOUND", "the programming key no longer exists", "programmingKeyUid")
+    raw = result.get("results")
+    if not isinstance(raw, list):
+        raise DomainError("INVALID", "result.results: a list of job results", "result.results")
+    on_key = set(
+        await session.scalars(
+            select(ProgrammingJob.id).where(
+                ProgrammingJob.assignee_id == pkey.id,
+                ProgrammingJob.status == ProgrammingJobStatus.ON_KEY,
+            )
+        )
+    )
+    results: list[ProgrammingResult] = []
+    ignored: list[Any] = []
+    for i, item in enumerate(raw):
+        at = f"result.results.{i}"
+        if not isinstance(item, dict):
+            raise DomainError("INVALID", f"{at}: a job result object", at)
+        job_id = _job_id(item.get("jobId"))
+        if job_id is None or job_id not in on_key or any(r.job_id == job_id for r in results):
+            ignored.append(item.get("jobId"))
+            continue
+        outcome = item.get("outcome")
+        if outcome not in (JobOutcome.DONE, JobOutcome.ABORTED, JobOutcome.FAILED):
+            raise DomainError("INVALID", f"{at}.outcome: DONE, ABORTED or FAILED", f"{at}.outcome")
+        events = []
+        for j, event in enumerate(item.get("auditEvents") or []):
+            where = f"{at}.auditEvents.{j}"
+            if not isinstance(event, dict):
+                raise DomainError("INVALID", f"{where}: an audit event object", where)
+            events.append(ReadEvent(
+                at=_parse_at(event.get("at"), f"{where}.at"),
+                result=_access_result(event.get("result"), f"{where}.result"),
+                key_uid=event.get("keyUid"),
+            ))
+        results.append(ProgrammingResult(job_id, outcome, events))
+    report = None
+    if results:
+        report = await report_programming_results(
+            session, programming_key_id=pkey.id, results=results
+        )
+        queue_job_events(
+            session,
+            job_ids=[j.id for j in (*report.reported, *report.returned, *report.created)],
+            at=now,
+        )
+    command.result = {
+        **(command.result or {}),
+        "ignoredJobIds": ignored,
+        "done": report.done if report else 0,
+        "failed": report.failed if report else 0,
+        "aborted": report.aborted if report else 0,
+    }
+
+
+async def _read_audit_trail(
+    session: AsyncSession, command: BridgeCommand, result: dict[str, Any], now: datetime
+) -> None:
+    """R28, R29: the key's events are stored; its waiting audit readouts are done."""
+    from app.devices.service import _complete_readouts, _readout_ids
+
+    key = await _payload_key(session, command)
+    raw = result.get("events")
+    if not isinstance(raw, list):
+        raise DomainError("INVALID", "result.events: a list of audit events", "result.events")
+    events = []
+    for i, event in enumerate(raw):
+        where = f"result.events.{i}"
+        if not isinstance(event, dict):
+            raise DomainError("INVALID", f"{where}: an audit event object", where)
+        events.append(ReadEvent(
+            at=_parse_at(event.get("at"), f"{where}.at"),
+            result=_access_result(event.get("result"), f"{where}.result"),
+            cylinder_uid=event.get("cylinderUid"),
+        ))
+    stored = await store_audit_events(
+        session, source=AuditSource.KEY, key_id=key.id, events=events, field="result.events"
+    )
+    readouts = list(
+        await session.scalars(
+            select(RemoteJob).where(
+                RemoteJob.key_id == key.id,
+                RemoteJob.kind == RemoteJobKind.AUDIT_READOUT,
+                RemoteJob.status.in_(WAITING),
+            )
+        )
+    )
+    for job in readouts:
+        job.status = RemoteJobStatus.DONE
+        job.completed_at = now
+        await _complete_readouts(session, _readout_ids(job))
+    await session.flush()
+    if readouts:
+        queue_job_events(session, remote_job_ids=[j.id for j in readouts], at=now)
+    command.result = {
+        **(command.result or {}),
+        "stored": len(stored.stored),
+        "alreadyStored": stored.already_stored,
+    }
+
+
+async def _firmware_jobs_done(session: AsyncSession, key: Key, now: datetime) -> list[int]:
+    """The key's waiting firmware remote jobs its new firmware fulfils (R26)."""
+    closed = []
+    for job in await session.scalars(
+        select(RemoteJob).where(
+            RemoteJob.key_id == key.id,
+            RemoteJob.kind == RemoteJobKind.FIRMWARE,
+            RemoteJob.status.in_(WAITING),
+        )
+    ):
+        version = job.payload.get("version")
+        if isinstance(version, str) and is_version(version) and is_version(key.firmware_version) \
+                and compare_versions(version, key.firmware_version) <= 0:
+            job.status = RemoteJobStatus.DONE
+            job.completed_at = now
+            closed.append(job.id)
+    return closed
+
+
+async def _update_firmware(
+    session: AsyncSession, command: BridgeCommand, result: dict[str, Any], now: datetime
+) -> None:
+    key = await _payload_key(session, command)
+    reported = result.get("firmwareVersion")
+    version = reported if isinstance(reported, str) and is_version(reported) else None
+    outcome = await key_firmware_outcome(
+        session, key, interrupted=False,
+        firmware_version=version or str(command.payload.get("version")),
+    )
+    closed = await _firmware_jobs_done(session, key, now)
+    await session.flush()
+    if closed:
+        queue_job_events(session, remote_job_ids=closed, at=now)
+    command.result = {**(command.result or {}), "outcome": outcome.outcome}
+
+
+async def _firmware_failed(
+    session: AsyncSession, command: BridgeCommand, result: dict[str, Any], now: datetime
+) -> None:
+    """R26: only an update broken off with the key pulled out changes the key."""
+    if command.error_code != INTERRUPTED:
+        return
+    key = await _payload_key(session, command)
+    outcome = await key_firmware_outcome(session, key, interrupted=True)
+    if outcome.remote_jobs:
+        queue_job_events(session, remote_job_ids=[j.id for j in outcome.remote_jobs], at=now)
+    log.warning("key %s: %s", key.marking, outcome.message)
+    command.error_message = outcome.message
+
+
+async def _sign_login(
+    session: AsyncSession, command: BridgeCommand, result: dict[str, Any], now: datetime
+) -> None:
+    from app.bridges.login import complete_signed_login
+
+    await complete_signed_login(session, command, result, now)
+
+
+async def _sign_login_failed(
+    session: AsyncSession, command: BridgeCommand, result: dict[str, Any], now: datetime
+) -> None:
+    from app.bridges.login import fail_login_of
+
+    await fail_login_of(
+        session, command, command.error_code or "FAILED", command.error_message or ""
+    )
+
+
+SUCCESS_EFFECTS = {
+    BridgeCommandKind.READ_KEY: _read_key,
+    BridgeCommandKind.WRITE_KEY: _write_key,
+    BridgeCommandKind.LOAD_PROGRAMMING_JOBS: _load_jobs,
+    BridgeCommandKind.READ_PROGRAMMING_RESULTS: _read_results,
+    BridgeCommandKind.READ_AUDIT_TRAIL: _read_audit_trail,
+    BridgeCommandKind.UPDATE_KEY_FIRMWARE: _update_firmware,
+    BridgeCommandKind.SIGN_LOGIN: _sign_login,
+}
+FAILURE_EFFECTS = {
+    BridgeCommandKind.UPDATE_KEY_FIRMWARE: _firmware_failed,
+    BridgeCommandKind.SIGN_LOGIN: _sign_login_failed,
+}
