@@ -414,12 +414,14 @@ async def test_a_generation_2_key_updated_at_an_updater_device_runs_the_new_firm
     bundle_id: int,
 ) -> None:
     # given: a generation-2 key on 16.3.7, a wall device with the generation-2 updater on,
-    # and generation-2 key firmware 16.4.0 applied: a FIRMWARE job waits for the key
+    # and generation-2 key firmware 16.4.0 applied: a FIRMWARE job waits for the key, and
+    # the key image has reached the device with its heartbeats
     _, device = await wall(http, database, trusting, "WPD-K", updater_gen2=True)
     key_id, uid = await add_key(database, trusting, KeyGeneration.GEN2, "16.3.7")
     firmware = await imported(client, vendor, bundle_id, "KEY_GEN2", "16.4.0")
     applied = await apply(client, firmware)
     assert [j["kind"] for j in applied["remoteJobs"]] == ["FIRMWARE"]
+    await device.receive_firmware()
 
     async with listening(settings, trusting, JOB_EVENTS) as mailbox:
         # when: the key is inserted and the device reports the update done
@@ -432,6 +434,8 @@ async def test_a_generation_2_key_updated_at_an_updater_device_runs_the_new_firm
     [job] = answer["jobs"]
     assert job["kind"] == "FIRMWARE"
     assert job["payload"]["version"] == "16.4.0"
+    assert answer["keyFirmwareImage"]["firmwareId"] == firmware
+    assert [f.version for f in device.key_flashes] == ["16.4.0"]
     [verdict] = results["jobs"]
     assert verdict["status"] == "DONE"
     assert verdict["keyFirmware"]["outcome"] == "UPDATED"
@@ -456,6 +460,7 @@ async def test_a_generation_1_key_pulled_out_mid_update_is_defective_and_a_repla
     key_id, uid = await add_key(database, trusting, KeyGeneration.GEN1, "4.0")
     firmware = await imported(client, vendor, bundle_id, "KEY_GEN1", "6.2")
     await apply(client, firmware)
+    await device.receive_firmware()  # the key image reaches the updater device first
 
     # when: the key is pulled out during its update
     answer = await device.insert_key(uid, "4.0")
@@ -491,6 +496,7 @@ async def test_a_generation_2_key_pulled_out_mid_update_gets_rights_and_firmware
     key_id, uid = await add_key(database, trusting, KeyGeneration.GEN2, "16.3.7")
     firmware = await imported(client, vendor, bundle_id, "KEY_GEN2", "16.4.0")
     await apply(client, firmware)
+    await device.receive_firmware()  # the key image reaches the updater device first
 
     # when: the key is pulled out during its update
     answer = await device.insert_key(uid, "16.3.7")
@@ -534,6 +540,7 @@ async def test_a_key_firmware_job_failing_before_the_update_began_goes_again_and
     key_id, uid = await add_key(database, trusting, KeyGeneration.GEN1, "4.0")
     firmware = await imported(client, vendor, bundle_id, "KEY_GEN1", "6.2")
     await apply(client, firmware)
+    await device.receive_firmware()  # the key image reaches the updater device first
     answer = await device.insert_key(uid, "4.0")
     [job] = answer["jobs"]
 

@@ -10,7 +10,8 @@ Three conversations, each one request and one answer in one transaction:
 - **key inserted** (R18): a key met the device; the answer carries the key's
   remote jobs, its validity extension by its effective interval (R14), whether
   to read its audit trail (R29) and, at a potential-free output, whether the
-  key may switch it (R22).
+  key may switch it (R22). A key firmware update goes only where the device
+  holds the key image it flashes from (R26).
 - **results**: the device reports how the delivered jobs went and hands in the
   key's audit trail (R28); jobs are closed, failed ones are queued again; a key
   firmware update's outcome decides the key's fate (R26).
@@ -49,9 +50,12 @@ from app.events.publish import queue_device_status, queue_job_events
 from app.factory.firmware import POTENTIAL_FREE_OUTPUT_MIN_KEY_FIRMWARE, version_at_least
 from app.firmware.service import (
     CHUNK_SIZE,
+    KeyImage,
     key_firmware_outcome,
+    key_images_on_device,
     next_firmware_chunk,
     record_firmware_progress,
+    updater_flag_changed,
 )
 from app.models import (
     AuditSource,
@@ -230,7 +234,8 @@ async def heartbeat(
     Firmware (R25, :func:`firmware_for_heartbeat`): the device's report of the
     image it is receiving is recorded, and the answer carries the next chunk of
     its active deployment from the offset it holds, so a transfer broken off
-    resumes there; once the bootloader is done, the firmware follows.
+    resumes there; once the bootloader is done, the firmware follows, and then
+    the key images an updater device stores to flash keys with (R26).
 
     Subscribers of ``deviceStatus`` hear (queued for after the commit) when the
     device comes online and whenever its firmware transfer moves on.
@@ -281,7 +286,8 @@ async def firmware_for_heartbeat(
 
     The report is recorded (:func:`~app.firmware.service.record_firmware_progress`):
     ``RECEIVING`` with the offset the device holds, ``DONE`` once it installed the
-    whole image (its firmware or bootloader version becomes the image's), or
+    whole image (its firmware or bootloader version becomes the image's; a key
+    image is only stored, R26), or
     ``SUPERSEDED`` when the device has no deployment of that image any more (a
     newer one replaced it): the device drops what it holds of it.
 
@@ -481,6 +487,8 @@ def _answer(now: datetime, insertion: KeyInsertion) -> dict[str, Any]:
             else None
         ),
         "output": None,
+        "keyFirmwareImage": None,
+        "firmwarePending": None,
     }
 
 
@@ -526,8 +534,14 @@ async def key_inserted(
       device (R10, R18); a key not yet activated takes nothing: ``refused``;
     - otherwise its open remote jobs are delivered (marked DELIVERED via this
       device; firmware only where the device's updater flag for the key's
-      generation is on, R26). A key IN_STOCK or DEFECTIVE gets its jobs (they
-      withdraw its rights) but is ``refused`` further;
+      generation is on and the device holds the whole key image, R26). A key
+      IN_STOCK or DEFECTIVE gets its jobs (they withdraw its rights) but is
+      ``refused`` further;
+    - a FIRMWARE job delivered names the image to flash in ``keyFirmwareImage``
+      (``firmwareId``, ``target``, ``version``, ``sha256``, ``size``, and the
+      ``remoteJobId``); one held back because the image has not (fully) reached
+      the device yet is named in ``firmwarePending`` with a message for the
+      device's display: the key gets its other jobs now, the firmware later;
     - an ISSUED key gets its validity extended by its effective interval (R14:
       ``now`` + the key's interval, never past a fixed end; with flexible
       extensions, cylinders reached only through profiles with a shorter
@@ -559,7 +573,10 @@ async def key_inserted(
         await session.flush()
         return answer
     answer["setClock"] = rfc3339(now)
-    delivered = await _deliver_jobs(session, device, key)
+    delivery = await _deliver_jobs(session, device, key)
+    delivered = delivery.jobs
+    answer["keyFirmwareImage"] = delivery.image
+    answer["firmwarePending"] = delivery.pending
     answer["jobs"] = [
         {
             "remoteJobId": job.id,
@@ -601,6 +618,44 @@ def _refusal(device: RemoteDevice, key: Key) -> tuple[str, str, str] | None:
     return None
 
 
+@dataclass
+class _Delivery:
+    """The jobs delivered at a key insertion, the key image the device flashes for the
+    FIRMWARE job among them, and the FIRMWARE job held back for want of the image (R26)."""
+
+    jobs: list[RemoteJob] = field(default_factory=list)
+    image: dict[str, Any] | None = None
+    pending: dict[str, Any] | None = None
+
+
+def _firmware_id(job: RemoteJob) -> int | None:
+    value = job.payload.get("firmwareId")
+    return value if isinstance(value, int) else None
+
+
+def _pending_firmware(job: RemoteJob, image: KeyImage | None) -> dict[str, Any]:
+    """R26: why a key's firmware update waits at this updater device, for its display."""
+    version = image.version if image is not None else job.payload.get("version")
+    if image is not None and image.deployed:
+        message = (
+            f"key firmware {version} is still on its way to this device ({image.percent} %): "
+            "the key got its other updates; insert it again later for the firmware"
+        )
+    else:
+        message = (
+            f"this device does not hold key firmware {version}: the key got its other "
+            "updates; insert it again later for the firmware"
+        )
+    return {
+        "remoteJobId": job.id,
+        "firmwareId": _firmware_id(job),
+        "version": version,
+        "code": "KEY_IMAGE_NOT_ON_DEVICE",
+        "percent": image.percent if image is not None else 0,
+        "message": message,
+    }
+
+
 def _deliverable_here(device: RemoteDevice, key: Key, job: RemoteJob) -> bool:
     if job.payload.get("deliverAt") == "desk" and device.kind is not RemoteDeviceKind.DESK:
         return False
@@ -612,14 +667,17 @@ def _deliverable_here(device: RemoteDevice, key: Key, job: RemoteJob) -> bool:
     return True
 
 
-async def _deliver_jobs(session: AsyncSession, device: RemoteDevice, key: Key) -> list[RemoteJob]:
+async def _deliver_jobs(session: AsyncSession, device: RemoteDevice, key: Key) -> _Delivery:
     """The key's open jobs this device can carry, marked DELIVERED via it (R18).
 
     A job delivered before whose result never came is delivered again, unless a
     newer job of its kind replaced it (every job carries the whole state of its
     kind): then the older one is cancelled. Audit readouts are never replaced
-    (each closes its own readout requests). ``jobEvents`` subscribers hear of
-    every job delivered or cancelled here (after the commit).
+    (each closes its own readout requests). A FIRMWARE job goes only where the
+    device holds its key image completely (R26, the device flashes from its own
+    storage); otherwise it waits, as the delivery's ``pending`` says.
+    ``jobEvents`` subscribers hear of every job delivered or cancelled here
+    (after the commit).
     """
     jobs = list(
         await session.scalars(
@@ -629,23 +687,36 @@ async def _deliver_jobs(session: AsyncSession, device: RemoteDevice, key: Key) -
         )
     )
     newest: dict[RemoteJobKind, int] = {job.kind: job.id for job in jobs}
-    delivered = []
+    due = [job for job in jobs if _deliverable_here(device, key, job)]
+    # R26: the key images the FIRMWARE jobs name, and how much of each this device holds.
+    wanted = [
+        firmware_id
+        for job in due
+        if job.kind is RemoteJobKind.FIRMWARE and (firmware_id := _firmware_id(job)) is not None
+    ]
+    images = await key_images_on_device(session, device, wanted) if wanted else {}
+    delivery = _Delivery()
     cancelled = []
-    for job in jobs:
-        if not _deliverable_here(device, key, job):
-            continue
+    for job in due:
         superseded = job.kind is not RemoteJobKind.AUDIT_READOUT and newest[job.kind] != job.id
         if superseded:
             if job.status is RemoteJobStatus.DELIVERED:
                 job.status = RemoteJobStatus.CANCELLED
                 cancelled.append(job.id)
             continue
+        if job.kind is RemoteJobKind.FIRMWARE:
+            firmware_id = _firmware_id(job)
+            image = images.get(firmware_id) if firmware_id is not None else None
+            if image is None or not image.held:
+                delivery.pending = _pending_firmware(job, image)
+                continue
+            delivery.image = {"remoteJobId": job.id, **image.named()}
         job.status = RemoteJobStatus.DELIVERED
         job.delivered_via_id = device.id
-        delivered.append(job)
-    if delivered or cancelled:
-        queue_job_events(session, remote_job_ids=[*cancelled, *(j.id for j in delivered)])
-    return delivered
+        delivery.jobs.append(job)
+    if delivery.jobs or cancelled:
+        queue_job_events(session, remote_job_ids=[*cancelled, *(j.id for j in delivery.jobs)])
+    return delivery
 
 
 def _capped(key: Key, now: datetime, hours: int) -> datetime | None:
@@ -1029,6 +1100,11 @@ async def update_remote_device(
       (CONFLICT naming the device that has it, R26);
     - ``updater_gen2``: on wall devices and system-linked mobile devices only.
 
+    An updater flag turned on gives the device a deployment of the newest applied
+    key image of that generation, which its heartbeats fetch; turned off, its
+    unfinished transfers of those images are dropped (R26,
+    :func:`~app.firmware.service.updater_flag_changed`).
+
     The device must be visible to the session (its domains, R8): NOT_FOUND on
     ``deviceId`` otherwise. The new settings reach the device with its next
     heartbeat. The caller commits.
@@ -1075,6 +1151,10 @@ async def update_remote_device(
         if updater_gen1:
             await _gen1_updater_free(session, device)
         device.updater_gen1 = updater_gen1
+    flags = ((KeyGeneration.GEN1, updater_gen1), (KeyGeneration.GEN2, updater_gen2))
+    for generation, flag in flags:
+        if flag is not None:
+            await updater_flag_changed(session, device, generation)
     await session.flush()
     return device
 

@@ -29,6 +29,18 @@ device in generation-1 updater mode, so applying needs exactly one; generation-2
 keys at any wall device or system-linked mobile device with the generation-2
 updater flag, so applying needs at least one. :func:`key_firmware_outcome`
 says what a finished or interrupted update means for the key.
+
+**Key images on the updater devices (R25, R26).** An updater device flashes
+keys from its own storage, so it must hold the key image before a key's
+FIRMWARE job can be delivered there. Applying key firmware gives every updater
+device of that generation (in every domain: keys of any domain meet them) a
+``FirmwareDeployment`` of the image, carried by the same chunked, resumable
+heartbeat transfer as device firmware, after the device's own bootloader and
+firmware (:func:`next_firmware_chunk`). An unfinished transfer of an older key
+image of the same generation is dropped (SUPERSEDED); a finished key image
+never changes the device's own versions. A device whose updater flag is turned
+on later gets the newest applied key image of that generation; turned off, its
+unfinished key-image transfers are dropped (:func:`updater_flag_changed`).
 """
 
 from __future__ import annotations
@@ -39,7 +51,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import LargeBinary, case, delete, func, select
+from sqlalchemy import ColumnElement, LargeBinary, case, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access.remote_jobs import WAITING, ensure_remote_job
@@ -95,6 +107,7 @@ KEY_TARGETS = {
     FirmwareTarget.KEY_GEN1: KeyGeneration.GEN1,
     FirmwareTarget.KEY_GEN2: KeyGeneration.GEN2,
 }
+KEY_TARGET_OF = {generation: target for target, generation in KEY_TARGETS.items()}
 DEVICE_TARGETS = (FirmwareTarget.REMOTE_BOOTLOADER, FirmwareTarget.REMOTE_DEVICE)
 # R26: keys that take no firmware update.
 NO_UPDATE = (KeyStatus.LOST, KeyStatus.DEFECTIVE, KeyStatus.NOT_ACTIVATED)
@@ -357,7 +370,9 @@ class AppliedFirmware:
     """What applying firmware started (R25, R26).
 
     ``devices`` are the remote devices that now have a deployment of the image
-    (new, or still under way); ``remote_jobs`` the keys' FIRMWARE jobs.
+    (new, or still under way) — for key firmware, the updater devices the caller
+    may see, while ``deployments`` covers every updater device (R8: no devices
+    of other domains are named); ``remote_jobs`` the keys' FIRMWARE jobs.
     """
 
     firmware: Firmware
@@ -380,7 +395,9 @@ async def apply_firmware(
     - KEY_GEN1 / KEY_GEN2 (R26): a FIRMWARE remote job (payload ``firmwareId``,
       ``version``, ``sha256``, ``size``) for every key of the generation, in the
       caller's domains, whose firmware is lower, unless LOST, DEFECTIVE or
-      NOT_ACTIVATED. A waiting job for newer firmware is kept.
+      NOT_ACTIVATED. A waiting job for newer firmware is kept. Every updater
+      device of the generation gets a deployment of the image (see the module
+      docstring): the jobs are delivered only where the image has arrived.
 
     The firmware is marked applied. Raises ``DomainError``: NOT_FOUND
     (``firmwareId``, or ``deviceIds`` for devices the caller cannot see);
@@ -500,7 +517,10 @@ def _installed_version(device: RemoteDevice, target: FirmwareTarget) -> str:
 
 
 def _stage(target: FirmwareTarget) -> str:
-    """The stage FirmwareProgress shows: "bootloader" or "firmware" (R25)."""
+    """The stage of a transfer (R25, R26): "bootloader" or "firmware" for the device's own
+    images, "key" for a key image it stores to flash keys with."""
+    if target in KEY_TARGETS:
+        return "key"
     return "bootloader" if target is FirmwareTarget.REMOTE_BOOTLOADER else "firmware"
 
 
@@ -577,6 +597,12 @@ async def _apply_to_keys(session: AsyncSession, firmware: Firmware) -> AppliedFi
     }
     result = AppliedFirmware(firmware)
     result.remote_jobs = await _ensure_firmware_jobs(session, lower, payload)
+    updaters = await _updater_devices(session, generation)
+    result.deployments = await _deploy_key_image(
+        session, firmware.id, firmware.target, firmware.version, updaters
+    )
+    visible = session.info.get("domain_ids")
+    result.devices = [d for d in updaters if visible is None or d.domain_id in visible]
     without = sum(1 for k in lower if k.type is KeyType.E1)
     if without:
         result.warnings.append(
@@ -636,6 +662,228 @@ async def _require_updater(session: AsyncSession, generation: KeyGeneration) -> 
             "generation-2 keys update at wall devices and system-linked mobile devices with the "
             "generation-2 updater on: switch it on at one of them first (R26)",
         )
+
+
+def _is_updater(generation: KeyGeneration) -> ColumnElement[bool]:
+    """R26: the devices that update keys of ``generation``: for generation 1 the wall
+    device in updater mode, for generation 2 wall devices and system-linked mobile
+    devices with the generation-2 updater flag."""
+    if generation is KeyGeneration.GEN1:
+        return (RemoteDevice.kind == RemoteDeviceKind.WALL) & RemoteDevice.updater_gen1.is_(True)
+    return RemoteDevice.updater_gen2.is_(True) & (
+        (RemoteDevice.kind == RemoteDeviceKind.WALL)
+        | ((RemoteDevice.kind == RemoteDeviceKind.MOBILE) & RemoteDevice.system_linked.is_(True))
+    )
+
+
+def is_key_updater(device: RemoteDevice, generation: KeyGeneration) -> bool:
+    """Whether ``device`` updates keys of ``generation`` (R26), as :func:`_is_updater`."""
+    if generation is KeyGeneration.GEN1:
+        return device.kind is RemoteDeviceKind.WALL and device.updater_gen1
+    return device.updater_gen2 and (
+        device.kind is RemoteDeviceKind.WALL
+        or (device.kind is RemoteDeviceKind.MOBILE and device.system_linked)
+    )
+
+
+async def _updater_devices(session: AsyncSession, generation: KeyGeneration) -> list[RemoteDevice]:
+    """Every updater device of ``generation`` in the tenant, in every domain: a key of any
+    domain may be inserted there (R26)."""
+    return list(
+        await session.scalars(
+            select(RemoteDevice)
+            .where(_is_updater(generation))
+            .order_by(RemoteDevice.name, RemoteDevice.id)
+            .execution_options(**_EVERY_DOMAIN)
+        )
+    )
+
+
+async def _deploy_key_image(
+    session: AsyncSession,
+    firmware_id: int,
+    target: FirmwareTarget,
+    version: str,
+    devices: Sequence[RemoteDevice],
+) -> list[FirmwareDeployment]:
+    """A deployment of key image ``firmware_id`` on each device, kept when there already
+    (under way, or complete: the device holds the image); unfinished transfers of older
+    images of the same key target are dropped — the device reports them and hears
+    SUPERSEDED (R25, R26). Transfers of newer key images are kept: keys may still wait
+    for them. Never commits."""
+    ids = [d.id for d in devices]
+    existing: dict[int, FirmwareDeployment] = {}
+    superseded: list[int] = []
+    for chunk in _chunks(ids):
+        rows = await session.execute(
+            select(FirmwareDeployment, Firmware.version)
+            .join(Firmware, Firmware.id == FirmwareDeployment.firmware_id)
+            .where(
+                id_in(session, FirmwareDeployment.device_id, chunk),
+                Firmware.target == target,
+            )
+        )
+        for deployment, other in rows.all():
+            if deployment.firmware_id == firmware_id:
+                existing[deployment.device_id] = deployment
+            elif not deployment.done and _is_lower(other, version):
+                superseded.append(deployment.id)
+    for chunk in _chunks(superseded):
+        await session.execute(
+            delete(FirmwareDeployment)
+            .where(id_in(session, FirmwareDeployment.id, chunk))
+            .execution_options(synchronize_session=False)
+        )
+    deployments: list[FirmwareDeployment] = []
+    for device in devices:
+        deployment = existing.get(device.id)
+        if deployment is None:
+            # done = False until the device reports the whole image checked: the quiet
+            # heartbeat path steps aside for devices with an unfinished deployment.
+            deployment = FirmwareDeployment(
+                device_id=device.id, firmware_id=firmware_id, offset=0, done=False
+            )
+            session.add(deployment)
+        deployments.append(deployment)
+    await session.flush()
+    return deployments
+
+
+async def current_key_firmware(
+    session: AsyncSession, target: FirmwareTarget
+) -> tuple[int, str] | None:
+    """The id and version of the newest applied key image of ``target`` (R26), or None.
+
+    Only the ids and versions are read, not the images.
+    """
+    newest: tuple[int, str] | None = None
+    rows = await session.execute(
+        select(Firmware.id, Firmware.version)
+        .where(Firmware.target == target, Firmware.applied.is_(True))
+        .order_by(Firmware.id)
+    )
+    for firmware_id, version in rows.all():
+        if not is_version(version):
+            continue
+        if newest is None or compare_versions(version, newest[1]) >= 0:
+            newest = (int(firmware_id), version)
+    return newest
+
+
+async def updater_flag_changed(
+    session: AsyncSession, device: RemoteDevice, generation: KeyGeneration
+) -> list[FirmwareDeployment]:
+    """Follow a device's updater flag for ``generation`` with its key images (R26).
+
+    Call after the flag was set. An updater device gets a deployment of the newest
+    applied key image of the generation (none applied: nothing; held already: kept),
+    so the flag "acts only when newer firmware exists" as soon as the image arrived.
+    A device that no longer updates that generation drops its unfinished transfers of
+    the generation's key images (complete ones stay: the device holds them). Returns
+    the device's deployment of the current image, if any. Never commits.
+    """
+    target = KEY_TARGET_OF[generation]
+    if not is_key_updater(device, generation):
+        await session.execute(
+            delete(FirmwareDeployment)
+            .where(
+                FirmwareDeployment.device_id == device.id,
+                FirmwareDeployment.done.is_(False),
+                FirmwareDeployment.firmware_id.in_(
+                    select(Firmware.id).where(Firmware.target == target)
+                ),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return []
+    current = await current_key_firmware(session, target)
+    if current is None:
+        return []
+    return await _deploy_key_image(session, current[0], target, current[1], [device])
+
+
+@dataclass(frozen=True)
+class KeyImage:
+    """A key firmware image and how much of it an updater device holds (R26).
+
+    ``held`` once the device received the whole image and checked its SHA-256 (its
+    deployment is done): only then can it flash keys with it. ``received`` is the
+    bytes it holds so far, ``deployed`` whether it has a deployment of it at all.
+    """
+
+    firmware_id: int
+    target: FirmwareTarget
+    version: str
+    sha256: str
+    size: int
+    deployed: bool
+    held: bool
+    received: int
+
+    @property
+    def percent(self) -> int:
+        """How much of the image the device holds, in whole per cent."""
+        return min(100, self.received * 100 // max(self.size, 1))
+
+    def named(self) -> dict[str, Any]:
+        """The image as a device is told to flash it: id, target, version, SHA-256, size."""
+        return {
+            "firmwareId": self.firmware_id,
+            "target": self.target.name,
+            "version": self.version,
+            "sha256": self.sha256,
+            "size": self.size,
+        }
+
+
+async def key_images_on_device(
+    session: AsyncSession, device: RemoteDevice, firmware_ids: Iterable[int]
+) -> dict[int, KeyImage]:
+    """The key images ``firmware_ids`` and how much of each ``device`` holds (R26), by id;
+    ids that are no key image of the tenant are left out. Reads only, not the images."""
+    ids = sorted(set(firmware_ids))
+    if not ids:
+        return {}
+    rows = (
+        await session.execute(
+            select(
+                Firmware.id,
+                Firmware.target,
+                Firmware.version,
+                Firmware.sha256,
+                func.length(Firmware.image),
+            ).where(Firmware.id.in_(ids), Firmware.target.in_(tuple(KEY_TARGETS)))
+        )
+    ).all()
+    progress = {
+        firmware_id: (done, offset)
+        for firmware_id, done, offset in (
+            await session.execute(
+                select(
+                    FirmwareDeployment.firmware_id,
+                    FirmwareDeployment.done,
+                    FirmwareDeployment.offset,
+                ).where(
+                    FirmwareDeployment.device_id == device.id,
+                    FirmwareDeployment.firmware_id.in_(ids),
+                )
+            )
+        ).all()
+    }
+    images: dict[int, KeyImage] = {}
+    for firmware_id, target, version, sha256, size in rows:
+        done, offset = progress.get(firmware_id, (False, 0))
+        images[int(firmware_id)] = KeyImage(
+            firmware_id=int(firmware_id),
+            target=target,
+            version=version,
+            sha256=sha256,
+            size=int(size),
+            deployed=firmware_id in progress,
+            held=bool(done),
+            received=int(size) if done else int(offset),
+        )
+    return images
 
 
 async def _ensure_firmware_jobs(
@@ -780,7 +1028,8 @@ async def next_firmware_chunk(
     """The next piece of firmware for a device's heartbeat answer, from ``offset`` (R25).
 
     The device's active deployment is its unfinished one, bootloader before
-    firmware, oldest first; None when it has none. The answer::
+    firmware before key images (R26: an updater device stores those to flash
+    keys), oldest first; None when it has none. The answer::
 
         {"firmwareId", "target", "stage", "version", "offset", "data" (base64),
          "total", "sha256", "last"}
@@ -809,7 +1058,12 @@ async def next_firmware_chunk(
                 FirmwareDeployment.done.is_(False),
             )
             .order_by(
-                case((Firmware.target == FirmwareTarget.REMOTE_BOOTLOADER, 0), else_=1),
+                # The device's own bootloader, then its firmware, then key images (R25, R26).
+                case(
+                    (Firmware.target == FirmwareTarget.REMOTE_BOOTLOADER, 0),
+                    (Firmware.target == FirmwareTarget.REMOTE_DEVICE, 1),
+                    else_=2,
+                ),
                 FirmwareDeployment.id,
             )
             .limit(1)
@@ -857,7 +1111,8 @@ async def record_firmware_progress(
     ``offset`` is the number of bytes the device holds; the next chunk starts
     there. ``done`` means the device has the whole image, checked its SHA-256
     and installed it: the deployment is complete (``completed_at`` = ``now``)
-    and the device's firmware or bootloader version becomes the image's.
+    and the device's firmware or bootloader version becomes the image's — not
+    for a key image, which the device only stores (R26): its own versions stay.
     Reporting again after completion changes nothing. Returns the deployment
     (for the progress shown in GraphQL and on ``deviceStatus``), or None when
     the device has no deployment of that image (it was superseded: the device
@@ -901,7 +1156,7 @@ async def record_firmware_progress(
         deployment.completed_at = now or utcnow()
         if target is FirmwareTarget.REMOTE_BOOTLOADER:
             device.bootloader_version = version
-        else:
+        elif target is FirmwareTarget.REMOTE_DEVICE:
             device.firmware_version = version
     await session.flush()
     return deployment

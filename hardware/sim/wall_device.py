@@ -20,9 +20,19 @@ the next heartbeat, checks the SHA-256 once the last chunk is in, installs the
 image (its bootloader or firmware version changes) and reports it done. What
 survives a power loss is what :meth:`SimulatedWallDevice.state` holds: a device
 that loses power mid-transfer (:meth:`~SimulatedWallDevice.lose_power_during_heartbeat`)
-resumes from the bytes it has. Key firmware (R26) is a remote job like the
-others; :meth:`~SimulatedWallDevice.complete` with ``interrupted=True`` reports
-a key pulled out during its update.
+resumes from the bytes it has. A transfer the server interrupts for another
+image (its own bootloader or firmware goes before a key image) is kept aside
+and resumed from its offset once that one is done.
+
+Key firmware (R26): an updater device receives key images the same way, but
+keeps them apart from its own firmware (``key_firmware_images``, by
+firmwareId, SHA-256 checked once the last chunk is in; its own versions stay).
+A key inserted with a FIRMWARE job is flashed from the stored image the answer
+names (``keyFirmwareImage``); a device that does not hold it refuses with
+:class:`SimulatorError` (the server never sends such a job, R26), and an
+answer's ``firmwarePending`` is what the device shows while the image is still
+on its way. :meth:`~SimulatedWallDevice.complete` with ``interrupted=True``
+reports a key pulled out during its update.
 
 Usable from tests and later tools::
 
@@ -161,6 +171,46 @@ class FirmwareTransfer:
 
 
 @dataclass(frozen=True)
+class KeyFirmwareImage:
+    """A key firmware image an updater device holds to flash keys with (R26)."""
+
+    firmware_id: int
+    target: str
+    version: str
+    sha256: str
+    image: bytes
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "firmwareId": self.firmware_id,
+            "target": self.target,
+            "version": self.version,
+            "sha256": self.sha256,
+            "image": base64.b64encode(self.image).decode("ascii"),
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> KeyFirmwareImage:
+        return cls(
+            firmware_id=state["firmwareId"],
+            target=state["target"],
+            version=state["version"],
+            sha256=state["sha256"],
+            image=base64.b64decode(state["image"]),
+        )
+
+
+@dataclass(frozen=True)
+class KeyFlash:
+    """A key flashed at the device from a stored key image (R26), for tests."""
+
+    key_uid: str
+    firmware_id: int
+    version: str
+    size: int
+
+
+@dataclass(frozen=True)
 class ReceivedChunk:
     """A firmware chunk the device wrote (for tests: where transfers started and resumed)."""
 
@@ -210,6 +260,11 @@ class SimulatedWallDevice:
         self.pending_offline_updates: list[dict[str, Any]] = []
         self.keys: dict[str, KeyRecord] = {}
         self.firmware_transfer: FirmwareTransfer | None = None
+        # Transfers the server interrupted for another image, resumed once it is done.
+        self.paused_transfers: dict[int, FirmwareTransfer] = {}
+        # R26: key images held to flash keys with, by firmwareId, and the keys flashed.
+        self.key_firmware_images: dict[int, KeyFirmwareImage] = {}
+        self.key_flashes: list[KeyFlash] = []
         # Asked of the server with each heartbeat; None: the server's default (4 KiB).
         self.firmware_chunk_size: int | None = None
         self.received_chunks: list[ReceivedChunk] = []
@@ -378,7 +433,11 @@ class SimulatedWallDevice:
         due and nothing is left to report (R25); the number of heartbeats made."""
         for count in range(1, max_heartbeats + 1):
             answer = await self.heartbeat()
-            if answer.get("firmwareChunk") is None and self.firmware_transfer is None:
+            if (
+                answer.get("firmwareChunk") is None
+                and self.firmware_transfer is None
+                and not self.paused_transfers
+            ):
                 return count
         raise SimulatorError(f"firmware still arriving after {max_heartbeats} heartbeats")
 
@@ -395,11 +454,24 @@ class SimulatedWallDevice:
         ):
             # Confirmed installed, or replaced by a newer image: forget it.
             self.firmware_transfer = transfer = None
+        if transfer is None and self.paused_transfers:
+            # Back to an image the server interrupted: the chunk's if it is that one, else
+            # (nothing sent) the oldest, so its next report resumes it or hears SUPERSEDED.
+            wanted = chunk["firmwareId"] if chunk is not None else None
+            if wanted in self.paused_transfers:
+                transfer = self.firmware_transfer = self.paused_transfers.pop(wanted)
+            elif chunk is None:
+                oldest = next(iter(self.paused_transfers))
+                transfer = self.firmware_transfer = self.paused_transfers.pop(oldest)
         if chunk is None:
             return
         if transfer is None or transfer.firmware_id != chunk["firmwareId"]:
             if chunk["offset"] != 0:
                 return  # not a transfer this device holds: its next report says so
+            if transfer is not None and not transfer.installed and transfer.offset > 0:
+                # Another image goes first (R25: the device's own before key images):
+                # keep what arrived of this one and resume it afterwards.
+                self.paused_transfers[transfer.firmware_id] = transfer
             transfer = self.firmware_transfer = FirmwareTransfer(
                 firmware_id=chunk["firmwareId"],
                 target=chunk["target"],
@@ -427,8 +499,17 @@ class SimulatedWallDevice:
             return
         if transfer.target == "REMOTE_BOOTLOADER":
             self.bootloader_version = transfer.version
-        else:
+        elif transfer.target == "REMOTE_DEVICE":
             self.firmware_version = transfer.version
+        else:
+            # R26: a key image is stored to flash keys with; the device's versions stay.
+            self.key_firmware_images[transfer.firmware_id] = KeyFirmwareImage(
+                firmware_id=transfer.firmware_id,
+                target=transfer.target,
+                version=transfer.version,
+                sha256=transfer.sha256,
+                image=image,
+            )
         transfer.installed = True
 
     # --- key insertion (R14, R18, R22, R24, R29) --------------------------------------
@@ -444,7 +525,9 @@ class SimulatedWallDevice:
         """A key is inserted: ask the server (online) or decide alone by the offline settings.
 
         Online, a device that never called in yet does so first: it needs its
-        configuration and its tenant's key before it serves keys.
+        configuration and its tenant's key before it serves keys. A FIRMWARE job in
+        the answer is flashed into the key from the stored key image the answer
+        names (:meth:`flash_key`); SimulatorError when the device does not hold it.
         """
         if not online:
             return self.offline_update(uid, firmware)
@@ -454,6 +537,9 @@ class SimulatedWallDevice:
         if key_clock is not None:
             payload["keyClock"] = rfc3339(key_clock)
         answer = await self.request("key-inserted", payload)
+        for job in answer.get("jobs", []):
+            if job["kind"] == "FIRMWARE":
+                self.flash_key(uid, job, answer.get("keyFirmwareImage"))
         if answer["status"] == "ok":
             validity = answer.get("validity") or {}
             until = validity.get("validUntil")
@@ -463,6 +549,37 @@ class SimulatedWallDevice:
             if until is not None:
                 record.valid_until = parse_timestamp(until)
         return answer
+
+    def flash_key(
+        self, uid: str, job: Mapping[str, Any], named: Mapping[str, Any] | None
+    ) -> KeyFlash:
+        """Write key firmware into key ``uid`` from the image this device holds (R26).
+
+        The image is the one the answer names (``keyFirmwareImage``, else the job's
+        payload); it must be stored here whole, with the SHA-256 and size named.
+        SimulatorError otherwise: the device cannot flash what it does not hold.
+        """
+        wanted = dict(job.get("payload") or {})
+        if named is not None:
+            wanted.update(named)
+        firmware_id = wanted.get("firmwareId")
+        stored = self.key_firmware_images.get(firmware_id) if isinstance(firmware_id, int) else None
+        if stored is None:
+            raise SimulatorError(
+                f"remote job {job.get('remoteJobId')}: key firmware {wanted.get('version')} "
+                f"(firmwareId {firmware_id}) is not stored on device {self.serial}: "
+                "it cannot flash the key"
+            )
+        digest = hashlib.sha256(stored.image).hexdigest()
+        size = wanted.get("size", len(stored.image))
+        if digest != wanted.get("sha256") or len(stored.image) != size:
+            raise SimulatorError(
+                f"remote job {job.get('remoteJobId')}: the stored key image {firmware_id} does "
+                "not match the SHA-256 and size the server named"
+            )
+        flash = KeyFlash(uid, firmware_id, stored.version, len(stored.image))
+        self.key_flashes.append(flash)
+        return flash
 
     def offline_update(self, uid: str, firmware: str) -> dict[str, Any]:
         """R24: grant or refuse an offline validity extension without the server."""
@@ -604,6 +721,8 @@ class SimulatedWallDevice:
             "firmwareTransfer": (
                 self.firmware_transfer.state() if self.firmware_transfer is not None else None
             ),
+            "pausedTransfers": [t.state() for t in self.paused_transfers.values()],
+            "keyFirmwareImages": [i.state() for i in self.key_firmware_images.values()],
             "keys": {
                 uid: {
                     "lastOnlineUpdate": (
@@ -639,6 +758,10 @@ class SimulatedWallDevice:
         transfer = state.get("firmwareTransfer")
         if transfer is not None:
             device.firmware_transfer = FirmwareTransfer.from_state(transfer)
+        for paused in state.get("pausedTransfers", []):
+            device.paused_transfers[paused["firmwareId"]] = FirmwareTransfer.from_state(paused)
+        for held in state.get("keyFirmwareImages", []):
+            device.key_firmware_images[held["firmwareId"]] = KeyFirmwareImage.from_state(held)
         for uid, r in state.get("keys", {}).items():
             device.keys[uid] = KeyRecord(
                 last_online_update=(
@@ -741,6 +864,10 @@ async def _run(args: argparse.Namespace, store: DeviceStore) -> dict[str, Any]:
                 "heartbeats": heartbeats,
                 "firmwareVersion": device.firmware_version,
                 "bootloaderVersion": device.bootloader_version,
+                "keyFirmwareImages": [
+                    {"firmwareId": i.firmware_id, "target": i.target, "version": i.version}
+                    for i in device.key_firmware_images.values()
+                ],
             }
         elif args.command == "heartbeat":
             result = await device.heartbeat()
