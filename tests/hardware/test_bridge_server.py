@@ -1,0 +1,505 @@
+"""The bridge agent against the real server (issue 5; interfaces sections 3 and 4; R5, R17).
+
+The application runs under uvicorn on 127.0.0.1 in a thread (as in
+tests/test_subscriptions.py); administrators act through its GraphQL API. The
+agent's WebSocket client is tested in-process first (handshake, subscription,
+report mutations), then the agent itself runs as a real process
+(``python -m hardware.bridge``) with the real desk simulator on a pty and, between
+agent and server, a real TCP relay the test can cut, as a site's network may be.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from app.config import Settings
+from app.db import Database
+from app.models import ProgrammingKey as ProgrammingKeyRow
+from app.models import ProgrammingKeyKind
+from app.tenants.service import NewTenant
+from hardware.bridge.agent import COMMANDS_SUBSCRIPTION, REPORT_MUTATION
+from hardware.bridge.reports import Report, ReportQueue
+from hardware.bridge.state import Enrolment, StateDir, connection_init_payload, public_key_b64
+from hardware.bridge.transport import ConnectionRefused, GraphQLConnection
+from hardware.sim.desk import DeskDevice
+from hardware.sim.world import ProgrammingKey, UserKey, World
+from tests.conftest import GraphQLClient
+from tests.test_subscriptions import LiveServer
+
+ROOT = Path(__file__).resolve().parents[2]
+WAIT = 15.0
+
+ENROLMENT = """
+mutation($i: CreateBridgeEnrolmentInput!) { createBridgeEnrolment(input: $i) {
+  code bridge { id } errors { field code message } } }
+"""
+ENROL = """
+mutation($i: EnrolBridgeInput!) { enrolBridge(input: $i) { bridgeId errors { code message } } }
+"""
+READ_KEY = """
+mutation($i: ReadKeyAtBridgeInput!) { readKeyAtBridge(input: $i) {
+  command { id status } errors { field code message } } }
+"""
+COMMAND = """
+query($id: ID!) { node(id: $id) { ... on BridgeCommand {
+  kind status result errorCode errorMessage } } }
+"""
+BRIDGES = "query { bridges(first: 10) { edges { node { id name online agentVersion } } } }"
+START_LOGIN = """
+mutation($i: StartBridgeLoginInput!) { startBridgeLogin(input: $i) {
+  loginId secret errors { field code message } } }
+"""
+FINISH_LOGIN = """
+mutation($i: FinishBridgeLoginInput!) { finishBridgeLogin(input: $i) {
+  status token errorCode errorMessage } }
+"""
+E2_UID = "E2-5A5A5A"
+PK_UID = "PK-C0FFEE"
+PIN = "482913"
+
+
+@pytest.fixture(scope="module")
+def live(settings: Settings) -> Iterator[LiveServer]:
+    with LiveServer(settings) as server:
+        yield server
+
+
+async def enrolment_code(gql: GraphQLClient, name: str = "Front desk") -> str:
+    created = (await gql(ENROLMENT, {"i": {"name": name}}))["createBridgeEnrolment"]
+    assert created["errors"] == [], created
+    return str(created["code"])
+
+
+async def until(condition: Any, seconds: float = WAIT) -> Any:
+    """Wait for ``condition()`` (sync or async) to be truthy; its value."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = condition()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
+
+
+async def command_state(gql: GraphQLClient, command_id: str) -> dict[str, Any]:
+    return (await gql(COMMAND, {"id": command_id}))["node"]  # type: ignore[no-any-return]
+
+
+async def finished(gql: GraphQLClient, command_id: str) -> dict[str, Any]:
+    async def done() -> dict[str, Any] | None:
+        state = await command_state(gql, command_id)
+        return state if state["status"] in ("DONE", "FAILED") else None
+
+    return await until(done)  # type: ignore[no-any-return]
+
+
+async def online(gql: GraphQLClient, bridge_id: str) -> bool:
+    edges = (await gql(BRIDGES))["bridges"]["edges"]
+    return any(e["node"]["id"] == bridge_id and e["node"]["online"] for e in edges)
+
+
+async def read_key_at(gql: GraphQLClient, bridge_id: str) -> str:
+    queued = (await gql(READ_KEY, {"i": {"bridgeId": bridge_id, "slot": None}}))["readKeyAtBridge"]
+    assert queued["errors"] == [], queued
+    return str(queued["command"]["id"])
+
+
+# --- the graphql-transport-ws client, in-process ------------------------------------------
+
+
+async def test_the_client_authenticates_subscribes_and_reports_over_one_websocket(
+    live: LiveServer, gql: GraphQLClient, tenant: NewTenant, tmp_path: Path
+) -> None:
+    # given: a bridge enrolled with its own key pair
+    key = Ed25519PrivateKey.generate()
+    done = (await gql(ENROL, {"i": {
+        "tenantId": tenant.tenant_id, "code": await enrolment_code(gql),
+        "publicKey": public_key_b64(key), "agentVersion": "0.1.0"}}, token=""))["enrolBridge"]
+    assert done["errors"] == []
+    enrolment = Enrolment(live.http_url, tenant.tenant_id, done["bridgeId"], "desk",
+                          public_key_b64(key), "now")
+    # when: it connects with its signed connection_init and subscribes
+    init = connection_init_payload(enrolment, key)
+    connection = await GraphQLConnection.connect(live.ws_url, init)
+    commands = await connection.subscribe(COMMANDS_SUBSCRIPTION)
+    queued = await read_key_at(gql, done["bridgeId"])
+    # then: the command queued by the admin arrives
+    event = await asyncio.wait_for(anext(commands), WAIT)  # type: ignore[arg-type]
+    command = event["data"]["bridgeCommands"]
+    assert (command["id"], command["kind"], command["status"]) == (queued, "READ_KEY", "SENT")
+    assert json.loads(command["payload"]) == {"slot": None}
+    # and: a report sent as a mutation over the same socket is acknowledged, and sending it
+    # again (as after a crash before the local delete) changes nothing
+    report = Report.success(queued, {"kind": "USER", "uid": "NOT-OURS", "firmwareVersion": "1"})
+    for _ in range(2):
+        answer = await connection.execute(REPORT_MUTATION, report.mutation_input())
+        assert answer["data"]["reportBridgeCommand"]["errors"] == []
+        assert answer["data"]["reportBridgeCommand"]["command"]["status"] == "DONE"
+    assert (await command_state(gql, queued))["result"] is not None
+    await connection.close()
+    # and: the same connection_init once more (a replay) is refused with 4403
+    with pytest.raises(ConnectionRefused) as refused:
+        await GraphQLConnection.connect(live.ws_url, init)
+    assert refused.value.code == 4403
+    # and: so is a signature made with another key
+    forged = connection_init_payload(enrolment, Ed25519PrivateKey.generate())
+    with pytest.raises(ConnectionRefused):
+        await GraphQLConnection.connect(live.ws_url, forged)
+
+
+# --- the agent as a process -----------------------------------------------------------------
+
+
+class Relay:
+    """A TCP relay between the agent and the server that the test can cut and restore."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream = ("127.0.0.1", upstream_port)
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.port = int(probe.getsockname()[1])
+        probe.close()
+        self.listener: socket.socket | None = None
+        self.sockets: list[socket.socket] = []
+        self.lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def restore(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(16)
+        self.listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self) -> None:
+        """The network is gone: existing connections drop, new ones are refused."""
+        with self.lock:
+            listener, self.listener = self.listener, None
+            sockets, self.sockets = self.sockets, []
+        if listener is not None:
+            # shutdown() wakes the thread blocked in accept(); close() alone would leave the
+            # kernel socket listening until that accept() returned.
+            try:
+                listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            listener.close()
+        for s in sockets:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(self.upstream)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.sockets += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, target: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+        except OSError:
+            pass
+        for s in (source, target):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class AgentProcess:
+    """``python -m hardware.bridge run`` with its log in a file."""
+
+    def __init__(self, state: Path, port: Path, server: str, log: Path, *extra: str) -> None:
+        self.args = [sys.executable, "-m", "hardware.bridge", "run", "--state-dir", str(state),
+                     "--port", str(port), "--server", server, "--max-backoff", "1",
+                     "--link-retry", "30", *extra]
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> AgentProcess:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(self.args, cwd=ROOT, stdout=out, stderr=out)
+        return self
+
+    def text(self) -> str:
+        return self.log.read_text()
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        return self.process.wait(20)
+
+
+def bridge_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "hardware.bridge", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+
+
+def status(state: Path) -> dict[str, Any]:
+    return json.loads(bridge_cli("status", "--state-dir", str(state), "--json").stdout)  # type: ignore[no-any-return]
+
+
+class Site:
+    """The desk simulator with a user key and a programming key, its port behind a symlink."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.world = World()
+        self.pkey = self.world.add_programming_key(ProgrammingKey(
+            uid=PK_UID, marking="PR-1", private_key=Ed25519PrivateKey.generate(), pin=PIN))
+        self.world.add_user_key(UserKey(uid=E2_UID, key_type="E2", generation=2,
+                                        firmware="16.3.7"))
+        self.device = DeskDevice(self.world, world_path=None,
+                                 identity=Ed25519PrivateKey.generate(), baud=0)
+        self.reads = 0
+        read_key = self.device._ops["READ_KEY"]
+
+        def counted(args: dict[str, Any]) -> Any:
+            # How often the key really was read, to prove a command ran once.
+            self.reads += 1
+            return read_key(args)
+
+        self.device._ops["READ_KEY"] = counted
+        self.port = tmp_path / "ttyDESK"
+        self.port.symlink_to(self.device.plug())
+
+    def plug_back(self) -> None:
+        tmp = self.port.with_name("ttyDESK.new")
+        tmp.symlink_to(self.device.plug())
+        os.replace(tmp, self.port)
+
+
+@pytest.fixture
+async def site(tmp_path: Path) -> AsyncIterator[Site]:
+    site = Site(tmp_path)
+    yield site
+    await asyncio.to_thread(site.device.unplug)
+
+
+async def enrol_with_cli(
+    gql: GraphQLClient, tenant: NewTenant, live: LiveServer, state: Path
+) -> str:
+    """``keywarden-bridge enrol`` with a fresh code; the bridge id it stored."""
+    code = await enrolment_code(gql)
+    done = await asyncio.to_thread(
+        bridge_cli, "enrol", "--server", live.http_url, "--tenant", tenant.tenant_id,
+        "--code", code, "--state-dir", str(state), "--name", "Front desk")
+    assert done.returncode == 0, done.stderr
+    enrolment = StateDir(state).load_enrolment()
+    assert enrolment is not None
+    return enrolment.bridge_id
+
+
+async def test_enrolment_through_the_command_line_happens_once(
+    live: LiveServer, gql: GraphQLClient, tenant: NewTenant, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    bridge_id = await enrol_with_cli(gql, tenant, live, state)
+    # the server knows the bridge with the agent's version
+    [edge] = [e for e in (await gql(BRIDGES))["bridges"]["edges"] if e["node"]["id"] == bridge_id]
+    assert edge["node"]["agentVersion"] == "0.1.0"
+    # a second enrolment is refused without --force, and the key is kept
+    key = (state / "bridge.key").read_bytes()
+    again = await asyncio.to_thread(
+        bridge_cli, "enrol", "--server", live.http_url, "--tenant", tenant.tenant_id,
+        "--code", await enrolment_code(gql), "--state-dir", str(state))
+    assert again.returncode == 2 and "already enrolled" in again.stderr
+    assert (state / "bridge.key").read_bytes() == key
+    # a used code is refused by the server, clearly, and leaves no key behind
+    other = tmp_path / "other"
+    code = await enrolment_code(gql)
+    first = await asyncio.to_thread(
+        bridge_cli, "enrol", "--server", live.http_url, "--tenant", tenant.tenant_id,
+        "--code", code, "--state-dir", str(tmp_path / "first"))
+    assert first.returncode == 0, first.stderr
+    used = await asyncio.to_thread(
+        bridge_cli, "enrol", "--server", live.http_url, "--tenant", tenant.tenant_id,
+        "--code", code, "--state-dir", str(other))
+    assert used.returncode == 1 and "enrolment failed" in used.stderr and "(code)" in used.stderr
+    assert list(other.iterdir()) == []
+
+
+async def test_reports_made_offline_survive_a_killed_agent_and_arrive_once(
+    live: LiveServer, gql: GraphQLClient, tenant: NewTenant, tmp_path: Path, site: Site
+) -> None:
+    # given: an enrolled agent running, reaching the server through the site's network
+    state = tmp_path / "state"
+    bridge_id = await enrol_with_cli(gql, tenant, live, state)
+    relay = Relay(live.port)
+    relay.restore()
+    site.device.insert("left", E2_UID)
+    agent = AgentProcess(state, site.port, relay.url, tmp_path / "agent.log").start()
+    try:
+        await until(lambda: "subscribed to bridgeCommands" in agent.text())
+        assert "connected to ws://127.0.0.1" in agent.text()
+        # when: the admin reads the key in the desk
+        first = await read_key_at(gql, bridge_id)
+        # then: the agent read it and the server has the result
+        done = await finished(gql, first)
+        assert done["status"] == "DONE" and json.loads(done["result"])["uid"] == E2_UID
+        assert site.reads == 1
+
+        # given: the desk's cable is out when the next command arrives ...
+        await asyncio.to_thread(site.device.unplug)
+        second = await read_key_at(gql, bridge_id)
+        await until(lambda: f"received command READ_KEY {second}" in agent.text())
+        # ... and then the site's network goes down too
+        relay.cut()
+        await until(lambda: not status(state)["service"]["server"]["connected"])
+        # when: the cable is plugged back in, the command runs and its report is queued
+        await asyncio.to_thread(site.plug_back)
+        await until(lambda: status(state)["service"]["queuedReports"] == 1)
+        assert site.reads == 2
+        assert (await command_state(gql, second))["status"] == "SENT"
+        # and: the agent is killed before it could deliver it
+        assert agent.stop(signal.SIGKILL) == -signal.SIGKILL
+        with ReportQueue(state / "reports.sqlite3") as queue:
+            assert [q.report.command_id for q in queue.pending()] == [second]
+        # when: it starts again and the network comes back
+        agent.start()
+        await until(lambda: status(state)["running"])
+        relay.restore()
+        # then: the queued report reaches the server, and the command (delivered again on
+        # the new subscription) is not executed on the key a second time
+        done = await finished(gql, second)
+        assert done["status"] == "DONE" and json.loads(done["result"])["uid"] == E2_UID
+        await until(lambda: status(state)["service"]["queuedReports"] == 0)
+        await asyncio.sleep(0.5)
+        assert site.reads == 2
+        # and: SIGTERM stops it cleanly
+        assert agent.stop() == 0
+        assert "stopped (0 reports still queued)" in agent.text()
+    finally:
+        if agent.process is not None and agent.process.poll() is None:
+            agent.process.kill()
+        relay.cut()
+
+
+async def test_a_browser_logs_in_through_the_agent_and_the_pin_is_kept_nowhere(
+    live: LiveServer, gql: GraphQLClient, http: Any, database: Database, tenant: NewTenant,
+    tmp_path: Path, site: Site,
+) -> None:
+    # given: the tenant's programming key (its public half registered) in the desk (R5)
+    async with database.tenant_session(tenant.tenant_id) as s:
+        s.add(ProgrammingKeyRow(marking="PR-1", uid=PK_UID, kind=ProgrammingKeyKind.MAIN,
+                                firmware_version="12.4.0", public_key=site.pkey.public_key))
+        await s.commit()
+    state = tmp_path / "state"
+    bridge_id = await enrol_with_cli(gql, tenant, live, state)
+    site.device.insert("right", PK_UID)
+    # (at debug level, the most talkative the agent gets)
+    agent = AgentProcess(state, site.port, live.http_url, tmp_path / "agent.log",
+                         "--log-level", "debug").start()
+    browser = GraphQLClient(http, None)
+    try:
+        await until(lambda: "subscribed to bridgeCommands" in agent.text())
+        # "subscribed" is logged when the subscription is sent; the server marks the bridge
+        # online once it has taken it up
+        await until(lambda: online(gql, bridge_id))
+
+        async def login(pin: str) -> dict[str, Any]:
+            started = (await browser(START_LOGIN, {"i": {
+                "tenantId": tenant.tenant_id, "bridgeId": bridge_id, "pin": pin}}
+            ))["startBridgeLogin"]
+            assert started["errors"] == [], started
+
+            async def outcome() -> dict[str, Any] | None:
+                answer = (await browser(FINISH_LOGIN, {"i": {
+                    "loginId": started["loginId"], "secret": started["secret"]}}
+                ))["finishBridgeLogin"]
+                return answer if answer["status"] != "PENDING" else None
+
+            return await until(outcome)  # type: ignore[no-any-return]
+
+        # when: a wrong PIN is typed, then the right one
+        wrong = await login("000000")
+        assert (wrong["status"], wrong["errorCode"]) == ("FAILED", "WRONG_PIN")
+        assert site.pkey.wrong_pins == 1
+        right = await login(PIN)
+        # then: the key signed and the browser has its session
+        assert right["status"] == "DONE" and right["token"].startswith("kw_s_")
+        assert site.pkey.wrong_pins == 0
+        assert agent.stop() == 0
+    finally:
+        if agent.process is not None and agent.process.poll() is None:
+            agent.process.kill()
+    # and: the PIN is in no file of the agent's state and not in its log
+    for path in [*state.iterdir(), agent.log]:
+        data = path.read_bytes()
+        assert PIN.encode() not in data, path
+        assert base64.b64encode(PIN.encode()) not in data, path
+
+
+async def test_sigterm_lets_the_command_in_flight_finish_and_keeps_its_report_queued(
+    live: LiveServer, gql: GraphQLClient, tenant: NewTenant, tmp_path: Path, site: Site
+) -> None:
+    # given: a running agent whose desk cable is out while a command waits for it
+    state = tmp_path / "state"
+    bridge_id = await enrol_with_cli(gql, tenant, live, state)
+    relay = Relay(live.port)
+    relay.restore()
+    site.device.insert("left", E2_UID)
+    agent = AgentProcess(state, site.port, relay.url, tmp_path / "agent.log").start()
+    try:
+        await until(lambda: "subscribed to bridgeCommands" in agent.text())
+        await asyncio.to_thread(site.device.unplug)
+        queued = await read_key_at(gql, bridge_id)
+        await until(lambda: f"received command READ_KEY {queued}" in agent.text())
+        relay.cut()
+        # when: the service is stopped, and the cable comes back during its grace period
+        assert agent.process is not None
+        agent.process.send_signal(signal.SIGTERM)
+        await until(lambda: "stopping: finishing the command in flight" in agent.text())
+        await asyncio.to_thread(site.plug_back)
+        # then: the command finished on the key, its report stayed queued, the exit is clean
+        assert await asyncio.to_thread(agent.stop) == 0
+        assert site.reads == 1
+        assert "stopped (1 report still queued)" in agent.text()
+        assert status(state)["service"]["queuedReports"] == 1
+        # and: the next start delivers it
+        relay.restore()
+        agent.start()
+        done = await finished(gql, queued)
+        assert done["status"] == "DONE" and json.loads(done["result"])["uid"] == E2_UID
+        assert site.reads == 1
+        assert agent.stop() == 0
+    finally:
+        if agent.process is not None and agent.process.poll() is None:
+            agent.process.kill()
+        relay.cut()
