@@ -38,6 +38,15 @@ from app.schema.common import Node, UserError
 from app.schema.context import Info
 from app.schema.queries import NODE_RIGHTS
 from app.schema.relay import decode_id, fetch_page, to_global_id
+from app.workers.outbox import notify_outbox
+
+# Reports whose effect may write to the outbox (app.bridges.commands).
+MAILING_KINDS = frozenset({
+    m.BridgeCommandKind.READ_KEY,
+    m.BridgeCommandKind.LOAD_PROGRAMMING_JOBS,
+    m.BridgeCommandKind.READ_PROGRAMMING_RESULTS,
+    m.BridgeCommandKind.UPDATE_KEY_FIRMWARE,
+})
 
 BridgeCommandKind = strawberry.enum(m.BridgeCommandKind)
 BridgeCommandStatus = strawberry.enum(m.BridgeCommandStatus)
@@ -381,7 +390,7 @@ class BridgeMutations:
             result = _parse_result(input.result)
             database = info.context.database
             async with database.tenant_session(principal.tenant_id) as session:
-                command, _ = await report_command(
+                command, counted = await report_command(
                     session, principal, command_id=command_id, ok=input.ok, result=result,
                     error_code=input.error_code, error_message=input.error_message,
                 )
@@ -389,6 +398,10 @@ class BridgeMutations:
                 domain = await session.get(m.Domain, command.domain_id)
                 await session.commit()
             await publish_queued(session, info.context.settings)  # jobEvents (R15, R18)
+            if counted and command.kind in MAILING_KINDS:
+                # The holder's e-mails (jobs loaded, the final report R17; a key broken by an
+                # interrupted firmware update R26) go now, not at the next outbox sweep (R33).
+                notify_outbox()
         except DomainError as exc:
             return BridgeCommandPayload(errors=[UserError.from_domain(exc)])
         return BridgeCommandPayload(
