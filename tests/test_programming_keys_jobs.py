@@ -686,3 +686,29 @@ async def test_job_ids_of_another_tenant_are_not_found_and_stay_untouched(
     async with database.tenant_session(other.tenant_id) as s:
         job = await s.scalar(select(ProgrammingJob))
     assert job is not None and job.status.value == "PENDING" and job.assignee_id is None
+
+
+async def test_a_cylinder_group_membership_travels_on_the_programming_key_by_its_group(
+    gql: GraphQLClient, database: Database, tenant: NewTenant
+) -> None:
+    # given: a cylinder with an open job joins a cylinder group (R13: the cylinder learns it)
+    site = await build_site(database, tenant, cylinders=1)
+    made = await gql(
+        "mutation($i: CreateCylinderGroupInput!) { createCylinderGroup(input: $i) "
+        "{ cylinderGroup { id } errors { code } } }",
+        {"i": {"name": "Basement", "cylinderIds": [cyl(site.cylinders[0])]}},
+    )
+    group_gid = made["createCylinderGroup"]["cylinderGroup"]["id"]
+    jobs = site.jobs_of(await open_jobs(database, site.tenant_id), site.cylinders)
+    assert (await assign(gql, site.sub_key, jobs))["errors"] == []
+    # when: the jobs are loaded onto the programming key
+    data = await gql(
+        "mutation($i: LoadProgrammingJobsInput!) { loadProgrammingJobs(input: $i) "
+        "{ jobs { changes { op keyUid groupId cylinderGroupId } } errors { code } } }",
+        {"i": {"programmingKeyId": pk(site.sub_key)}},
+    )
+    # then: the change names the group, so the cylinder can store its membership
+    (job,) = data["loadProgrammingJobs"]["jobs"]
+    assert {"op": "ADD", "keyUid": None, "groupId": None, "cylinderGroupId": group_gid} in job[
+        "changes"
+    ]

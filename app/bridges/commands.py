@@ -70,6 +70,7 @@ from app.models import (
     Schedule,
 )
 from app.programming.service import (
+    AccessWrite,
     JobOutcome,
     ProgrammingResult,
     _cylinder_lines,
@@ -166,8 +167,13 @@ async def write_key_payload(
     return {"slot": check_slot(slot), "keyUid": key.uid, **await key_state(session, key, now)}
 
 
-def _write_item(op: Any, key_uid: str | None, group_id: int | None) -> dict[str, Any]:
-    return {"op": op.value, "keyUid": key_uid, "groupId": group_id}
+def _write_item(write: AccessWrite) -> dict[str, Any]:
+    """One change as the programming key carries it: exactly one of key, key group or
+    cylinder group (R13)."""
+    item = {"op": write.op.value, "keyUid": write.key_uid, "groupId": write.key_group_id}
+    if write.cylinder_group_id is not None:
+        item["cylinderGroupId"] = write.cylinder_group_id
+    return item
 
 
 async def _job_items(
@@ -189,14 +195,9 @@ async def _job_items(
             "jobId": to_global_id("ProgrammingJob", job.id),
             "cylinderUid": cylinder.uid,
             "fullReprogram": job.full_reprogram,
-            "changes": [
-                _write_item(w.op, w.key_uid, w.key_group_id) for w in writes.get(job.id, [])
-            ],
+            "changes": [_write_item(w) for w in writes.get(job.id, [])],
             "accessList": (
-                [
-                    _write_item(w.op, w.key_uid, w.key_group_id)
-                    for w in full.get(job.cylinder_id, [])
-                ]
+                [_write_item(w) for w in full.get(job.cylinder_id, [])]
                 if job.full_reprogram else None
             ),
         })
@@ -382,15 +383,21 @@ def _job_id(value: Any) -> int | None:
     return int(parsed[1])
 
 
-async def _load_jobs(
-    session: AsyncSession, command: BridgeCommand, result: dict[str, Any], now: datetime
-) -> None:
-    """R17: the written jobs that are still as written become ON_KEY; the holder is e-mailed."""
+async def _command_programming_key(session: AsyncSession, command: BridgeCommand) -> ProgrammingKey:
+    """The programming key a jobs command was queued for (by the UID in its payload)."""
     pkey = await session.scalar(
         select(ProgrammingKey).where(ProgrammingKey.uid == command.payload.get("programmingKeyUid"))
     )
     if pkey is None:
         raise DomainError("NOT_FOUND", "the programming key no longer exists", "programmingKeyUid")
+    return pkey
+
+
+async def _load_jobs(
+    session: AsyncSession, command: BridgeCommand, result: dict[str, Any], now: datetime
+) -> None:
+    """R17: the written jobs that are still as written become ON_KEY; the holder is e-mailed."""
+    pkey = await _command_programming_key(session, command)
     written = {item["jobId"]: item for item in command.payload.get("jobs", [])}
     current = {
         item["jobId"]: item for item in await _job_items(session, pkey.id, CARRIED)
@@ -451,11 +458,7 @@ async def _read_results(
     session: AsyncSession, command: BridgeCommand, result: dict[str, Any], now: datetime
 ) -> None:
     """R15, R17: the key's results close its jobs; results for jobs not on it are left out."""
-    pkey = await session.scalar(
-        select(ProgrammingKey).where(ProgrammingKey.uid == command.payload.get("programmingKeyUid"))
-    )
-    if pkey is None:
-        raise DomainError("NOT_FOUND", "the programming key no longer exists", "programmingKeyUid")
+    pkey = await _command_programming_key(session, command)
     raw = result.get("results")
     if not isinstance(raw, list):
         raise DomainError("INVALID", "result.results: a list of job results", "result.results")

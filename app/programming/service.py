@@ -98,11 +98,13 @@ class AssignResult:
 
 @dataclass(frozen=True)
 class AccessWrite:
-    """One key (by its UID, as the cylinder knows it) or key group to write into a cylinder."""
+    """One key (by its UID, as the cylinder knows it), key group, or cylinder group membership
+    (R13: the cylinder learns which groups it belongs to) to write into a cylinder."""
 
     op: AccessChangeOp
     key_uid: str | None
     key_group_id: int | None
+    cylinder_group_id: int | None = None
 
 
 @dataclass
@@ -538,6 +540,7 @@ async def _job_writes(session: AsyncSession, job_ids: list[int]) -> dict[int, li
             ProgrammingJobChange.op,
             Key.uid,
             ProgrammingJobChange.key_group_id,
+            ProgrammingJobChange.cylinder_group_id,
         )
         .outerjoin(Key, Key.id == ProgrammingJobChange.key_id)
         .where(ProgrammingJobChange.job_id.in_(job_ids))
@@ -545,8 +548,8 @@ async def _job_writes(session: AsyncSession, job_ids: list[int]) -> dict[int, li
         .execution_options(**{ALL_DOMAINS: True})
     )
     writes: dict[int, list[AccessWrite]] = {}
-    for job_id, op, uid, group_id in result.all():
-        writes.setdefault(job_id, []).append(AccessWrite(op, uid, group_id))
+    for job_id, op, uid, group_id, cylinder_group_id in result.all():
+        writes.setdefault(job_id, []).append(AccessWrite(op, uid, group_id, cylinder_group_id))
     return writes
 
 
@@ -557,15 +560,22 @@ async def _desired_lists(
     if not cylinder_ids:
         return {}
     result = await session.execute(
-        select(AccessEntry.cylinder_id, Key.uid, AccessEntry.key_group_id)
+        select(
+            AccessEntry.cylinder_id,
+            Key.uid,
+            AccessEntry.key_group_id,
+            AccessEntry.cylinder_group_id,
+        )
         .outerjoin(Key, Key.id == AccessEntry.key_id)
         .where(AccessEntry.cylinder_id.in_(cylinder_ids), AccessEntry.desired.is_(True))
         .order_by(AccessEntry.id)
         .execution_options(**{ALL_DOMAINS: True})
     )
     lists: dict[int, list[AccessWrite]] = {c: [] for c in cylinder_ids}
-    for cylinder_id, uid, group_id in result.all():
-        lists[cylinder_id].append(AccessWrite(AccessChangeOp.ADD, uid, group_id))
+    for cylinder_id, uid, group_id, cylinder_group_id in result.all():
+        lists[cylinder_id].append(
+            AccessWrite(AccessChangeOp.ADD, uid, group_id, cylinder_group_id)
+        )
     return lists
 
 

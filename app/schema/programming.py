@@ -55,19 +55,28 @@ class LoadProgrammingJobsInput:
     )
 
 
-@strawberry.type(description="One key (by UID) or key group to add to or remove from a cylinder.")
+@strawberry.type(
+    description="One key (by UID), key group or cylinder group membership (R13) to add to or "
+    "remove from a cylinder."
+)
 class CylinderWrite:
     op: AccessChangeOp
     key_uid: str | None
     group_id: strawberry.ID | None
+    cylinder_group_id: strawberry.ID | None = None
 
     @classmethod
     def of(cls, write: AccessWrite) -> CylinderWrite:
-        group = write.key_group_id
+        group, cylinder_group = write.key_group_id, write.cylinder_group_id
         return cls(
             op=write.op,
             key_uid=write.key_uid,
             group_id=strawberry.ID(to_global_id("KeyGroup", group)) if group is not None else None,
+            cylinder_group_id=(
+                strawberry.ID(to_global_id("CylinderGroup", cylinder_group))
+                if cylinder_group is not None
+                else None
+            ),
         )
 
 
