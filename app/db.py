@@ -73,6 +73,7 @@ class Database:
             if self.settings.is_sqlite
             else make_engine(self.settings.effective_database_url)
         )
+        self._driver_engine: AsyncEngine | None = None
         self._app_sessions = async_sessionmaker(self.app_engine, expire_on_commit=False)
         self._owner_sessions = async_sessionmaker(self.owner_engine, expire_on_commit=False)
 
@@ -100,7 +101,25 @@ class Database:
         async with self._owner_sessions(info={SKIP_SCOPE: True}) as session:
             yield session
 
+    @property
+    def driver_engine(self) -> AsyncEngine:
+        """The application role's engine for hot paths that speak to the driver directly
+        (PostgreSQL only): no ping at checkout, which costs three round trips on asyncpg; a
+        caller that finds a connection broken renews the pool and tries once more
+        (``app.devices.fast_heartbeat``)."""
+        if self._driver_engine is None:
+            self._driver_engine = create_async_engine(
+                app_database_url(self.settings),
+                pool_size=10,
+                max_overflow=10,
+                pool_pre_ping=False,
+                hide_parameters=True,
+            )
+        return self._driver_engine
+
     async def dispose(self) -> None:
+        if self._driver_engine is not None:
+            await self._driver_engine.dispose()
         await self.app_engine.dispose()
         if self.owner_engine is not self.app_engine:
             await self.owner_engine.dispose()

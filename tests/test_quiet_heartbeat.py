@@ -3,6 +3,7 @@ authentication and replay protection as the ORM path, and no write when it steps
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from datetime import timedelta
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from app.access.blocking_list import tenant_public_key
 from app.db import Database
@@ -253,3 +254,26 @@ async def test_over_http_a_quiet_heartbeat_is_signed_by_the_tenant(
         path, content=body, headers={**headers, "Content-Type": "application/json"}
     )
     assert replay.status_code == 401 and replay.json()["error"]["code"] == "REPLAYED"
+
+
+async def test_a_pooled_connection_the_server_closed_is_replaced_without_failing_the_heartbeat(
+    database: Database, tenant: NewTenant
+) -> None:
+    # given quiet heartbeats answered at once, so several connections wait in the pool
+    key = Ed25519PrivateKey.generate()
+    await add_device(database, tenant, key)
+    version = await current_list_version(database, tenant)
+    answers = await asyncio.gather(
+        *(call(database, tenant, key, {"blockingListVersion": version}) for _ in range(4))
+    )
+    assert None not in answers
+    # when the server ends every session of the application role (a restart, an idle timeout)
+    async with database.owner_engine.connect() as owner:
+        await owner.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE usename = 'keywarden_app' AND datname = current_database()"
+            )
+        )
+    # then the next heartbeat is answered on a fresh connection
+    assert await call(database, tenant, key, {"blockingListVersion": version}) is not None

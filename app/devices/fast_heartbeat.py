@@ -27,6 +27,8 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
+import asyncpg
+
 from app.access.blocking_list import REISSUE_INTERVAL, tenant_public_key_of
 from app.db import Database
 from app.devices.protocol import (
@@ -43,6 +45,17 @@ from app.events import DeviceStatusChanged
 from app.models import RemoteDeviceKind
 
 log = logging.getLogger("keywarden.devices")
+
+# What a connection closed by the server (restart, administrator, idle timeout) raises at
+# its next use, depending on whether the closing notice was read before the query went out.
+_BROKEN = (
+    OSError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InternalClientError,
+    asyncpg.InterfaceError,
+)
 
 # Everything the answer needs, with the tenant's newest blocking list and whether firmware
 # is due; one index lookup each (remote_devices by tenant+serial, blocking_lists by
@@ -121,50 +134,36 @@ async def quiet_heartbeat(
     """
     if not TENANT_PATTERN.fullmatch(tenant_id):  # it goes into the SET below as a literal
         raise DeviceAuthError("UNAUTHENTICATED", "unknown device or bad signature")
-    async with database.app_engine.connect() as connection:
-        raw = await connection.get_raw_connection()
-        pg: Any = raw.driver_connection
-        # BEGIN, the tenant setting and the commit mode in one round trip (simple query
-        # protocol). A heartbeat's commit does not wait for the WAL flush: a database crash
-        # can lose the last second of last-contact times, which the next heartbeat rewrites,
-        # and of nonces, whose requests are five minutes from being refused as stale.
-        await pg.execute(
-            "BEGIN; SET LOCAL synchronous_commit = off; "
-            f"SELECT set_config('app.tenant_id', '{tenant_id}', true)"
-        )
-        committed = False
-        try:
-            row = await pg.fetchrow(_READ, tenant_id, serial)
-            if row is None or not row["usable"]:
-                raise DeviceAuthError("UNAUTHENTICATED", "unknown device or bad signature")
-            message = request_message(method, path, signed.timestamp, signed.nonce, body)
-            if not verify_signature(row["public_key"], signed.signature, message):
-                raise DeviceAuthError("UNAUTHENTICATED", "unknown device or bad signature")
-            list_version = row["list_version"]
-            if (
-                row["firmware_due"]
-                or list_version is None
-                or list_version != report.blocking_list_version
-                or row["list_issued_at"] <= now - REISSUE_INTERVAL
-            ):
-                return None
-            updated = await pg.fetchval(
-                _WRITE,
-                tenant_id,
-                row["id"],
-                signed.nonce,
-                signed.at + MAX_CLOCK_SKEW,
-                now,
-                report.firmware_version,
-                report.bootloader_version,
+    for attempt in (1, 2):
+        async with database.driver_engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            pg: Any = raw.driver_connection
+            try:
+                # BEGIN, the tenant setting and the commit mode in one round trip (simple
+                # query protocol). A heartbeat's commit does not wait for the WAL flush: a
+                # database crash can lose the last second of last-contact times, which the
+                # next heartbeat rewrites, and of nonces, whose requests are five minutes
+                # from being refused as stale.
+                await pg.execute(
+                    "BEGIN; SET LOCAL synchronous_commit = off; "
+                    f"SELECT set_config('app.tenant_id', '{tenant_id}', true)"
+                )
+            except _BROKEN:
+                # A pooled connection the server closed meanwhile (no ping at checkout):
+                # nothing was done in it. The server restarted or ended the sessions, so
+                # the others in the pool are gone too: a new pool takes the request.
+                await connection.invalidate()
+                if attempt == 2:
+                    raise
+                await database.driver_engine.dispose()
+                continue
+            row = await _in_transaction(
+                pg, tenant_id, serial, method, path, signed, body, report, now
             )
-            if updated is None:
-                raise DeviceAuthError("REPLAYED", "this request was received before (nonce used)")
-            await pg.execute("COMMIT")
-            committed = True
-        finally:
-            if not committed:
-                await pg.execute("ROLLBACK")
+            break
+    if row is None:
+        return None
+    list_version = row["list_version"]
     came_online = not row["online"]
     if came_online:
         log.info("device %s is online", serial)
@@ -180,6 +179,55 @@ async def quiet_heartbeat(
     }
     event = DeviceStatusChanged(tenant_id, row["id"], True, now) if came_online else None
     return QuietHeartbeat(answer, row["signing_key"], event)
+
+
+async def _in_transaction(
+    pg: Any,
+    tenant_id: str,
+    serial: str,
+    method: str,
+    path: str,
+    signed: SignedHeaders,
+    body: bytes,
+    report: HeartbeatReport,
+    now: datetime,
+) -> Any:
+    """The read, the checks and the write of a quiet heartbeat in the open transaction, which
+    ends committed (the device's row) or rolled back (None: not quiet; or refused)."""
+    committed = False
+    try:
+        row = await pg.fetchrow(_READ, tenant_id, serial)
+        if row is None or not row["usable"]:
+            raise DeviceAuthError("UNAUTHENTICATED", "unknown device or bad signature")
+        message = request_message(method, path, signed.timestamp, signed.nonce, body)
+        if not verify_signature(row["public_key"], signed.signature, message):
+            raise DeviceAuthError("UNAUTHENTICATED", "unknown device or bad signature")
+        list_version = row["list_version"]
+        if (
+            row["firmware_due"]
+            or list_version is None
+            or list_version != report.blocking_list_version
+            or row["list_issued_at"] <= now - REISSUE_INTERVAL
+        ):
+            return None
+        updated = await pg.fetchval(
+            _WRITE,
+            tenant_id,
+            row["id"],
+            signed.nonce,
+            signed.at + MAX_CLOCK_SKEW,
+            now,
+            report.firmware_version,
+            report.bootloader_version,
+        )
+        if updated is None:
+            raise DeviceAuthError("REPLAYED", "this request was received before (nonce used)")
+        await pg.execute("COMMIT")
+        committed = True
+        return row
+    finally:
+        if not committed:
+            await pg.execute("ROLLBACK")
 
 
 def _device(row: Any) -> Any:
