@@ -181,6 +181,29 @@ async def gql(http: Any, database: Database, tenant: NewTenant) -> GraphQLClient
     return GraphQLClient(http, await superadmin_token(database, tenant))
 
 
+@pytest.fixture
+def vendor(settings: Settings) -> Any:
+    """The development vendor key (Ed25519) that signs factory data and firmware in tests."""
+    from app.factory.vendor import load_or_create_dev_vendor_key
+
+    return load_or_create_dev_vendor_key(settings.var_dir)
+
+
+@pytest.fixture
+async def trusting(database: Database, vendor: Any) -> NewTenant:
+    """A tenant that trusts the development vendor key: it imports its factory data and
+    firmware (R25, R31)."""
+    from app.factory.vendor import public_key_hex
+
+    return await make_tenant(database, "Trusting", vendor_public_keys=[public_key_hex(vendor)])
+
+
+@pytest.fixture
+async def client(http: Any, database: Database, trusting: NewTenant) -> GraphQLClient:
+    """A client holding a Superadmin API token of ``trusting``."""
+    return GraphQLClient(http, await superadmin_token(database, trusting))
+
+
 class StatementCounter:
     """Counts SQL statements the application sends, to guard against N+1 queries."""
 

@@ -119,11 +119,6 @@ def data_center(
     center.stop()
 
 
-@pytest.fixture
-def vendor(settings: Settings) -> Ed25519PrivateKey:
-    return load_or_create_dev_vendor_key(settings.var_dir)
-
-
 async def connected_tenant(
     database: Database, vendor: Ed25519PrivateKey, name: str, *, connected: bool = True
 ) -> NewTenant:

@@ -13,7 +13,6 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import event, func, select
 
-from app.config import Settings
 from app.db import Database
 from app.errors import DomainError
 from app.factory.extension import (
@@ -85,17 +84,6 @@ def _device(serial: str) -> dict[str, Any]:
         "potentialFreeOutput": True,
         "systemLinked": False,
     }
-
-
-@pytest.fixture
-def vendor(settings: Settings) -> Ed25519PrivateKey:
-    return load_or_create_dev_vendor_key(settings.var_dir)
-
-
-@pytest.fixture
-async def trusting(database: Database, vendor: Ed25519PrivateKey) -> NewTenant:
-    """A tenant that trusts the development vendor key (R31)."""
-    return await make_tenant(database, "Trusting", vendor_public_keys=[public_key_hex(vendor)])
 
 
 def _order(vendor: Ed25519PrivateKey, **elements: Any) -> bytes:

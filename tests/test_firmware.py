@@ -12,11 +12,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
-from app.config import Settings
 from app.db import Database
 from app.errors import DomainError
 from app.factory.firmware import build_firmware_file, demo_image, make_firmware_file
-from app.factory.vendor import load_or_create_dev_vendor_key, public_key_hex
+from app.factory.vendor import public_key_hex
 from app.firmware.service import (
     apply_firmware,
     create_certificate_bundle,
@@ -92,22 +91,6 @@ PROGRESS = """
 
 
 # --- fixtures and helpers ---------------------------------------------------------------
-
-
-@pytest.fixture
-def vendor(settings: Settings) -> Ed25519PrivateKey:
-    return load_or_create_dev_vendor_key(settings.var_dir)
-
-
-@pytest.fixture
-async def trusting(database: Database, vendor: Ed25519PrivateKey) -> NewTenant:
-    """A tenant that trusts the development vendor key (R25, R31)."""
-    return await make_tenant(database, "Firmware Co", vendor_public_keys=[public_key_hex(vendor)])
-
-
-@pytest.fixture
-async def client(http: Any, database: Database, trusting: NewTenant) -> GraphQLClient:
-    return GraphQLClient(http, await superadmin_token(database, trusting))
 
 
 def firmware_file(

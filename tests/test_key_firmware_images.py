@@ -18,10 +18,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
-from app.config import Settings
 from app.db import Database
 from app.factory.firmware import demo_image
-from app.factory.vendor import load_or_create_dev_vendor_key, public_key_hex
+from app.factory.vendor import public_key_hex
 from app.models import (
     Domain,
     Firmware,
@@ -52,22 +51,6 @@ mutation($input: UpdateRemoteDeviceInput!) {
 
 
 # --- fixtures and helpers ---------------------------------------------------------------
-
-
-@pytest.fixture
-def vendor(settings: Settings) -> Ed25519PrivateKey:
-    return load_or_create_dev_vendor_key(settings.var_dir)
-
-
-@pytest.fixture
-async def trusting(database: Database, vendor: Ed25519PrivateKey) -> NewTenant:
-    """A tenant that trusts the development vendor key, so it can import firmware (R25)."""
-    return await make_tenant(database, "Key Image Co", vendor_public_keys=[public_key_hex(vendor)])
-
-
-@pytest.fixture
-async def client(http: Any, database: Database, trusting: NewTenant) -> GraphQLClient:
-    return GraphQLClient(http, await superadmin_token(database, trusting))
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from app.db import Database
 from app.events import DEVICE_STATUS, JOB_EVENTS, events_from_message, get_pubsub
 from app.events.publish import DeviceStatusChanged, Event, JobChanged
 from app.events.pubsub import Mailbox
-from app.factory.vendor import load_or_create_dev_vendor_key, public_key_hex
 from app.models import (
     FirmwareDeployment,
     Key,
@@ -35,7 +34,7 @@ from app.models import (
 from app.schema.relay import parse_global_id
 from app.tenants.service import NewTenant
 from hardware.sim.wall_device import DeviceRefused, SimulatedWallDevice
-from tests.conftest import GraphQLClient, make_tenant, superadmin_token
+from tests.conftest import GraphQLClient
 from tests.test_devices import add_device
 from tests.test_firmware import add_bundle, apply, firmware_file, upload
 
@@ -50,22 +49,6 @@ DEVICES = """
 
 
 # --- fixtures and helpers ---------------------------------------------------------------
-
-
-@pytest.fixture
-def vendor(settings: Settings) -> Ed25519PrivateKey:
-    return load_or_create_dev_vendor_key(settings.var_dir)
-
-
-@pytest.fixture
-async def trusting(database: Database, vendor: Ed25519PrivateKey) -> NewTenant:
-    """A tenant that trusts the development vendor key, so it can import firmware (R25)."""
-    return await make_tenant(database, "Rollout Co", vendor_public_keys=[public_key_hex(vendor)])
-
-
-@pytest.fixture
-async def client(http: Any, database: Database, trusting: NewTenant) -> GraphQLClient:
-    return GraphQLClient(http, await superadmin_token(database, trusting))
 
 
 @pytest.fixture

@@ -259,18 +259,8 @@ async def mark_connected(
     return bool(result.rowcount)
 
 
-async def renew_lease(
-    session: AsyncSession, bridge_id: int, connection_id: str, *, now: datetime | None = None
-) -> bool:
-    """Renew the lease while the subscription lives; False when the bridge was revoked."""
-    now = now or utcnow()
-    result = await session.execute(
-        update(Bridge)
-        .where(Bridge.id == bridge_id, Bridge.revoked_at.is_(None))
-        .values(online_until=now + ONLINE_LEASE, connection_id=connection_id, last_seen_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount)
+# Renewing the lease while the subscription lives is taking it again (False once revoked).
+renew_lease = mark_connected
 
 
 async def mark_disconnected(
