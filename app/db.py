@@ -110,7 +110,10 @@ class Database:
         if self._driver_engine is None:
             self._driver_engine = create_async_engine(
                 app_database_url(self.settings),
-                pool_size=10,
+                # Sized for a process answering thousands of heartbeats a second: connections
+                # opened beyond the pool are closed on return, and reopening one costs more
+                # than the heartbeat it serves.
+                pool_size=20,
                 max_overflow=10,
                 pool_pre_ping=False,
                 hide_parameters=True,

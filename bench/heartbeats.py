@@ -171,6 +171,7 @@ async def seed(settings: Any, devices: int) -> dict[str, str]:
 
     database = Database(settings)
     tenant_id = new_tenant_id()
+    now = utcnow()
     async with database.tenant_session(tenant_id) as s:
         t = await create_tenant(s, name="Heartbeat bench")
         _, token = await create_api_token(
@@ -186,7 +187,9 @@ async def seed(settings: Any, devices: int) -> dict[str, str]:
                 "firmware_version": "5.2.0",
                 "bootloader_version": "2.1.0",
                 "heartbeat_interval_seconds": 60,
-                "online": False,
+                # In service: online, as a fleet is between two heartbeats.
+                "online": True,
+                "last_heartbeat_at": now,
                 "system_linked": False,
                 "potential_free_output": False,
                 "updater_gen1": False,
