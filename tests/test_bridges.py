@@ -754,6 +754,33 @@ async def test_a_login_signed_by_another_key_or_not_signed_in_time_fails(
     await socket.close()
 
 
+async def test_a_login_nobody_polls_again_is_expired_by_the_periodic_upkeep(
+    live: LiveServer, gql: GraphQLClient, http: Any, database: Database, tenant: NewTenant
+) -> None:
+    from app.models import BridgeCommand, BridgeCommandStatus, BridgeLogin, BridgeLoginStatus
+    from app.workers.maintenance import mark_devices_offline
+
+    # given: a login started through an online bridge, whose browser went away
+    agent = await enrolled(gql, tenant)
+    socket = await agent.listening(live, database)
+    start = {"tenantId": tenant.tenant_id, "bridgeId": agent.bridge_gid, "pin": "482913"}
+    started = (await GraphQLClient(http, None)(START_LOGIN, {"i": start}))["startBridgeLogin"]
+    assert started["errors"] == []
+    await next_command(socket)
+    # when: the upkeep runs within the two minutes, then after them
+    await mark_devices_offline(database, now=utcnow())
+    async with database.tenant_session(tenant.tenant_id) as s:
+        assert (await s.scalar(select(BridgeLogin))).status is BridgeLoginStatus.PENDING
+    await mark_devices_offline(database, now=utcnow() + timedelta(minutes=3))
+    # then: the login failed as EXPIRED and its SIGN_LOGIN command is cancelled
+    async with database.tenant_session(tenant.tenant_id) as s:
+        login = await s.scalar(select(BridgeLogin))
+        command = await s.get(BridgeCommand, login.command_id)
+    assert (login.status, login.error_code) == (BridgeLoginStatus.FAILED, "EXPIRED")
+    assert command is not None and command.status is BridgeCommandStatus.CANCELLED
+    await socket.close()
+
+
 # --- isolation (R1, R8) and cost -----------------------------------------------------------------
 
 

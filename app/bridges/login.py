@@ -211,6 +211,33 @@ class LoginOutcome:
     error_message: str | None = None
 
 
+async def _expire(session: AsyncSession, login: BridgeLogin, now: datetime) -> None:
+    login.status = BridgeLoginStatus.FAILED
+    login.error_code = EXPIRED
+    login.error_message = "the programming key did not sign within two minutes"
+    await expire_command(session, login.command_id, now)
+    await session.flush()
+
+
+async def expire_unfinished_logins(session: AsyncSession, now: datetime | None = None) -> int:
+    """Logins of the session's tenant left unsigned past their two minutes become FAILED
+    (EXPIRED) and their SIGN_LOGIN commands CANCELLED, whether or not a browser still polls
+    (the periodic upkeep, ``app.workers.maintenance``); how many."""
+    now = now or utcnow()
+    stale = list(
+        await session.scalars(
+            select(BridgeLogin)
+            .where(
+                BridgeLogin.status == BridgeLoginStatus.PENDING, BridgeLogin.expires_at <= now
+            )
+            .with_for_update(skip_locked=True)
+        )
+    )
+    for login in stale:
+        await _expire(session, login, now)
+    return len(stale)
+
+
 async def finish_bridge_login(
     session: AsyncSession,
     *,
@@ -231,11 +258,7 @@ async def finish_bridge_login(
     if login.status is BridgeLoginStatus.PENDING:
         if login.expires_at > now:
             return LoginOutcome(BridgeLoginStatus.PENDING)
-        login.status = BridgeLoginStatus.FAILED
-        login.error_code = EXPIRED
-        login.error_message = "the programming key did not sign within two minutes"
-        await expire_command(session, login.command_id, now)
-        await session.flush()
+        await _expire(session, login, now)
     if login.status is BridgeLoginStatus.FAILED:
         return LoginOutcome(
             BridgeLoginStatus.FAILED, error_code=login.error_code,

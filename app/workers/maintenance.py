@@ -60,7 +60,9 @@ async def _tenant_ids(database: Database) -> list[str]:
 
 
 async def mark_devices_offline(database: Database, *, now: datetime | None = None) -> list[int]:
-    """Devices of every tenant that missed two heartbeat intervals go offline (R23)."""
+    """Devices of every tenant that missed two heartbeat intervals go offline (R23); on the
+    way, spent device nonces are forgotten and bridge logins left unsigned expire (R5)."""
+    from app.bridges.login import expire_unfinished_logins
     from app.devices.protocol import prune_nonces
     from app.devices.service import mark_offline_devices
 
@@ -71,6 +73,7 @@ async def mark_devices_offline(database: Database, *, now: datetime | None = Non
             async with database.tenant_session(tenant_id) as session:
                 went = await mark_offline_devices(session, now)
                 await prune_nonces(session, now)
+                await expire_unfinished_logins(session, now)
                 await session.commit()
         except Exception:
             log.exception("device upkeep failed for tenant %s", tenant_id)
