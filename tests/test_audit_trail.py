@@ -415,3 +415,62 @@ async def test_a_page_of_audit_events_costs_a_fixed_number_of_statements(
     assert len(counted[10]) == len(counted[50])
     data_statements = [s for s in counted[50] if "api_tokens" not in s and "set_config" not in s]
     assert len(data_statements) == 3, data_statements
+
+
+async def test_trails_of_a_list_of_cylinders_cost_the_same_statements_for_few_or_many(
+    gql: GraphQLClient, database: Database, tenant: NewTenant
+) -> None:
+    # given: 6 cylinders, each with 4 events, the newest last
+    async with database.tenant_session(tenant.tenant_id) as s:
+        cylinders = [
+            Cylinder(
+                domain_id=tenant.default_domain_id,
+                marking=f"T-{i}",
+                uid=secrets.token_hex(8),
+                status=CylinderStatus.ACTIVE,
+            )
+            for i in range(6)
+        ]
+        s.add_all(cylinders)
+        await s.commit()
+    for c, cylinder in enumerate(cylinders):
+        events = [
+            ReadEvent(T0 + timedelta(minutes=c * 10 + i), AccessResult.GRANTED, f"K{c}{i}")
+            for i in range(4)
+        ]
+        await store(database, tenant.tenant_id, events, cylinder_id=cylinder.id)
+    query = (
+        "query($n: Int) { cylinders(first: $n) { edges { node { marking "
+        "auditTrail(first: 2) { totalCount pageInfo { hasNextPage endCursor } "
+        "edges { node { at } } } } } } }"
+    )
+    await gql(query, {"n": 1})  # the token's last-used time is fresh now: no write follows
+    counts = {}
+    for n in (2, 6):
+        # when: the first page of each cylinder's trail is asked for in one list
+        with StatementCounter(database.app_engine) as counter:
+            data = await gql(query, {"n": n})
+        counts[n] = counter.count
+        trails = [e["node"]["auditTrail"] for e in data["cylinders"]["edges"]]
+        # then: each holds its own two newest events, with the count and a next page
+        assert len(trails) == n
+        assert all(t["totalCount"] == 4 and t["pageInfo"]["hasNextPage"] for t in trails)
+        for trail in trails:
+            times = [e["node"]["at"] for e in trail["edges"]]
+            assert len(times) == 2 and times == sorted(times, reverse=True)
+    # and the statements do not grow with the number of cylinders (no N+1)
+    assert counts[2] == counts[6]
+    # and the next page of one trail continues where its first page ended (keyset)
+    first = data["cylinders"]["edges"][0]["node"]
+    by_marking = {c.marking: c.id for c in cylinders}
+    rest = await gql(
+        "query($id: ID!, $after: String) { node(id: $id) { ... on Cylinder { "
+        "auditTrail(first: 5, after: $after) { edges { node { at } } } } } }",
+        {
+            "id": gid("Cylinder", by_marking[first["marking"]]),
+            "after": first["auditTrail"]["pageInfo"]["endCursor"],
+        },
+    )
+    older = [e["node"]["at"] for e in rest["node"]["auditTrail"]["edges"]]
+    newest = [e["node"]["at"] for e in first["auditTrail"]["edges"]]
+    assert len(older) == 2 and max(older) < min(newest)

@@ -90,6 +90,31 @@ async def audit_event_connection(
     return AuditEventConnection.from_page(page, AuditEvent)
 
 
+async def nested_audit_trail(
+    info: Info, fk_name: str, parent_id: int, *, first: int | None, after: str | None
+) -> AuditEventConnection:
+    """``Key.auditTrail`` / ``Cylinder.auditTrail`` (R28): the first pages of every key or
+    cylinder of a list load in one windowed statement, their counts in one more; a later
+    page of one parent is a keyset query as in ``auditEvents``. The parent is one the caller
+    may see, so every event of its trail is visible too (R8)."""
+    info.context.require("audit.read")
+    if after is not None:
+        column = getattr(m.AuditEvent, fk_name)
+        stmt = select(m.AuditEvent).where(column == parent_id)
+        return await audit_event_connection(info, stmt, first=first, after=after)
+    loaders = info.context.loaders
+    limit = page_size(first)
+    rows, has_next = await loaders.child_pages(
+        m.AuditEvent, fk_name, limit, newest_first=True
+    ).load(parent_id)
+    cursors = [encode_cursor([row.at.isoformat(), row.id]) for row in rows]
+    connection = AuditEventConnection.from_page(
+        Page(rows, cursors, has_next, False, count_stmt=None), AuditEvent
+    )
+    connection.count_loader = lambda: loaders.child_counts(m.AuditEvent, fk_name).load(parent_id)
+    return connection
+
+
 def _decode_cursor(cursor: str) -> tuple[datetime, int]:
     at, ident = decode_cursor(cursor, 2)
     try:

@@ -221,8 +221,11 @@ class Loaders:
 
         return self._many("cylinders_of_cylinder_group", fetch)
 
-    def child_pages(self, model: Any, fk_name: str, limit: int) -> DataLoader[int, Any]:
-        """The first ``limit`` children of each parent (by id), in one windowed statement.
+    def child_pages(
+        self, model: Any, fk_name: str, limit: int, *, newest_first: bool = False
+    ) -> DataLoader[int, Any]:
+        """The first ``limit`` children of each parent, in one windowed statement: by id, or
+        ``newest_first`` by (``at``, id) descending (audit trails, R28).
 
         Nested connections (a cylinder's jobs in a list of cylinders) would otherwise
         page with one query per parent.
@@ -230,20 +233,22 @@ class Loaders:
 
         async def fetch(parent_ids: Sequence[int]) -> list[tuple[list[Any], bool]]:
             fk = getattr(model, fk_name)
-            rank = func.row_number().over(partition_by=fk, order_by=model.id).label("rank")
+            order = [model.at.desc(), model.id.desc()] if newest_first else [model.id]
+            rank = func.row_number().over(partition_by=fk, order_by=order).label("rank")
             ranked = select(model, rank).where(fk.in_(set(parent_ids))).subquery()
             child = aliased(model, ranked)
             result = await self.db.execute(
                 select(child)
                 .where(ranked.c.rank <= limit + 1)
-                .order_by(ranked.c[fk_name], ranked.c.id)
+                .order_by(ranked.c[fk_name], ranked.c.rank)
             )
             grouped: dict[int, list[Any]] = defaultdict(list)
             for row in result.scalars().all():
                 grouped[getattr(row, fk_name)].append(row)
             return [(grouped[p][:limit], len(grouped[p]) > limit) for p in parent_ids]
 
-        return self._many(f"pages:{model.__name__}:{fk_name}:{limit}", fetch)
+        order_name = "newest" if newest_first else "id"
+        return self._many(f"pages:{model.__name__}:{fk_name}:{limit}:{order_name}", fetch)
 
     def child_counts(self, model: Any, fk_name: str) -> DataLoader[int, int]:
         """How many children each parent has, in one grouped statement."""

@@ -357,11 +357,9 @@ class Key(Node):
     async def audit_trail(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[AuditEvent]:
-        from app.schema.audit import audit_event_connection
+        from app.schema.audit import nested_audit_trail
 
-        info.context.require("audit.read")
-        stmt = select(m.AuditEvent).where(m.AuditEvent.key_id == self.row.id)
-        return await audit_event_connection(info, stmt, first=first, after=after)
+        return await nested_audit_trail(info, "key_id", self.row.id, first=first, after=after)
 
     @strawberry.field
     async def remote_jobs(
@@ -436,11 +434,9 @@ class Cylinder(Node):
     async def audit_trail(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[AuditEvent]:
-        from app.schema.audit import audit_event_connection
+        from app.schema.audit import nested_audit_trail
 
-        info.context.require("audit.read")
-        stmt = select(m.AuditEvent).where(m.AuditEvent.cylinder_id == self.row.id)
-        return await audit_event_connection(info, stmt, first=first, after=after)
+        return await nested_audit_trail(info, "cylinder_id", self.row.id, first=first, after=after)
 
 
 @strawberry.type
