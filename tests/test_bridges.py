@@ -905,3 +905,46 @@ async def test_revoking_a_connected_bridge_closes_its_connection(
     revoked = (await gql(REVOKE, {"i": {"bridgeId": agent.bridge_gid}}))["revokeBridge"]
     assert revoked["errors"] == [] and revoked["bridge"]["online"] is False
     assert await socket.closed_with() == 4403
+
+
+async def test_a_desk_write_carries_the_shorter_ends_of_flexible_extension_cylinders(
+    database: Database, tenant: NewTenant
+) -> None:
+    # R14: with flexible extensions, a desk write revalidates the E3 key like a wall device
+    # does: the key's own interval, and a shorter end for cylinders of a shorter profile.
+    from app.bridges.commands import write_key_payload
+    from app.devices.protocol import parse_timestamp
+    from app.models import (
+        AccessProfile,
+        AccessProfileCylinder,
+        Cylinder,
+        CylinderStatus,
+        KeyAccessProfile,
+        Schedule,
+        Tenant,
+    )
+    from tests.test_devices import add_key
+
+    key_id, _ = await add_key(database, tenant, interval=72)
+    async with database.tenant_session(tenant.tenant_id) as s:
+        schedule_id = await s.scalar(select(Schedule.id).where(Schedule.is_default))
+        cylinder = Cylinder(domain_id=tenant.default_domain_id, marking="C-LAB",
+                            uid="C0FFEE01", status=CylinderStatus.ACTIVE)
+        profile = AccessProfile(name="Lab", schedule_id=schedule_id, extension_interval_hours=8)
+        s.add_all([cylinder, profile])
+        await s.flush()
+        s.add(AccessProfileCylinder(access_profile_id=profile.id, cylinder_id=cylinder.id))
+        s.add(KeyAccessProfile(key_id=key_id, access_profile_id=profile.id))
+        await s.commit()
+    now = utcnow()
+    async with database.tenant_session(tenant.tenant_id) as s:
+        off = await write_key_payload(s, key_id, None, now)
+        (await s.scalar(select(Tenant))).flexible_extensions = True
+        await s.flush()
+        on = await write_key_payload(s, key_id, None, now)
+    assert off["keyMemory"]["cylinderValidity"] == []
+    (lab,) = on["keyMemory"]["cylinderValidity"]
+    assert lab["cylinderUid"] == "C0FFEE01"
+    until = parse_timestamp(lab["validUntil"])
+    assert until is not None and abs(until - (now + timedelta(hours=8))) < timedelta(seconds=1)
+    assert on["validity"]["extensionIntervalHours"] == 72 and on["revalidatedAt"]

@@ -68,6 +68,7 @@ from app.models import (
     RemoteJobKind,
     RemoteJobStatus,
     Schedule,
+    Tenant,
 )
 from app.programming.service import (
     AccessWrite,
@@ -143,6 +144,16 @@ async def key_state(session: AsyncSession, key: Key, now: datetime) -> dict[str,
     schedule = await session.get(Schedule, key.schedule_id)
     assert schedule is not None
     e3 = key.type is KeyType.E3
+    memory = None
+    if e3:
+        from app.devices.service import cylinder_validity  # the device layer imports ours
+
+        memory = await key_memory(session, key)
+        # R14, flexible extensions: cylinders reached only through profiles with a shorter
+        # interval get their own end, as at a wall device's revalidation.
+        tenant = await session.get(Tenant, session.info["tenant_id"])
+        flexible = tenant is not None and tenant.flexible_extensions
+        memory["cylinderValidity"] = await cylinder_validity(session, key, now) if flexible else []
     return {
         "validity": {
             "alwaysValid": key.always_valid,
@@ -152,7 +163,7 @@ async def key_state(session: AsyncSession, key: Key, now: datetime) -> dict[str,
             "blocked": key.status != KeyStatus.ISSUED,
         },
         "schedule": {"scheduleId": schedule.id, "windows": schedule.windows},
-        "keyMemory": await key_memory(session, key) if e3 else None,
+        "keyMemory": memory,
         "revalidatedAt": now.isoformat() if e3 else None,
     }
 
@@ -345,7 +356,11 @@ def _open_job_matches(job: RemoteJob, carried: dict[str, Any]) -> bool:
     if job.kind is RemoteJobKind.SCHEDULE:
         return carried.get("schedule") is not None and body == carried["schedule"]
     if job.kind is RemoteJobKind.AUTHORIZATIONS:
-        return carried.get("keyMemory") is not None and body == carried["keyMemory"]
+        memory = carried.get("keyMemory")
+        # The groups are the job's change; per-cylinder ends (R14) come with every revalidation.
+        return memory is not None and body == {
+            k: v for k, v in memory.items() if k != "cylinderValidity"
+        }
     if job.kind is RemoteJobKind.BLOCK:
         validity = carried.get("validity") or {}
         return validity.get("blocked") is True

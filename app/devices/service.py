@@ -735,7 +735,7 @@ async def _extend_validity(
     until = _capped(key, now, hours) if hours is not None else None
     cylinders: list[dict[str, Any]] = []
     if tenant.flexible_extensions:
-        cylinders = await _cylinder_validity(session, key, now)
+        cylinders = await cylinder_validity(session, key, now)
     if until is None and not cylinders:
         return None
     session.add(
@@ -756,7 +756,7 @@ async def _extend_validity(
     }
 
 
-async def _cylinder_validity(
+async def cylinder_validity(
     session: AsyncSession, key: Key, now: datetime
 ) -> list[dict[str, Any]]:
     """Cylinders whose effective interval is shorter than the key's (R14, flexible extensions).

@@ -15,7 +15,8 @@ notes the attempt in its trail and in an E2/E3 key's trail (R28):
    memory (R18, R19): ``DENIED_BLOCKED``;
 3. outside the key's validity (R12): ``DENIED_EXPIRED``;
 4. outside the key's schedule windows (R12): ``DENIED_SCHEDULE``;
-5. an E3 key past ``last_revalidated_at + extensionIntervalHours`` (R14):
+5. an E3 key past ``last_revalidated_at + extensionIntervalHours``, or past this
+   cylinder's own shorter end in its memory (flexible extensions) (R14):
    ``DENIED_EXPIRED``;
 6. not on the access list — neither the key's UID, nor one of its key groups,
    nor one of its cylinder groups the cylinder belongs to: ``DENIED_NOT_AUTHORIZED``;
@@ -147,6 +148,11 @@ class Cylinder:
             return refuse(AccessResult.DENIED_SCHEDULE, "outside the key's schedule (R12)")
         if not key.revalidation_allows(at):
             return refuse(AccessResult.DENIED_EXPIRED, "not revalidated within its interval (R14)")
+        if not key.cylinder_validity_allows(self.uid, at):
+            return refuse(
+                AccessResult.DENIED_EXPIRED,
+                "past this cylinder's shorter extension interval (R14, flexible extensions)",
+            )
         if not self.authorizes(key):
             return refuse(AccessResult.DENIED_NOT_AUTHORIZED, "not on the access list (R11)")
         return AccessDecision(True, AccessResult.GRANTED.value)

@@ -9,7 +9,8 @@ shapes of the server's remote-job payloads (``app/keys/service.py``
   "extensionIntervalHours", "blocked"}`` (R12, R14; times RFC 3339 UTC);
 - ``schedule`` — ``{"scheduleId", "windows": [{"days", "start", "end"}]}``
   (R12; days are ``Weekday`` names, times ``"HH:MM"``, the end minute included);
-- ``key_memory`` — ``{"keyGroups": [int], "cylinderGroups": [int]}``, E3 only,
+- ``key_memory`` — ``{"keyGroups": [int], "cylinderGroups": [int], "cylinderValidity":
+  [{"cylinderUid", "validUntil"}]}`` (the last: flexible extensions, R14), E3 only,
   one slot per group (R13);
 - ``last_revalidated_at`` — when an E3 key was last revalidated (R14);
 - ``audit_trail`` — E2/E3 only: ``[{"at", "cylinderUid", "result"}]`` with
@@ -227,7 +228,7 @@ class UserKey:
     firmware: str
     validity: dict[str, Any] | None = None
     schedule: dict[str, Any] | None = None
-    key_memory: dict[str, list[int]] | None = None
+    key_memory: dict[str, Any] | None = None
     last_revalidated_at: datetime | None = None
     audit_trail: deque[dict[str, Any]] = field(default_factory=deque)
     broken: bool = False
@@ -371,6 +372,17 @@ class UserKey:
             return False
         return utc(at) <= self.last_revalidated_at + timedelta(hours=hours)
 
+    def cylinder_validity_allows(self, cylinder_uid: str, at: datetime) -> bool:
+        """R14 with flexible extensions: a cylinder reached only through profiles with a
+        shorter interval than the key's has its own end in the key's memory, written at the
+        last revalidation; past it, that cylinder refuses the key (the others do not)."""
+        if self.key_type != "E3" or self.key_memory is None:
+            return True
+        for limit in self.key_memory.get("cylinderValidity", []):
+            if limit["cylinderUid"] == cylinder_uid:
+                return utc(at) < parse_time(limit["validUntil"], "validUntil")
+        return True
+
     def groups(self) -> tuple[set[int], set[int]]:
         """The key groups and cylinder groups in an E3 key's memory (R13); none for E1/E2."""
         if self.key_type != "E3" or self.key_memory is None:
@@ -479,10 +491,27 @@ class UserKey:
             raise SimError("UNSUPPORTED", "E1 keys have no clock: they keep 'Always' (R12)")
         return {"scheduleId": schedule_id, "windows": windows}
 
-    def _checked_memory(self, key_memory: Mapping[str, Any]) -> dict[str, list[int]]:
+    def _checked_memory(self, key_memory: Mapping[str, Any]) -> dict[str, Any]:
         if self.key_type != "E3":
             raise SimError("UNSUPPORTED", "only E3 keys hold key groups and cylinder groups")
-        checked: dict[str, list[int]] = {}
+        checked: dict[str, Any] = {}
+        limits = key_memory.get("cylinderValidity", [])
+        if not isinstance(limits, list) or any(
+            not isinstance(e, Mapping) or not isinstance(e.get("cylinderUid"), str)
+            for e in limits
+        ):
+            raise SimError(
+                "BAD_REQUEST", "keyMemory: cylinderValidity is a list of {cylinderUid, validUntil}"
+            )
+        if limits:  # only keys with shorter per-cylinder ends carry the part
+            checked["cylinderValidity"] = sorted(
+                (
+                    {"cylinderUid": e["cylinderUid"],
+                     "validUntil": rfc3339(parse_time(e.get("validUntil"), "validUntil"))}
+                    for e in limits
+                ),
+                key=lambda e: e["cylinderUid"],
+            )
         for part in ("keyGroups", "cylinderGroups"):
             ids = key_memory.get(part, [])
             if not isinstance(ids, list) or any(
@@ -695,10 +724,14 @@ def _copy_schedule(schedule: Mapping[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
-def _copy_memory(memory: Mapping[str, list[int]] | None) -> dict[str, list[int]] | None:
+def _copy_memory(memory: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if memory is None:
         return None
     return {
         "keyGroups": list(memory["keyGroups"]),
         "cylinderGroups": list(memory["cylinderGroups"]),
-    }
+    } | (
+        {"cylinderValidity": [dict(e) for e in memory["cylinderValidity"]]}
+        if memory.get("cylinderValidity")
+        else {}
+    )

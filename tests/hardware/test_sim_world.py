@@ -177,6 +177,26 @@ def test_e3_key_stops_opening_when_its_revalidation_interval_has_run_out() -> No
     assert cylinder.try_open(key, late).opened
 
 
+def test_with_flexible_extensions_a_cylinder_with_its_own_shorter_end_refuses_after_it() -> None:
+    # R14: the key is revalidated for 72 h, but C-LAB, reached through a profile of 8 h,
+    # carries its own end in the key's memory; other cylinders keep the key's 72 h.
+    validity = {**ALWAYS_VALID, "extensionIntervalHours": 72}
+    key = _key(key_type="E3", validity=validity, last_revalidated_at=MONDAY)
+    key.write(key_memory={
+        "keyGroups": [], "cylinderGroups": [],
+        "cylinderValidity": [{"cylinderUid": "C-LAB", "validUntil": "2026-03-02T18:00:00Z"}],
+    })
+    lab, hall = Cylinder("C-LAB", access_keys={"K-1"}), Cylinder("C-HALL", access_keys={"K-1"})
+
+    assert lab.try_open(key, MONDAY + timedelta(hours=7)).opened
+    assert lab.try_open(key, MONDAY + timedelta(hours=9)).reason == "DENIED_EXPIRED"
+    assert hall.try_open(key, MONDAY + timedelta(hours=9)).opened
+    assert key.describe()["keyMemory"]["cylinderValidity"] == [
+        {"cylinderUid": "C-LAB", "validUntil": "2026-03-02T18:00:00Z"}
+    ]
+    _refused("BAD_REQUEST", key.write, key_memory={"cylinderValidity": [{"cylinderUid": 7}]})
+
+
 def test_blocked_comes_before_expired_and_schedule_before_access_list() -> None:
     # The order the server's rules are checked in decides which refusal is noted.
     key = _key(validity={"alwaysValid": False, "validFrom": None,
