@@ -914,28 +914,11 @@ async def test_a_desk_write_carries_the_shorter_ends_of_flexible_extension_cylin
     # does: the key's own interval, and a shorter end for cylinders of a shorter profile.
     from app.bridges.commands import write_key_payload
     from app.devices.protocol import parse_timestamp
-    from app.models import (
-        AccessProfile,
-        AccessProfileCylinder,
-        Cylinder,
-        CylinderStatus,
-        KeyAccessProfile,
-        Schedule,
-        Tenant,
-    )
-    from tests.test_devices import add_key
+    from app.models import Tenant
+    from tests.test_devices import add_key, add_lab_profile
 
     key_id, _ = await add_key(database, tenant, interval=72)
-    async with database.tenant_session(tenant.tenant_id) as s:
-        schedule_id = await s.scalar(select(Schedule.id).where(Schedule.is_default))
-        cylinder = Cylinder(domain_id=tenant.default_domain_id, marking="C-LAB",
-                            uid="C0FFEE01", status=CylinderStatus.ACTIVE)
-        profile = AccessProfile(name="Lab", schedule_id=schedule_id, extension_interval_hours=8)
-        s.add_all([cylinder, profile])
-        await s.flush()
-        s.add(AccessProfileCylinder(access_profile_id=profile.id, cylinder_id=cylinder.id))
-        s.add(KeyAccessProfile(key_id=key_id, access_profile_id=profile.id))
-        await s.commit()
+    await add_lab_profile(database, tenant, key_id)
     now = utcnow()
     async with database.tenant_session(tenant.tenant_id) as s:
         off = await write_key_payload(s, key_id, None, now)

@@ -147,6 +147,21 @@ async def add_key(
         return row.id, row.uid
 
 
+async def add_lab_profile(database: Database, tenant: NewTenant, key_id: int) -> None:
+    """Cylinder C-LAB (UID C0FFEE01) given to the key through profile "Lab", whose own
+    extension interval is 8 h (R13, R14)."""
+    async with database.tenant_session(tenant.tenant_id) as s:
+        schedule_id = await s.scalar(select(Schedule.id).where(Schedule.is_default))
+        cylinder = Cylinder(domain_id=tenant.default_domain_id, marking="C-LAB",
+                            uid="C0FFEE01", status=CylinderStatus.ACTIVE)
+        profile = AccessProfile(name="Lab", schedule_id=schedule_id, extension_interval_hours=8)
+        s.add_all([cylinder, profile])
+        await s.flush()
+        s.add(AccessProfileCylinder(access_profile_id=profile.id, cylinder_id=cylinder.id))
+        s.add(KeyAccessProfile(key_id=key_id, access_profile_id=profile.id))
+        await s.commit()
+
+
 async def remote_jobs(database: Database, tenant: NewTenant, key_id: int) -> list[RemoteJob]:
     async with database.tenant_session(tenant.tenant_id) as s:
         return list(
@@ -523,18 +538,11 @@ async def test_with_flexible_extensions_a_profiles_shorter_interval_limits_its_c
     # given: flexible extensions on; a key valid 72 h per revalidation, holding a profile
     # whose cylinder must be revalidated every 8 h (R14)
     key_id, uid = await add_key(database, tenant, interval=72)
+    await add_lab_profile(database, tenant, key_id)
     async with database.tenant_session(tenant.tenant_id) as s:
         tenant_row = await s.scalar(select(Tenant))
         assert tenant_row is not None
         tenant_row.flexible_extensions = True
-        schedule_id = await s.scalar(select(Schedule.id).where(Schedule.is_default))
-        cylinder = Cylinder(domain_id=tenant.default_domain_id, marking="C-LAB",
-                            uid="C0FFEE01", status=CylinderStatus.ACTIVE)
-        profile = AccessProfile(name="Lab", schedule_id=schedule_id, extension_interval_hours=8)
-        s.add_all([cylinder, profile])
-        await s.flush()
-        s.add(AccessProfileCylinder(access_profile_id=profile.id, cylinder_id=cylinder.id))
-        s.add(KeyAccessProfile(key_id=key_id, access_profile_id=profile.id))
         await s.commit()
     # when: the key is inserted
     answer = await wall.insert_key(uid, "16.3.7")
