@@ -72,7 +72,8 @@ def _normalise_code(code: str) -> str:
 
 
 def new_enrolment_code() -> str:
-    """A one-time code an admin types into the agent: ``XXXX-XXXX-XXXX-XXXX`` (base32, 80 bits)."""
+    """A one-time code an admin types into the agent: four groups of four base32 characters
+    (80 bits), such as ``RDSS-AZD5-BMTQ-TKMQ``."""
     raw = base64.b32encode(secrets.token_bytes(10)).decode()
     return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
 
