@@ -31,6 +31,7 @@ server) is printed with the failure.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import secrets
@@ -56,10 +57,14 @@ from app.config import Settings
 from app.db import Database
 from app.models import (
     AccessEntry,
+    CertificateBundle,
     Cylinder,
     CylinderStatus,
     DirectAuthorization,
     Employee,
+    Firmware,
+    FirmwareSource,
+    FirmwareTarget,
     Key,
     KeyGeneration,
     KeyStatus,
@@ -113,6 +118,7 @@ mutation($i: {name[0].upper()}{name[1:]}Input!) {{ {name}(input: $i) {{ {COMMAND
         "loadProgrammingJobsAtBridge",
         "readProgrammingResultsAtBridge",
         "readKeyAuditTrailAtBridge",
+        "updateKeyFirmwareAtBridge",
     )
 }
 START_LOGIN = """
@@ -807,3 +813,63 @@ async def test_a_cable_pulled_mid_load_is_resumed_and_the_jobs_are_on_the_key_on
                     and service["queuedReports"] == 0)
 
     await eventually(settled, "the agent's status to show it connected with nothing queued")
+
+
+PROGRESS = """
+query($id: ID!) { node(id: $id) { ... on BridgeCommand { status progress { done total } } } }
+"""
+
+
+async def test_a_keys_firmware_is_updated_at_the_desk_with_its_progress_visible(
+    stories: Stories, database: Database
+) -> None:
+    """R26: key firmware at the desk: the agent fetches the image with its own credential,
+    writes it into the key chunk by chunk over the serial link, and the admin watches the
+    command's progress until the key runs the new version."""
+    # given: a generation-2 E3 key on 16.3.7 in the desk, and firmware 16.4.0 for it
+    tenant, uid = stories.tenant, f"E3{_uid()}"
+    image = secrets.token_bytes(32 * 1024)
+    async with database.tenant_session(tenant.tenant_id) as s:
+        schedule = await s.scalar(select(Schedule.id).where(Schedule.is_default))
+        key = Key(domain_id=tenant.default_domain_id, marking=f"K-{uid[-4:]}", uid=uid,
+                  type=KeyType.E3, generation=KeyGeneration.GEN2, firmware_version="16.3.7",
+                  status=KeyStatus.ISSUED, schedule_id=schedule)
+        bundle = CertificateBundle(name=f"Bundle {uid[-4:]}")
+        s.add_all([key, bundle])
+        await s.flush()
+        firmware = Firmware(target=FirmwareTarget.KEY_GEN2, version="16.4.0",
+                            source=FirmwareSource.MANUAL, certificate_bundle_id=bundle.id,
+                            image=image, sha256=hashlib.sha256(image).hexdigest())
+        s.add(firmware)
+        await s.commit()
+        key_id, firmware_id = key.id, firmware.id
+    stories.control.add_user_key(uid=uid, keyType="E3", generation=2, firmware="16.3.7")
+    stories.control.insert("right", uid)
+    # when: the admin updates it at the desk
+    command_id = await stories.at_bridge(
+        "updateKeyFirmwareAtBridge", keyId=to_global_id("Key", key_id),
+        firmwareId=to_global_id("Firmware", firmware_id), slot="right",
+    )
+    seen: list[dict[str, int]] = []
+
+    async def finished() -> bool:
+        node = (await stories.gql(PROGRESS, {"id": command_id}))["node"]
+        if node["progress"] is not None and node["status"] == "SENT":
+            seen.append(node["progress"])
+        return node["status"] in ("DONE", "FAILED")
+
+    await eventually(finished, "the firmware update to be reported", WAIT)
+    result = await stories.done(command_id)
+    stories.control.remove("right")
+    # then: the admin saw it move on while it ran, the key runs 16.4.0, here and on site
+    assert seen, "no progress was visible while the update ran"
+    assert all(p["total"] == len(image) and 0 <= p["done"] <= len(image) for p in seen)
+    assert [p["done"] for p in seen] == sorted(p["done"] for p in seen)
+    assert seen[0]["done"] < len(image)
+    assert result["firmwareVersion"] == "16.4.0"
+    assert stories.user_key(uid)["firmware"] == "16.4.0"
+    version = await stories.gql(
+        "query($id: ID!) { node(id: $id) { ... on Key { firmwareVersion } } }",
+        {"id": to_global_id("Key", key_id)},
+    )
+    assert version["node"]["firmwareVersion"] == "16.4.0"

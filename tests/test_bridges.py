@@ -931,3 +931,49 @@ async def test_a_desk_write_carries_the_shorter_ends_of_flexible_extension_cylin
     until = parse_timestamp(lab["validUntil"])
     assert until is not None and abs(until - (now + timedelta(hours=8))) < timedelta(seconds=1)
     assert on["validity"]["extensionIntervalHours"] == 72 and on["revalidatedAt"]
+
+
+PROGRESS_REPORT = """
+mutation($i: ReportBridgeCommandProgressInput!) { reportBridgeCommandProgress(input: $i) {
+  command { id status progress { done total percent } } errors { field code message } } }
+"""
+
+
+async def test_a_bridge_reports_progress_of_its_own_unfinished_command_only_forwards(
+    live: LiveServer, gql: GraphQLClient, database: Database, tenant: NewTenant
+) -> None:
+    async def progress(socket: GraphQLSocket, op: str, **fields: Any) -> dict[str, Any]:
+        await socket.subscribe(op, PROGRESS_REPORT, {"i": fields})
+        while True:
+            message = await socket.receive()
+            if message.get("id") == op:
+                assert message["type"] == "next", message
+                return message["payload"]["data"]["reportBridgeCommandProgress"]  # type: ignore[no-any-return]
+
+    # given: a command delivered to our bridge, and another tenant's bridge
+    agent = await enrolled(gql, tenant)
+    socket = await agent.listening(live, database)
+    queued = await gql(READ_KEY, {"i": {"bridgeId": agent.bridge_gid}})
+    command_id = queued["readKeyAtBridge"]["command"]["id"]
+    await next_command(socket)
+    # when: the bridge tells how far it got: the admin sees it
+    moved = await progress(socket, "p1", commandId=command_id, done=512, total=2048)
+    assert moved["command"]["progress"] == {"done": 512, "total": 2048, "percent": 25.0}
+    # a late, older report does not move it back; nonsense names its field
+    late = await progress(socket, "p2", commandId=command_id, done=256, total=2048)
+    assert late["command"]["progress"]["done"] == 512
+    wrong = await progress(socket, "p3", commandId=command_id, done=4096, total=2048)
+    assert [(e["field"], e["code"]) for e in wrong["errors"]] == [("done", "INVALID")]
+    # once reported, the command keeps its final state
+    await report(socket, "r", command_id, result={"kind": "USER", "uid": "04A1"})
+    after = await progress(socket, "p4", commandId=command_id, done=2048, total=2048)
+    assert after["command"]["status"] == "DONE" and after["command"]["progress"]["done"] == 512
+    await socket.close()
+    # and another tenant's bridge cannot touch our command (R1)
+    other = await make_tenant(database, "Other bridges")
+    stranger = await enrolled(GraphQLClient(gql.http, await superadmin_token(database, other)),
+                              other)
+    stranger_socket = await stranger.listening(live, database)
+    refused = await progress(stranger_socket, "x", commandId=command_id, done=1, total=2)
+    assert refused["errors"][0]["code"] == "NOT_FOUND"
+    await stranger_socket.close()

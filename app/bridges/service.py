@@ -372,6 +372,32 @@ def _clean_text(value: str | None, limit: int) -> str | None:
     return value[:limit]
 
 
+async def report_progress(
+    session: AsyncSession, principal: Principal, *, command_id: int, done: int, total: int
+) -> BridgeCommand:
+    """How far the bridge has got with an unfinished command of its own (a key's firmware
+    at the desk, R26): ``done`` of ``total`` (bytes). Progress never goes backwards (a
+    late, older report changes nothing); a finished command keeps its final state."""
+    if principal.kind != "bridge" or principal.bridge_id is None:
+        raise DomainError("FORBIDDEN", "only a bridge reports its commands")
+    if total < 1:
+        raise DomainError("INVALID", "total: must be at least 1", "total")
+    if not 0 <= done <= total:
+        raise DomainError("INVALID", "done: must be between 0 and total", "done")
+    command = await session.scalar(
+        select(BridgeCommand)
+        .where(BridgeCommand.id == command_id, BridgeCommand.bridge_id == principal.bridge_id)
+        .with_for_update()
+    )
+    if command is None:
+        raise DomainError("NOT_FOUND", "commandId: no such command of this bridge", "commandId")
+    moved_on = command.progress_total != total or (command.progress_done or 0) <= done
+    if command.status in UNFINISHED and moved_on:
+        command.progress_done, command.progress_total = done, total
+        await session.flush()
+    return command
+
+
 async def report_command(
     session: AsyncSession,
     principal: Principal,

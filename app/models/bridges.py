@@ -107,6 +107,9 @@ class BridgeCommand(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A long command under way (a key's firmware at the desk): bytes done of total.
+    progress_done: Mapped[int | None] = mapped_column()
+    progress_total: Mapped[int | None] = mapped_column()
 
 
 class BridgeLogin(TenantScoped, Base):

@@ -28,6 +28,7 @@ from app.bridges.service import (
     load_bridge,
     queue_command,
     report_command,
+    report_progress,
     revoke,
 )
 from app.errors import DomainError
@@ -86,6 +87,13 @@ class Bridge(Node):
         return self.row.revoked_at is not None
 
 
+@strawberry.type(description="Units (bytes of a firmware image) done of the total.")
+class BridgeCommandProgress:
+    done: int
+    total: int
+    percent: float
+
+
 @strawberry.type(description="One thing a bridge was asked to do, and what came of it.")
 class BridgeCommand(Node):
     row: strawberry.Private[m.BridgeCommand]
@@ -117,6 +125,16 @@ class BridgeCommand(Node):
     created_at = t.column("created_at", datetime)
 
     finished_at = t.column("finished_at", datetime | None)
+
+    @strawberry.field(
+        description="How far the bridge has got with a long command (a key's firmware at the "
+        "desk): reported by the bridge while it runs; null when it reported none."
+    )
+    def progress(self) -> BridgeCommandProgress | None:
+        done, total = self.row.progress_done, self.row.progress_total
+        if done is None or not total:
+            return None
+        return BridgeCommandProgress(done=done, total=total, percent=round(100 * done / total, 1))
 
     @strawberry.field
     async def bridge(self, info: Info) -> Bridge:
@@ -184,6 +202,13 @@ class ReportBridgeCommandInput:
     result: str | None = strawberry.field(default=None, description="JSON")
     error_code: str | None = None
     error_message: str | None = None
+
+
+@strawberry.input
+class ReportBridgeCommandProgressInput:
+    command_id: strawberry.ID
+    done: int
+    total: int
 
 
 @strawberry.type
@@ -407,6 +432,27 @@ class BridgeMutations:
         return BridgeCommandPayload(
             command=BridgeCommand(row=command, bridge_row=bridge, domain_row=domain)
         )
+
+    @strawberry.mutation(
+        description="The bridge tells how far it has got with an unfinished command of its own "
+        "(over its WebSocket, best effort): admins see it on BridgeCommand.progress (R26)."
+    )
+    async def report_bridge_command_progress(
+        self, info: Info, input: ReportBridgeCommandProgressInput
+    ) -> BridgeCommandPayload:
+        principal = info.context.principal
+        try:
+            if principal is None or principal.kind != "bridge":
+                raise DomainError("FORBIDDEN", "only a bridge reports its commands")
+            _, command_id = decode_id(input.command_id, "BridgeCommand", "commandId")
+            async with info.context.database.tenant_session(principal.tenant_id) as session:
+                command = await report_progress(
+                    session, principal, command_id=command_id, done=input.done, total=input.total
+                )
+                await session.commit()
+        except DomainError as exc:
+            return BridgeCommandPayload(errors=[UserError.from_domain(exc)])
+        return BridgeCommandPayload(command=BridgeCommand(row=command))
 
     @strawberry.mutation(description="Read the key in the desk (keys.read).")
     async def read_key_at_bridge(

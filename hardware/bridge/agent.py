@@ -62,6 +62,12 @@ log = logging.getLogger("keywarden.bridge")
 COMMANDS_SUBSCRIPTION = """
 subscription BridgeCommands { bridgeCommands { id kind status payload createdAt } }
 """
+PROGRESS_MUTATION = """
+mutation ReportBridgeCommandProgress($i: ReportBridgeCommandProgressInput!) {
+  reportBridgeCommandProgress(input: $i) { errors { field code message } }
+}
+"""
+
 REPORT_MUTATION = """
 mutation ReportBridgeCommand($commandId: ID!, $ok: Boolean!, $result: String,
                              $errorCode: String, $errorMessage: String) {
@@ -154,6 +160,7 @@ class Agent:
         self.connection: GraphQLConnection | None = None
         self.in_flight: Command | None = None
         self._progress_shown = 0.0
+        self._progress_sends: set[asyncio.Future[None]] = set()
 
     # --- the service ------------------------------------------------------------------------
 
@@ -463,9 +470,24 @@ class Agent:
         })
 
     def _progress(self, command_id: str, done: int, total: int) -> None:
-        # A firmware image is hundreds of chunks: show progress twice a second at most.
+        # A firmware image is hundreds of chunks: show progress twice a second at most, here
+        # and to the server (best effort: the final report is what counts).
         now = time.monotonic()
         if done < total and now - self._progress_shown < 0.5:
             return
         self._progress_shown = now
         self.status.update(progress={"commandId": command_id, "done": done, "total": total})
+        connection = self.connection
+        if connection is not None and not connection.closed:
+            task = asyncio.ensure_future(self._send_progress(connection, command_id, done, total))
+            self._progress_sends.add(task)
+            task.add_done_callback(self._progress_sends.discard)
+
+    async def _send_progress(
+        self, connection: GraphQLConnection, command_id: str, done: int, total: int
+    ) -> None:
+        variables = {"i": {"commandId": command_id, "done": done, "total": total}}
+        try:
+            await connection.execute(PROGRESS_MUTATION, variables, wait=self.options.ack_timeout)
+        except (TransportError, OperationFailed, TimeoutError) as exc:
+            log.debug("progress of %s not delivered: %s", command_id, exc)
