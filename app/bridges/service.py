@@ -372,18 +372,13 @@ def _clean_text(value: str | None, limit: int) -> str | None:
     return value[:limit]
 
 
-async def report_progress(
-    session: AsyncSession, principal: Principal, *, command_id: int, done: int, total: int
+async def _own_command(
+    session: AsyncSession, principal: Principal | None, command_id: int
 ) -> BridgeCommand:
-    """How far the bridge has got with an unfinished command of its own (a key's firmware
-    at the desk, R26): ``done`` of ``total`` (bytes). Progress never goes backwards (a
-    late, older report changes nothing); a finished command keeps its final state."""
-    if principal.kind != "bridge" or principal.bridge_id is None:
+    """A command of the reporting bridge, locked for its report; FORBIDDEN for anyone but a
+    bridge, NOT_FOUND for another bridge's command (R1)."""
+    if principal is None or principal.kind != "bridge" or principal.bridge_id is None:
         raise DomainError("FORBIDDEN", "only a bridge reports its commands")
-    if total < 1:
-        raise DomainError("INVALID", "total: must be at least 1", "total")
-    if not 0 <= done <= total:
-        raise DomainError("INVALID", "done: must be between 0 and total", "done")
     command = await session.scalar(
         select(BridgeCommand)
         .where(BridgeCommand.id == command_id, BridgeCommand.bridge_id == principal.bridge_id)
@@ -391,6 +386,20 @@ async def report_progress(
     )
     if command is None:
         raise DomainError("NOT_FOUND", "commandId: no such command of this bridge", "commandId")
+    return command
+
+
+async def report_progress(
+    session: AsyncSession, principal: Principal, *, command_id: int, done: int, total: int
+) -> BridgeCommand:
+    """How far the bridge has got with an unfinished command of its own (a key's firmware
+    at the desk, R26): ``done`` of ``total`` (bytes). Progress never goes backwards (a
+    late, older report changes nothing); a finished command keeps its final state."""
+    if total < 1:
+        raise DomainError("INVALID", "total: must be at least 1", "total")
+    if not 0 <= done <= total:
+        raise DomainError("INVALID", "done: must be between 0 and total", "done")
+    command = await _own_command(session, principal, command_id)
     moved_on = command.progress_total != total or (command.progress_done or 0) <= done
     if command.status in UNFINISHED and moved_on:
         command.progress_done, command.progress_total = done, total
@@ -422,15 +431,7 @@ async def report_command(
     from app.bridges.commands import FAILURE_EFFECTS, SUCCESS_EFFECTS
 
     now = now or utcnow()
-    if principal.kind != "bridge" or principal.bridge_id is None:
-        raise DomainError("FORBIDDEN", "only a bridge reports its commands")
-    command = await session.scalar(
-        select(BridgeCommand)
-        .where(BridgeCommand.id == command_id, BridgeCommand.bridge_id == principal.bridge_id)
-        .with_for_update()
-    )
-    if command is None:
-        raise DomainError("NOT_FOUND", "commandId: no such command of this bridge", "commandId")
+    command = await _own_command(session, principal, command_id)
     if command.status in FINISHED:
         return command, False
     await session.execute(

@@ -17,6 +17,7 @@ import strawberry
 from sqlalchemy import select
 
 from app import models as m
+from app.auth.principal import Principal
 from app.bridges import commands as c
 from app.bridges.events import announce, announce_revoked
 from app.bridges.login import finish_bridge_login, login_gid, parse_login_gid, start_bridge_login
@@ -350,6 +351,14 @@ def _parse_result(text: str | None) -> dict[str, Any] | None:
     return value
 
 
+def _reporting_bridge(info: Info) -> Principal:
+    """The bridge principal of the connection; FORBIDDEN for anyone else."""
+    principal = info.context.principal
+    if principal is None or principal.kind != "bridge":
+        raise DomainError("FORBIDDEN", "only a bridge reports its commands")
+    return principal
+
+
 @strawberry.type
 class BridgeMutations:
     @strawberry.mutation(
@@ -407,10 +416,8 @@ class BridgeMutations:
     async def report_bridge_command(
         self, info: Info, input: ReportBridgeCommandInput
     ) -> BridgeCommandPayload:
-        principal = info.context.principal
         try:
-            if principal is None or principal.kind != "bridge":
-                raise DomainError("FORBIDDEN", "only a bridge reports its commands")
+            principal = _reporting_bridge(info)
             _, command_id = decode_id(input.command_id, "BridgeCommand", "commandId")
             result = _parse_result(input.result)
             database = info.context.database
@@ -440,10 +447,8 @@ class BridgeMutations:
     async def report_bridge_command_progress(
         self, info: Info, input: ReportBridgeCommandProgressInput
     ) -> BridgeCommandPayload:
-        principal = info.context.principal
         try:
-            if principal is None or principal.kind != "bridge":
-                raise DomainError("FORBIDDEN", "only a bridge reports its commands")
+            principal = _reporting_bridge(info)
             _, command_id = decode_id(input.command_id, "BridgeCommand", "commandId")
             async with info.context.database.tenant_session(principal.tenant_id) as session:
                 command = await report_progress(
