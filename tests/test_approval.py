@@ -383,7 +383,9 @@ async def test_an_approver_session_sees_only_the_approval_operations(
     asked = await council.approver.raw(
         REQUEST, {"i": {"targetId": to_global_id("Key", 1), "reason": "x"}}
     )
-    assert asked.json()["errors"][0]["message"] == "missing right: readout.request"
+    assert asked.json()["data"]["requestReadout"]["errors"] == [
+        {"code": "FORBIDDEN", "field": None, "message": "missing right: readout.request"}
+    ]
     # and the approval operations work
     assert (await council.approver(HISTORY))["readoutRequests"] == []
 

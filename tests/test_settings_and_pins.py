@@ -101,7 +101,12 @@ async def test_tenant_settings_need_the_right(
     # when
     body = (await admin.raw(SETTINGS, {"i": {"flexibleExtensions": True}})).json()
     # then
-    assert body["errors"][0]["message"] == "missing right: tenant.settings"
+    assert body["data"]["updateTenantSettings"] == {
+        "tenant": None,
+        "errors": [
+            {"code": "FORBIDDEN", "field": None, "message": "missing right: tenant.settings"}
+        ],
+    }
 
 
 async def test_another_tenants_settings_are_untouched(
@@ -269,4 +274,6 @@ async def test_changing_a_pin_needs_the_right(
         )
     ).json()
     # then
-    assert body["errors"][0]["message"] == "missing right: programming_keys.write"
+    assert body["data"]["changeSubKeyPin"]["errors"] == [
+        {"code": "FORBIDDEN", "field": None, "message": "missing right: programming_keys.write"}
+    ]

@@ -7,7 +7,7 @@ Inside a transaction::
     await session.commit()
     await publish_queued(session, settings_or_pubsub)
 
-(``Context.write()`` in the GraphQL layer calls ``publish_queued`` itself.)
+(Mutations run through ``app.schema.runner``, which calls ``publish_queued`` itself.)
 Outside one, after committing: ``await publish_now(settings_or_pubsub, event, ...)``.
 """
 

@@ -4,13 +4,18 @@
 from __future__ import annotations
 
 import strawberry
+from sqlalchemy import select
 
 from app.access import service
-from app.errors import DomainError
+from app.access.engine import ReconcileResult
 from app.events import queue_job_events
+from app.models import Cylinder as CylinderRow
+from app.models import CylinderGroup as CylinderGroupRow
+from app.models import KeyGroup as KeyGroupRow
+from app.models import RemoteJob as RemoteJobRow
 from app.schema.common import UserError, Warning, Weekday
 from app.schema.context import Info
-from app.schema.relay import decode_id, parse_global_id
+from app.schema.runner import Run, mutation, run
 from app.schema.types import (
     AccessProfile,
     Cylinder,
@@ -109,163 +114,149 @@ class ChangeAuthorizationsPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-def _ids(values: list[strawberry.ID], type_name: str, field: str) -> list[int]:
-    return [decode_id(v, type_name, f"{field}.{i}")[1] for i, v in enumerate(values)]
-
-
-def _subjects(values: list[strawberry.ID] | None, field: str) -> list[tuple[str, int]]:
+def _subjects(r: Run, values: list[strawberry.ID] | None, field: str) -> list[tuple[str, int]]:
     """Keys or key groups, as the list function takes them (R16)."""
     subjects = []
     for i, value in enumerate(values or []):
-        parsed = parse_global_id(value)
-        type_name = parsed[0] if parsed else ""
-        _, ident = decode_id(value, ("Key", "KeyGroup"), f"{field}.{i}")
+        type_name, ident = r.typed_id(value, ("Key", "KeyGroup"), f"{field}.{i}")
         subjects.append(("key" if type_name == "Key" else "group", ident))
     return subjects
 
 
+def _cylinder_group_payload(
+    done: tuple[CylinderGroupRow, ReconcileResult],
+) -> CylinderGroupPayload:
+    group, result = done
+    return CylinderGroupPayload(
+        cylinder_group=CylinderGroup(row=group),
+        programming_jobs=[ProgrammingJob(row=j) for j in result.touched],
+    )
+
+
+def _key_group_payload(done: tuple[KeyGroupRow, list[RemoteJobRow]]) -> KeyGroupPayload:
+    group, jobs = done
+    return KeyGroupPayload(key_group=KeyGroup(row=group),
+                           remote_jobs=[RemoteJob(row=j) for j in jobs])
+
+
 @strawberry.type
 class AccessMutations:
-    @strawberry.mutation(description="A weekly schedule (R12).")
+    @mutation(right="access.write", description="A weekly schedule (R12).")
     async def create_schedule(self, info: Info, input: CreateScheduleInput) -> SchedulePayload:
-        info.context.require("access.write")
         windows = [{"days": w.days, "start": w.start, "end": w.end} for w in input.windows]
-        try:
-            async with info.context.write() as session:
-                row = await service.create_schedule(session, input.name, windows)
-        except DomainError as exc:
-            return SchedulePayload(errors=[UserError.from_domain(exc)])
-        return SchedulePayload(schedule=Schedule(row=row))
+        return await run(
+            info, SchedulePayload,
+            lambda r: service.create_schedule(r.session, input.name, windows),
+            lambda row: SchedulePayload(schedule=Schedule(row=row)),
+        )
 
-    @strawberry.mutation(description="A named set of cylinders with schedule and interval (R13).")
+    @mutation(
+        right="access.write",
+        description="A named set of cylinders with schedule and interval (R13).",
+    )
     async def create_access_profile(
         self, info: Info, input: CreateAccessProfileInput
     ) -> AccessProfilePayload:
-        info.context.require("access.write")
-        try:
-            cylinders = _ids(input.cylinder_ids, "Cylinder", "cylinderIds")
-            schedule = (
-                decode_id(input.schedule_id, "Schedule", "scheduleId")[1]
-                if input.schedule_id else None
-            )
-            async with info.context.write() as session:
-                row = await service.create_access_profile(
-                    session, name=input.name, cylinder_ids=cylinders, schedule_id=schedule,
-                    extension_interval_hours=input.extension_interval_hours,
-                )
-        except DomainError as exc:
-            return AccessProfilePayload(errors=[UserError.from_domain(exc)])
-        return AccessProfilePayload(access_profile=AccessProfile(row=row))
+        return await run(
+            info, AccessProfilePayload,
+            lambda r: service.create_access_profile(
+                r.session, name=input.name,
+                cylinder_ids=r.ids(input.cylinder_ids, "Cylinder", "cylinderIds"),
+                schedule_id=r.optional_id(input.schedule_id, "Schedule", "scheduleId"),
+                extension_interval_hours=input.extension_interval_hours,
+            ),
+            lambda row: AccessProfilePayload(access_profile=AccessProfile(row=row)),
+        )
 
-    @strawberry.mutation(description="A group of E3 keys that cylinders authorise as one (R13).")
+    @mutation(
+        right="access.write",
+        description="A group of E3 keys that cylinders authorise as one (R13).",
+    )
     async def create_key_group(self, info: Info, input: CreateKeyGroupInput) -> KeyGroupPayload:
-        info.context.require("access.write")
-        try:
-            keys = _ids(input.key_ids, "Key", "keyIds")
-            async with info.context.write() as session:
-                row, jobs = await service.create_key_group(session, name=input.name, key_ids=keys)
-        except DomainError as exc:
-            return KeyGroupPayload(errors=[UserError.from_domain(exc)])
-        return KeyGroupPayload(key_group=KeyGroup(row=row),
-                               remote_jobs=[RemoteJob(row=j) for j in jobs])
+        return await run(
+            info, KeyGroupPayload,
+            lambda r: service.create_key_group(
+                r.session, name=input.name, key_ids=r.ids(input.key_ids, "Key", "keyIds")
+            ),
+            _key_group_payload,
+        )
 
-    @strawberry.mutation(description="Add E3 keys to a group; cylinders holding it need no job.")
+    @mutation(
+        right="access.write",
+        description="Add E3 keys to a group; cylinders holding it need no job.",
+    )
     async def add_keys_to_group(self, info: Info, input: AddKeysToGroupInput) -> KeyGroupPayload:
-        from app.models import KeyGroup as KeyGroupRow
+        async def action(r: Run) -> tuple[KeyGroupRow, list[RemoteJobRow]]:
+            group = await r.row(KeyGroupRow, input.key_group_id, "KeyGroup", "keyGroupId")
+            keys = r.ids(input.key_ids, "Key", "keyIds")
+            key_rows = await service._e3_keys(r.session, keys, "keyIds")
+            return group, await service.add_keys_to_group(r.session, group, key_rows)
 
-        info.context.require("access.write")
-        try:
-            _, group_id = decode_id(input.key_group_id, "KeyGroup", "keyGroupId")
-            keys = _ids(input.key_ids, "Key", "keyIds")
-            async with info.context.write() as session:
-                group = await session.get(KeyGroupRow, group_id)
-                if group is None:
-                    raise DomainError("NOT_FOUND", "keyGroupId: no such key group", "keyGroupId")
-                key_rows = await service._e3_keys(session, keys, "keyIds")
-                jobs = await service.add_keys_to_group(session, group, key_rows)
-        except DomainError as exc:
-            return KeyGroupPayload(errors=[UserError.from_domain(exc)])
-        return KeyGroupPayload(key_group=KeyGroup(row=group),
-                               remote_jobs=[RemoteJob(row=j) for j in jobs])
+        return await run(info, KeyGroupPayload, action, _key_group_payload)
 
-    @strawberry.mutation(
-        description="R16 list function: add or remove keys and key groups on many cylinders."
+    @mutation(
+        right="access.write",
+        description="R16 list function: add or remove keys and key groups on many cylinders.",
     )
     async def change_authorizations(
         self, info: Info, input: ChangeAuthorizationsInput
     ) -> ChangeAuthorizationsPayload:
-        info.context.require("access.write")
-        try:
-            cylinders = _ids(input.cylinder_ids, "Cylinder", "cylinderIds")
-            add = _subjects(input.add, "add")
-            remove = _subjects(input.remove, "remove")
-            async with info.context.write() as session:
-                result = await service.change_authorizations(
-                    session, cylinder_ids=cylinders, add=add, remove=remove
+        async def action(r: Run) -> ChangeAuthorizationsPayload:
+            result = await service.change_authorizations(
+                r.session,
+                cylinder_ids=r.ids(input.cylinder_ids, "Cylinder", "cylinderIds"),
+                add=_subjects(r, input.add, "add"),
+                remove=_subjects(r, input.remove, "remove"),
+            )
+            queue_job_events(r.session, job_ids=[  # jobEvents subscribers (R23)
+                *(j.id for j in result.reconciled.touched), *result.reconciled.cancelled
+            ])
+            unchanged = list(
+                await r.session.scalars(
+                    select(CylinderRow)
+                    .where(CylinderRow.id.in_(result.unchanged_cylinder_ids))
+                    .order_by(CylinderRow.marking)
                 )
-                queue_job_events(session, job_ids=[  # jobEvents subscribers (R23)
-                    *(j.id for j in result.reconciled.touched), *result.reconciled.cancelled
-                ])
-                from sqlalchemy import select
+            ) if result.unchanged_cylinder_ids else []
+            return ChangeAuthorizationsPayload(
+                programming_jobs=[ProgrammingJob(row=j) for j in result.reconciled.touched],
+                unchanged_cylinders=[Cylinder(row=c) for c in unchanged],
+                warnings=[Warning(code=w.code, message=w.message) for w in result.warnings],
+            )
 
-                from app.models import Cylinder as CylinderRow
+        return await run(info, ChangeAuthorizationsPayload, action)
 
-                unchanged = list(
-                    await session.scalars(
-                        select(CylinderRow)
-                        .where(CylinderRow.id.in_(result.unchanged_cylinder_ids))
-                        .order_by(CylinderRow.marking)
-                    )
-                ) if result.unchanged_cylinder_ids else []
-        except DomainError as exc:
-            return ChangeAuthorizationsPayload(errors=[UserError.from_domain(exc)])
-        return ChangeAuthorizationsPayload(
-            programming_jobs=[ProgrammingJob(row=j) for j in result.reconciled.touched],
-            unchanged_cylinders=[Cylinder(row=c) for c in unchanged],
-            warnings=[Warning(code=w.code, message=w.message) for w in result.warnings],
-        )
-
-    @strawberry.mutation(description="R13: cylinders that take one slot in an E3 key's memory.")
+    @mutation(
+        right="access.write",
+        description="R13: cylinders that take one slot in an E3 key's memory.",
+    )
     async def create_cylinder_group(
         self, info: Info, input: CreateCylinderGroupInput
     ) -> CylinderGroupPayload:
-        info.context.require("access.write")
-        try:
-            cylinders = _ids(input.cylinder_ids, "Cylinder", "cylinderIds")
-            async with info.context.write() as session:
-                row, result = await service.create_cylinder_group(
-                    session, name=input.name, cylinder_ids=cylinders
-                )
-        except DomainError as exc:
-            return CylinderGroupPayload(errors=[UserError.from_domain(exc)])
-        return CylinderGroupPayload(
-            cylinder_group=CylinderGroup(row=row),
-            programming_jobs=[ProgrammingJob(row=j) for j in result.touched],
+        return await run(
+            info, CylinderGroupPayload,
+            lambda r: service.create_cylinder_group(
+                r.session, name=input.name,
+                cylinder_ids=r.ids(input.cylinder_ids, "Cylinder", "cylinderIds"),
+            ),
+            _cylinder_group_payload,
         )
 
-    @strawberry.mutation(description="R13: a cylinder added or removed is reprogrammed, not keys.")
+    @mutation(
+        right="access.write",
+        description="R13: a cylinder added or removed is reprogrammed, not keys.",
+    )
     async def change_cylinder_group_members(
         self, info: Info, input: ChangeCylinderGroupMembersInput
     ) -> CylinderGroupPayload:
-        from app.models import CylinderGroup as CylinderGroupRow
+        async def action(r: Run) -> tuple[CylinderGroupRow, ReconcileResult]:
+            group = await r.row(
+                CylinderGroupRow, input.cylinder_group_id, "CylinderGroup", "cylinderGroupId"
+            )
+            return group, await service.change_cylinder_group_members(
+                r.session, group,
+                add=r.ids(input.add or [], "Cylinder", "add"),
+                remove=r.ids(input.remove or [], "Cylinder", "remove"),
+            )
 
-        info.context.require("access.write")
-        try:
-            _, group_id = decode_id(input.cylinder_group_id, "CylinderGroup", "cylinderGroupId")
-            add = _ids(input.add or [], "Cylinder", "add")
-            remove = _ids(input.remove or [], "Cylinder", "remove")
-            async with info.context.write() as session:
-                group = await session.get(CylinderGroupRow, group_id)
-                if group is None:
-                    raise DomainError(
-                        "NOT_FOUND", "cylinderGroupId: no such cylinder group", "cylinderGroupId"
-                    )
-                result = await service.change_cylinder_group_members(
-                    session, group, add=add, remove=remove
-                )
-        except DomainError as exc:
-            return CylinderGroupPayload(errors=[UserError.from_domain(exc)])
-        return CylinderGroupPayload(
-            cylinder_group=CylinderGroup(row=group),
-            programming_jobs=[ProgrammingJob(row=j) for j in result.touched],
-        )
+        return await run(info, CylinderGroupPayload, action, _cylinder_group_payload)

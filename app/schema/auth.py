@@ -8,13 +8,14 @@ import uuid
 
 import strawberry
 
-from app.auth.login import complete_login, create_challenge, logout
+from app.auth.login import complete_login, create_challenge, login_message, logout
 from app.auth.pins import PinRejected
 from app.auth.tokens import create_api_token, revoke_api_token
 from app.errors import DomainError
 from app.schema.common import UserError
 from app.schema.context import Info
-from app.schema.relay import decode_id, parse_global_id
+from app.schema.relay import parse_global_id
+from app.schema.runner import NO_CREDENTIAL, SIGNED_IN, Run, mutation, run
 
 
 @strawberry.input
@@ -86,92 +87,79 @@ def tenant_uuid(value: str, field: str = "tenantId") -> str:
         raise DomainError("NOT_FOUND", f"{field}: no such tenant", field) from exc
 
 
+def _signature(value: str) -> bytes:
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise DomainError("INVALID", "signature: not base64", "signature") from exc
+
+
 @strawberry.type
 class AuthMutations:
-    @strawberry.mutation(description="R9: a token for partners and scripts, shown once.")
+    @mutation(right="tokens.write", description="R9: a token for partners and scripts, shown once.")
     async def create_api_token(self, info: Info, input: CreateApiTokenInput) -> ApiTokenPayload:
-        principal = info.context.require("tokens.write")
-        try:
-            domain_ids = (
-                None
-                if input.domain_ids is None
-                else [
-                    decode_id(d, "Domain", f"domainIds.{i}")[1]
-                    for i, d in enumerate(input.domain_ids)
-                ]
-            )
-            async with info.context.write() as session:
-                _, secret = await create_api_token(
-                    session,
-                    name=input.name,
-                    rights=input.rights,
-                    domain_ids=domain_ids,
-                    creator=principal,
-                    created_by_id=principal.programming_key_id,
-                )
-        except DomainError as exc:
-            return ApiTokenPayload(errors=[UserError.from_domain(exc)])
-        return ApiTokenPayload(token=secret)
+        return await run(
+            info, ApiTokenPayload,
+            lambda r: create_api_token(
+                r.session,
+                name=input.name,
+                rights=input.rights,
+                domain_ids=r.optional_ids(input.domain_ids, "Domain", "domainIds"),
+                creator=r.caller,
+                created_by_id=r.caller.programming_key_id,
+            ),
+            lambda made: ApiTokenPayload(token=made[1]),
+        )
 
-    @strawberry.mutation
+    @mutation(right="tokens.write")
     async def revoke_api_token(
         self, info: Info, input: RevokeApiTokenInput
     ) -> RevokeApiTokenPayload:
-        info.context.require("tokens.write")
-        try:
-            _, token_id = decode_id(input.token_id, "ApiToken", "tokenId")
-            async with info.context.write() as session:
-                await revoke_api_token(session, token_id)
-        except DomainError as exc:
-            return RevokeApiTokenPayload(errors=[UserError.from_domain(exc)])
-        return RevokeApiTokenPayload(revoked=True)
+        return await run(
+            info, RevokeApiTokenPayload,
+            lambda r: revoke_api_token(r.session, r.id(input.token_id, "ApiToken", "tokenId")),
+            lambda _: RevokeApiTokenPayload(revoked=True),
+        )
 
-    @strawberry.mutation(description="R5: step 1 of a programming-key login.")
+    @mutation(right=NO_CREDENTIAL, description="R5: step 1 of a programming-key login.")
     async def request_login_challenge(
         self, info: Info, input: RequestLoginChallengeInput
     ) -> LoginChallengePayload:
-        from app.auth.login import login_message
+        async def action(r: Run) -> LoginChallengePayload:
+            nonce = (await create_challenge(r.session, input.marking)).nonce
+            message = base64.b64encode(login_message(r.tenant_id, nonce)).decode()
+            return LoginChallengePayload(challenge=nonce, message=message)
 
-        try:
-            tenant_id = tenant_uuid(input.tenant_id)
-            async with info.context.database.tenant_session(tenant_id) as session:
-                challenge = await create_challenge(session, input.marking)
-                nonce = challenge.nonce
-                await session.commit()
-        except DomainError as exc:
-            return LoginChallengePayload(errors=[UserError.from_domain(exc)])
-        message = base64.b64encode(login_message(tenant_id, nonce)).decode()
-        return LoginChallengePayload(challenge=nonce, message=message)
+        return await run(
+            info, LoginChallengePayload, action, tenant=lambda: tenant_uuid(input.tenant_id)
+        )
 
-    @strawberry.mutation(description="R5: step 2: the key's signature and the PIN give a session.")
+    @mutation(
+        right=NO_CREDENTIAL,
+        description="R5: step 2: the key's signature and the PIN give a session.",
+    )
     async def complete_login(self, info: Info, input: CompleteLoginInput) -> LoginPayload:
-        try:
-            tenant_id = tenant_uuid(input.tenant_id)
-            try:
-                signature = base64.b64decode(input.signature, validate=True)
-            except (binascii.Error, ValueError) as exc:
-                raise DomainError("INVALID", "signature: not base64", "signature") from exc
-            async with info.context.database.tenant_session(tenant_id) as session:
-                try:
-                    _, token = await complete_login(
-                        session,
-                        challenge_nonce=input.challenge,
-                        signature=signature,
-                        pin=input.pin,
-                        session_hours=info.context.settings.session_hours,
-                    )
-                except PinRejected:
-                    await session.commit()  # the failed attempt (and any lock-out) must stick
-                    raise
-                await session.commit()
-        except DomainError as exc:
-            return LoginPayload(errors=[UserError.from_domain(exc)])
-        return LoginPayload(token=token)
+        return await run(
+            info, LoginPayload,
+            lambda r: complete_login(
+                r.session,
+                challenge_nonce=input.challenge,
+                signature=_signature(input.signature),
+                pin=input.pin,
+                session_hours=r.settings.session_hours,
+            ),
+            lambda made: LoginPayload(token=made[1]),
+            tenant=lambda: tenant_uuid(input.tenant_id),
+            keeps=(PinRejected,),  # the failed attempt (and any lock-out) must stick (R5, R6)
+        )
 
-    @strawberry.mutation
+    @mutation(right=SIGNED_IN, description="End the session of the token that calls it.")
     async def logout(self, info: Info) -> LogoutPayload:
-        info.context.require_any()
-        token = info.context.request.headers["authorization"].partition(" ")[2].strip()
-        async with info.context.write() as session:
-            done = await logout(session, token)
-        return LogoutPayload(logged_out=done)
+        def token() -> str:
+            return str(info.context.request.headers["authorization"].partition(" ")[2].strip())
+
+        return await run(
+            info, LogoutPayload,
+            lambda r: logout(r.session, token()),
+            lambda done: LogoutPayload(logged_out=done),
+        )

@@ -10,6 +10,7 @@ reports over its WebSocket (``reportBridgeCommand``), and the live
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,6 @@ import strawberry
 from sqlalchemy import select
 
 from app import models as m
-from app.auth.principal import Principal
 from app.bridges import commands as c
 from app.bridges.events import announce, announce_revoked
 from app.bridges.login import finish_bridge_login, login_gid, parse_login_gid, start_bridge_login
@@ -33,13 +33,13 @@ from app.bridges.service import (
     revoke,
 )
 from app.errors import DomainError
-from app.events.publish import publish_queued
 from app.schema import types as t
 from app.schema.auth import tenant_uuid
 from app.schema.common import Node, UserError
 from app.schema.context import Info
 from app.schema.queries import NODE_RIGHTS
-from app.schema.relay import decode_id, fetch_page, to_global_id
+from app.schema.relay import fetch_page, to_global_id
+from app.schema.runner import BRIDGE_ITSELF, NO_CREDENTIAL, Run, mutation, run
 from app.workers.outbox import notify_outbox
 
 # Reports whose effect may write to the outbox (app.bridges.commands).
@@ -313,28 +313,28 @@ class BridgeQuery:
 # --- mutations ----------------------------------------------------------------------------
 
 
-async def _queue(
+def _queue(
     info: Info,
-    right: str,
     bridge_gid: str,
     kind: m.BridgeCommandKind,
-    make_payload: Any,
-) -> BridgeCommandPayload:
-    """Queue one command for a bridge the caller sees, then announce it after the commit."""
-    try:
-        principal = info.context.require(right)
-        _, bridge_id = decode_id(bridge_gid, "Bridge", "bridgeId")
-        async with info.context.write() as session:
-            bridge = await load_bridge(session, bridge_id)
-            payload = await make_payload(session)
-            command = await queue_command(session, bridge, kind, payload, principal=principal)
-            if kind is m.BridgeCommandKind.UPDATE_KEY_FIRMWARE:
-                command.payload = {**payload, "imageUrl": c.image_path(command.id)}
-                await session.flush()
-    except DomainError as exc:
-        return BridgeCommandPayload(errors=[UserError.from_domain(exc)])
-    await announce(info.context.settings, principal.tenant_id, bridge_id, [command.id])
-    return BridgeCommandPayload(command=BridgeCommand(row=command))
+    make_payload: Callable[[Run], Awaitable[dict[str, Any]]],
+) -> Awaitable[BridgeCommandPayload]:
+    """Queue one command for a bridge the caller sees; the bridge is told after the commit."""
+
+    async def action(r: Run) -> m.BridgeCommand:
+        bridge = await load_bridge(r.session, r.id(bridge_gid, "Bridge", "bridgeId"))
+        payload = await make_payload(r)
+        command = await queue_command(r.session, bridge, kind, payload, principal=r.caller)
+        if kind is m.BridgeCommandKind.UPDATE_KEY_FIRMWARE:
+            command.payload = {**payload, "imageUrl": c.image_path(command.id)}
+            await r.session.flush()
+        r.after_commit(lambda: announce(r.settings, r.tenant_id, bridge.id, [command.id]))
+        return command
+
+    return run(
+        info, BridgeCommandPayload, action,
+        lambda command: BridgeCommandPayload(command=BridgeCommand(row=command)),
+    )
 
 
 def _parse_result(text: str | None) -> dict[str, Any] | None:
@@ -351,252 +351,244 @@ def _parse_result(text: str | None) -> dict[str, Any] | None:
     return value
 
 
-def _reporting_bridge(info: Info) -> Principal:
-    """The bridge principal of the connection; FORBIDDEN for anyone else."""
-    principal = info.context.principal
-    if principal is None or principal.kind != "bridge":
-        raise DomainError("FORBIDDEN", "only a bridge reports its commands")
-    return principal
+def _login_tenant(login_gid: str) -> str:
+    parsed = parse_login_gid(login_gid)
+    if parsed is None:
+        raise DomainError("NOT_FOUND", "no such login")
+    return parsed[0]
 
 
 @strawberry.type
 class BridgeMutations:
-    @strawberry.mutation(
-        description="A new bridge in a domain and its one-time enrolment code (valid 24 h)."
+    @mutation(
+        right="devices.write",
+        description="A new bridge in a domain and its one-time enrolment code (valid 24 h).",
     )
     async def create_bridge_enrolment(
         self, info: Info, input: CreateBridgeEnrolmentInput
     ) -> BridgeEnrolmentPayload:
-        try:
-            principal = info.context.require("devices.write")
-            domain_id = (
-                decode_id(input.domain_id, "Domain", "domainId")[1]
-                if input.domain_id is not None else None
-            )
-            async with info.context.write() as session:
-                bridge, code = await create_enrolment(
-                    session, name=input.name, domain_id=domain_id, principal=principal
-                )
-        except DomainError as exc:
-            return BridgeEnrolmentPayload(errors=[UserError.from_domain(exc)])
-        return BridgeEnrolmentPayload(
-            code=code, expires_at=bridge.enrolment_expires_at, bridge=Bridge(row=bridge)
+        return await run(
+            info, BridgeEnrolmentPayload,
+            lambda r: create_enrolment(
+                r.session, name=input.name,
+                domain_id=r.optional_id(input.domain_id, "Domain", "domainId"),
+                principal=r.caller,
+            ),
+            lambda made: BridgeEnrolmentPayload(
+                code=made[1], expires_at=made[0].enrolment_expires_at, bridge=Bridge(row=made[0])
+            ),
         )
 
-    @strawberry.mutation(description="The agent enrols once with its code and public key.")
+    @mutation(
+        right=NO_CREDENTIAL, description="The agent enrols once with its code and public key."
+    )
     async def enrol_bridge(self, info: Info, input: EnrolBridgeInput) -> EnrolBridgePayload:
-        try:
-            tenant_id = tenant_uuid(input.tenant_id)
-            async with info.context.database.tenant_session(tenant_id) as session:
-                bridge = await enrol(
-                    session, code=input.code, public_key=input.public_key,
-                    agent_version=input.agent_version,
-                )
-                await session.commit()
-        except DomainError as exc:
-            return EnrolBridgePayload(errors=[UserError.from_domain(exc)])
-        return EnrolBridgePayload(bridge_id=strawberry.ID(to_global_id("Bridge", bridge.id)))
+        return await run(
+            info, EnrolBridgePayload,
+            lambda r: enrol(
+                r.session, code=input.code, public_key=input.public_key,
+                agent_version=input.agent_version,
+            ),
+            lambda bridge: EnrolBridgePayload(
+                bridge_id=strawberry.ID(to_global_id("Bridge", bridge.id))
+            ),
+            tenant=lambda: tenant_uuid(input.tenant_id),
+        )
 
-    @strawberry.mutation(description="Revoke a bridge: it cannot connect any more.")
+    @mutation(right="devices.write", description="Revoke a bridge: it cannot connect any more.")
     async def revoke_bridge(self, info: Info, input: RevokeBridgeInput) -> BridgePayload:
-        try:
-            info.context.require("devices.write")
-            _, bridge_id = decode_id(input.bridge_id, "Bridge", "bridgeId")
-            async with info.context.write() as session:
-                bridge = await revoke(session, bridge_id)
-        except DomainError as exc:
-            return BridgePayload(errors=[UserError.from_domain(exc)])
-        await announce_revoked(info.context.settings, bridge.tenant_id, bridge.id)
-        return BridgePayload(bridge=Bridge(row=bridge))
+        async def action(r: Run) -> m.Bridge:
+            bridge = await revoke(r.session, r.id(input.bridge_id, "Bridge", "bridgeId"))
+            r.after_commit(lambda: announce_revoked(r.settings, bridge.tenant_id, bridge.id))
+            return bridge
 
-    @strawberry.mutation(
+        return await run(
+            info, BridgePayload, action, lambda bridge: BridgePayload(bridge=Bridge(row=bridge))
+        )
+
+    @mutation(
+        right=BRIDGE_ITSELF,
         description="The bridge reports a command (over its WebSocket); reporting a finished "
-        "command again changes nothing and answers it as it is."
+        "command again changes nothing and answers it as it is.",
     )
     async def report_bridge_command(
         self, info: Info, input: ReportBridgeCommandInput
     ) -> BridgeCommandPayload:
-        try:
-            principal = _reporting_bridge(info)
-            _, command_id = decode_id(input.command_id, "BridgeCommand", "commandId")
-            result = _parse_result(input.result)
-            database = info.context.database
-            async with database.tenant_session(principal.tenant_id) as session:
-                command, counted = await report_command(
-                    session, principal, command_id=command_id, ok=input.ok, result=result,
-                    error_code=input.error_code, error_message=input.error_message,
-                )
-                bridge = await session.get(m.Bridge, command.bridge_id)
-                domain = await session.get(m.Domain, command.domain_id)
-                await session.commit()
-            await publish_queued(session, info.context.settings)  # jobEvents (R15, R18)
+        async def action(r: Run) -> BridgeCommand:
+            command, counted = await report_command(
+                r.session, r.caller,
+                command_id=r.id(input.command_id, "BridgeCommand", "commandId"),
+                ok=input.ok, result=_parse_result(input.result),
+                error_code=input.error_code, error_message=input.error_message,
+            )
             if counted and command.kind in MAILING_KINDS:
                 # The holder's e-mails (jobs loaded, the final report R17; a key broken by an
                 # interrupted firmware update R26) go now, not at the next outbox sweep (R33).
-                notify_outbox()
-        except DomainError as exc:
-            return BridgeCommandPayload(errors=[UserError.from_domain(exc)])
-        return BridgeCommandPayload(
-            command=BridgeCommand(row=command, bridge_row=bridge, domain_row=domain)
+                r.after_commit(notify_outbox)
+            return BridgeCommand(
+                row=command,
+                bridge_row=await r.session.get(m.Bridge, command.bridge_id),
+                domain_row=await r.session.get(m.Domain, command.domain_id),
+            )
+
+        return await run(
+            info, BridgeCommandPayload, action,
+            lambda command: BridgeCommandPayload(command=command),
         )
 
-    @strawberry.mutation(
+    @mutation(
+        right=BRIDGE_ITSELF,
         description="The bridge tells how far it has got with an unfinished command of its own "
-        "(over its WebSocket, best effort): admins see it on BridgeCommand.progress (R26)."
+        "(over its WebSocket, best effort): admins see it on BridgeCommand.progress (R26).",
     )
     async def report_bridge_command_progress(
         self, info: Info, input: ReportBridgeCommandProgressInput
     ) -> BridgeCommandPayload:
-        try:
-            principal = _reporting_bridge(info)
-            _, command_id = decode_id(input.command_id, "BridgeCommand", "commandId")
-            async with info.context.database.tenant_session(principal.tenant_id) as session:
-                command = await report_progress(
-                    session, principal, command_id=command_id, done=input.done, total=input.total
-                )
-                await session.commit()
-        except DomainError as exc:
-            return BridgeCommandPayload(errors=[UserError.from_domain(exc)])
-        return BridgeCommandPayload(command=BridgeCommand(row=command))
+        return await run(
+            info, BridgeCommandPayload,
+            lambda r: report_progress(
+                r.session, r.caller,
+                command_id=r.id(input.command_id, "BridgeCommand", "commandId"),
+                done=input.done, total=input.total,
+            ),
+            lambda command: BridgeCommandPayload(command=BridgeCommand(row=command)),
+        )
 
-    @strawberry.mutation(description="Read the key in the desk (keys.read).")
+    @mutation(right="keys.read", description="Read the key in the desk (keys.read).")
     async def read_key_at_bridge(
         self, info: Info, input: ReadKeyAtBridgeInput
     ) -> BridgeCommandPayload:
-        async def payload(session: Any) -> dict[str, Any]:
+        async def payload(r: Run) -> dict[str, Any]:
             return c.read_key_payload(input.slot)
 
-        return await _queue(
-            info, "keys.read", input.bridge_id, m.BridgeCommandKind.READ_KEY, payload
-        )
+        return await _queue(info, input.bridge_id, m.BridgeCommandKind.READ_KEY, payload)
 
-    @strawberry.mutation(
+    @mutation(
+        right="keys.write",
         description="Write a key's validity, schedule and key memory at the desk (keys.write, "
-        "R18: E2 changes wait for the desk)."
+        "R18: E2 changes wait for the desk).",
     )
     async def write_key_at_bridge(
         self, info: Info, input: WriteKeyAtBridgeInput
     ) -> BridgeCommandPayload:
-        async def payload(session: Any) -> dict[str, Any]:
-            _, key_id = decode_id(input.key_id, "Key", "keyId")
-            return await c.write_key_payload(session, key_id, input.slot, m.utcnow())
+        async def payload(r: Run) -> dict[str, Any]:
+            key_id = r.id(input.key_id, "Key", "keyId")
+            return await c.write_key_payload(r.session, key_id, input.slot, m.utcnow())
 
-        return await _queue(
-            info, "keys.write", input.bridge_id, m.BridgeCommandKind.WRITE_KEY, payload
-        )
+        return await _queue(info, input.bridge_id, m.BridgeCommandKind.WRITE_KEY, payload)
 
-    @strawberry.mutation(
-        description="Load the jobs assigned to a programming key onto it (cylinders.program, R17)."
+    @mutation(
+        right="cylinders.program",
+        description="Load the jobs assigned to a programming key onto it (cylinders.program, R17).",
     )
     async def load_programming_jobs_at_bridge(
         self, info: Info, input: LoadProgrammingJobsAtBridgeInput
     ) -> BridgeCommandPayload:
-        async def payload(session: Any) -> dict[str, Any]:
-            _, key_id = decode_id(input.programming_key_id, "ProgrammingKey", "programmingKeyId")
-            return await c.load_jobs_payload(session, key_id, input.slot)
+        async def payload(r: Run) -> dict[str, Any]:
+            key_id = r.id(input.programming_key_id, "ProgrammingKey", "programmingKeyId")
+            return await c.load_jobs_payload(r.session, key_id, input.slot)
 
         return await _queue(
-            info, "cylinders.program", input.bridge_id,
-            m.BridgeCommandKind.LOAD_PROGRAMMING_JOBS, payload,
+            info, input.bridge_id, m.BridgeCommandKind.LOAD_PROGRAMMING_JOBS, payload
         )
 
-    @strawberry.mutation(
-        description="Read a programming key's results back (cylinders.program, R15, R17)."
+    @mutation(
+        right="cylinders.program",
+        description="Read a programming key's results back (cylinders.program, R15, R17).",
     )
     async def read_programming_results_at_bridge(
         self, info: Info, input: ReadProgrammingResultsAtBridgeInput
     ) -> BridgeCommandPayload:
-        async def payload(session: Any) -> dict[str, Any]:
-            _, key_id = decode_id(input.programming_key_id, "ProgrammingKey", "programmingKeyId")
-            return await c.read_results_payload(session, key_id, input.slot)
+        async def payload(r: Run) -> dict[str, Any]:
+            key_id = r.id(input.programming_key_id, "ProgrammingKey", "programmingKeyId")
+            return await c.read_results_payload(r.session, key_id, input.slot)
 
         return await _queue(
-            info, "cylinders.program", input.bridge_id,
-            m.BridgeCommandKind.READ_PROGRAMMING_RESULTS, payload,
+            info, input.bridge_id, m.BridgeCommandKind.READ_PROGRAMMING_RESULTS, payload
         )
 
-    @strawberry.mutation(
-        description="Read an E2/E3 key's audit trail at the desk (audit.read; R29: always allowed)."
+    @mutation(
+        right="audit.read",
+        description="Read an E2/E3 key's audit trail at the desk (audit.read; R29: always "
+        "allowed).",
     )
     async def read_key_audit_trail_at_bridge(
         self, info: Info, input: ReadKeyAuditTrailAtBridgeInput
     ) -> BridgeCommandPayload:
-        async def payload(session: Any) -> dict[str, Any]:
-            _, key_id = decode_id(input.key_id, "Key", "keyId")
-            return await c.audit_trail_payload(session, key_id, input.slot)
+        async def payload(r: Run) -> dict[str, Any]:
+            key_id = r.id(input.key_id, "Key", "keyId")
+            return await c.audit_trail_payload(r.session, key_id, input.slot)
 
-        return await _queue(
-            info, "audit.read", input.bridge_id, m.BridgeCommandKind.READ_AUDIT_TRAIL, payload
-        )
+        return await _queue(info, input.bridge_id, m.BridgeCommandKind.READ_AUDIT_TRAIL, payload)
 
-    @strawberry.mutation(description="Update a key's firmware at the desk (firmware.write, R26).")
+    @mutation(
+        right="firmware.write",
+        description="Update a key's firmware at the desk (firmware.write, R26).",
+    )
     async def update_key_firmware_at_bridge(
         self, info: Info, input: UpdateKeyFirmwareAtBridgeInput
     ) -> BridgeCommandPayload:
-        async def payload(session: Any) -> dict[str, Any]:
-            _, key_id = decode_id(input.key_id, "Key", "keyId")
-            _, firmware_id = decode_id(input.firmware_id, "Firmware", "firmwareId")
-            body, _ = await c.firmware_payload(session, key_id, firmware_id, input.slot)
+        async def payload(r: Run) -> dict[str, Any]:
+            key_id = r.id(input.key_id, "Key", "keyId")
+            firmware_id = r.id(input.firmware_id, "Firmware", "firmwareId")
+            body, _ = await c.firmware_payload(r.session, key_id, firmware_id, input.slot)
             return body
 
         return await _queue(
-            info, "firmware.write", input.bridge_id,
-            m.BridgeCommandKind.UPDATE_KEY_FIRMWARE, payload,
+            info, input.bridge_id, m.BridgeCommandKind.UPDATE_KEY_FIRMWARE, payload
         )
 
-    @strawberry.mutation(
+    @mutation(
+        right=NO_CREDENTIAL,
         description="R5: log in with the programming key in a bridge's desk and its PIN; poll "
-        "finishBridgeLogin for the outcome."
+        "finishBridgeLogin for the outcome.",
     )
     async def start_bridge_login(
         self, info: Info, input: StartBridgeLoginInput
     ) -> StartBridgeLoginPayload:
-        try:
-            tenant_id = tenant_uuid(input.tenant_id)
-            _, bridge_id = decode_id(input.bridge_id, "Bridge", "bridgeId")
-            async with info.context.database.tenant_session(tenant_id) as session:
-                started = await start_bridge_login(
-                    session, bridge_id=bridge_id, pin=input.pin,
-                    slot=c.check_slot(input.slot),
-                )
-                await session.commit()
-        except DomainError as exc:
-            return StartBridgeLoginPayload(errors=[UserError.from_domain(exc)])
-        # The PIN goes to the bridge in the live message only (R5, R37).
-        await announce(
-            info.context.settings, tenant_id, bridge_id, [started.command.id],
-            live={started.command.id: started.live},
-        )
-        return StartBridgeLoginPayload(
-            login_id=strawberry.ID(login_gid(tenant_id, started.login.id)),
-            secret=started.secret,
+        async def action(r: Run) -> StartBridgeLoginPayload:
+            bridge_id = r.id(input.bridge_id, "Bridge", "bridgeId")
+            started = await start_bridge_login(
+                r.session, bridge_id=bridge_id, pin=input.pin, slot=c.check_slot(input.slot)
+            )
+            # The PIN goes to the bridge in the live message only (R5, R37).
+            r.after_commit(lambda: announce(
+                r.settings, r.tenant_id, bridge_id, [started.command.id],
+                live={started.command.id: started.live},
+            ))
+            return StartBridgeLoginPayload(
+                login_id=strawberry.ID(login_gid(r.tenant_id, started.login.id)),
+                secret=started.secret,
+            )
+
+        return await run(
+            info, StartBridgeLoginPayload, action, tenant=lambda: tenant_uuid(input.tenant_id)
         )
 
-    @strawberry.mutation(
-        description="R5: poll a login through a bridge; DONE hands out the session token once."
+    @mutation(
+        right=NO_CREDENTIAL,
+        description="R5: poll a login through a bridge; DONE hands out the session token once.",
     )
     async def finish_bridge_login(
         self, info: Info, input: FinishBridgeLoginInput
     ) -> FinishBridgeLoginPayload:
-        parsed = parse_login_gid(input.login_id)
-        if parsed is None:
-            return FinishBridgeLoginPayload(
-                status=m.BridgeLoginStatus.FAILED, error_code="NOT_FOUND",
-                error_message="no such login",
+        async def action(r: Run) -> FinishBridgeLoginPayload:
+            parsed = parse_login_gid(input.login_id)
+            assert parsed is not None  # the tenant came from it
+            outcome = await finish_bridge_login(
+                r.session, login_id=parsed[1], secret=input.secret,
+                session_hours=r.settings.session_hours,
             )
-        tenant_id, login_id = parsed
-        try:
-            async with info.context.database.tenant_session(tenant_id) as session:
-                outcome = await finish_bridge_login(
-                    session, login_id=login_id, secret=input.secret,
-                    session_hours=info.context.settings.session_hours,
-                )
-                await session.commit()
-        except DomainError as exc:
             return FinishBridgeLoginPayload(
+                status=outcome.status, token=outcome.token,
+                error_code=outcome.error_code, error_message=outcome.error_message,
+            )
+
+        return await run(
+            info, FinishBridgeLoginPayload, action,
+            tenant=lambda: _login_tenant(input.login_id),
+            # This payload carries the failure in its own fields (status, errorCode).
+            failed=lambda exc: FinishBridgeLoginPayload(
                 status=m.BridgeLoginStatus.FAILED, error_code=exc.code, error_message=exc.message
-            )
-        return FinishBridgeLoginPayload(
-            status=outcome.status, token=outcome.token,
-            error_code=outcome.error_code, error_message=outcome.error_message,
+            ),
         )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +10,6 @@ from strawberry.types import Info as StrawberryInfo
 
 from app.config import Settings
 from app.db import Database, SerialSession
-from app.events.publish import publish_queued
 
 if TYPE_CHECKING:
     from app.auth.principal import Principal
@@ -68,24 +65,6 @@ class Context:
         if self.principal is None:
             raise NotAuthenticated()
         return self.principal
-
-    @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
-        """One mutation, one transaction: committed at the end, rolled back on any error.
-
-        Live events queued in the transaction (app.events) are published once it
-        has committed; a rolled-back transaction announces nothing (R23).
-        """
-        db = self.db
-        async with db.lock:
-            session = db.session
-            try:
-                yield session
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
-        await publish_queued(session, self.settings)
 
     async def close(self) -> None:
         if self.session is not None:

@@ -10,11 +10,12 @@ from strawberry.file_uploads import Upload
 
 from app.devices.files import store_trace_log
 from app.devices.service import OfflineSettings, update_remote_device
-from app.errors import DomainError
+from app.models import DeviceTraceLog as DeviceTraceLogRow
+from app.models import RemoteDevice as RemoteDeviceRow
 from app.schema.common import UserError
 from app.schema.context import Info
 from app.schema.employees import read_upload
-from app.schema.relay import decode_id
+from app.schema.runner import Run, mutation, run
 from app.schema.types import DeviceTraceLog, RemoteDevice
 
 
@@ -58,55 +59,51 @@ class TraceLogPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+def _offline(offline: OfflineUpdateSettingsInput | None) -> OfflineSettings | None:
+    if offline is None:
+        return None
+    return OfflineSettings(
+        max_offline_updates=offline.max_offline_updates,
+        max_hours_since_online_update=offline.max_hours_since_online_update,
+        blocking_list_validity_hours=offline.blocking_list_validity_hours,
+        offline_extension_hours=offline.offline_extension_hours,
+    )
+
+
 @strawberry.type
 class DeviceMutations:
-    @strawberry.mutation(
+    @mutation(
+        right="devices.write",
         description="R24, R26: a device's name, heartbeat interval, offline settings and "
-        "updater flags; they reach the device with its next heartbeat."
+        "updater flags; they reach the device with its next heartbeat.",
     )
     async def update_remote_device(
         self, info: Info, input: UpdateRemoteDeviceInput
     ) -> RemoteDevicePayload:
-        try:
-            info.context.require("devices.write")
-            _, device_id = decode_id(input.device_id, "RemoteDevice", "deviceId")
-            offline = input.offline_updates
-            async with info.context.write() as session:
-                row = await update_remote_device(
-                    session,
-                    device_id=device_id,
-                    name=input.name,
-                    heartbeat_interval_seconds=input.heartbeat_interval_seconds,
-                    offline=(
-                        OfflineSettings(
-                            max_offline_updates=offline.max_offline_updates,
-                            max_hours_since_online_update=offline.max_hours_since_online_update,
-                            blocking_list_validity_hours=offline.blocking_list_validity_hours,
-                            offline_extension_hours=offline.offline_extension_hours,
-                        )
-                        if offline is not None
-                        else None
-                    ),
-                    updater_gen1=input.updater_gen1,
-                    updater_gen2=input.updater_gen2,
-                )
-        except DomainError as exc:
-            return RemoteDevicePayload(errors=[UserError.from_domain(exc)])
-        return RemoteDevicePayload(remote_device=RemoteDevice(row=row))
+        return await run(
+            info, RemoteDevicePayload,
+            lambda r: update_remote_device(
+                r.session,
+                device_id=r.id(input.device_id, "RemoteDevice", "deviceId"),
+                name=input.name,
+                heartbeat_interval_seconds=input.heartbeat_interval_seconds,
+                offline=_offline(input.offline_updates),
+                updater_gen1=input.updater_gen1,
+                updater_gen2=input.updater_gen2,
+            ),
+            lambda row: RemoteDevicePayload(remote_device=RemoteDevice(row=row)),
+        )
 
-    @strawberry.mutation(description="R27: keep the trace log a device wrote for a request file.")
+    @mutation(
+        right="devices.write",
+        description="R27: keep the trace log a device wrote for a request file.",
+    )
     async def upload_trace_log(self, info: Info, input: UploadTraceLogInput) -> TraceLogPayload:
-        from app.models import RemoteDevice as RemoteDeviceRow
+        async def action(r: Run) -> DeviceTraceLogRow:
+            device = await r.row(RemoteDeviceRow, input.device_id, "RemoteDevice", "deviceId")
+            return await store_trace_log(r.session, device, await read_upload(input.file))
 
-        info.context.require("devices.write")
-        try:
-            _, device_id = decode_id(input.device_id, "RemoteDevice", "deviceId")
-            data = await read_upload(input.file)
-            async with info.context.write() as session:
-                device = await session.get(RemoteDeviceRow, device_id)
-                if device is None:
-                    raise DomainError("NOT_FOUND", "deviceId: no such device", "deviceId")
-                row = await store_trace_log(session, device, data)
-        except DomainError as exc:
-            return TraceLogPayload(errors=[UserError.from_domain(exc)])
-        return TraceLogPayload(trace_log=DeviceTraceLog(row=row))
+        return await run(
+            info, TraceLogPayload, action,
+            lambda row: TraceLogPayload(trace_log=DeviceTraceLog(row=row)),
+        )

@@ -6,12 +6,13 @@ import strawberry
 from sqlalchemy import select
 from strawberry.file_uploads import Upload
 
-from app.employees.service import create_employee, import_employees
+from app.employees.service import ImportResult, create_employee, import_employees
 from app.errors import DomainError
 from app.models import Domain as DomainRow
+from app.models import Employee as EmployeeRow
 from app.schema.common import UserError
-from app.schema.context import Context, Info
-from app.schema.relay import decode_id
+from app.schema.context import Info
+from app.schema.runner import Run, mutation, run
 from app.schema.types import Employee
 
 
@@ -58,18 +59,18 @@ class ImportEmployeesPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-async def target_domain(ctx: Context, domain_gid: str | None, field: str = "domainId") -> int:
+async def target_domain(r: Run, domain_gid: str | None, field: str = "domainId") -> int:
     """The domain a new element goes into, if the principal administers it (R8)."""
-    principal = ctx.require_any()
+    principal = r.caller
     if domain_gid is not None:
-        _, domain_id = decode_id(domain_gid, "Domain", field)
+        domain_id = r.id(domain_gid, "Domain", field)
         if principal.domain_ids is not None and domain_id not in principal.domain_ids:
             raise DomainError("NOT_FOUND", f"{field}: no Domain with id {domain_gid!r}", field)
         return domain_id
     stmt = select(DomainRow.id).order_by(DomainRow.is_default.desc(), DomainRow.name).limit(1)
     if principal.domain_ids is not None:
         stmt = stmt.where(DomainRow.id.in_(principal.domain_ids))
-    domain_id = await ctx.db.scalar(stmt)
+    domain_id = await r.session.scalar(stmt)
     if domain_id is None:
         raise DomainError("FORBIDDEN", "you administer no domain", field)
     return int(domain_id)
@@ -84,41 +85,44 @@ async def read_upload(upload: Upload, field: str = "file") -> bytes:
 
 @strawberry.type
 class EmployeeMutations:
-    @strawberry.mutation
+    @mutation(right="employees.write")
     async def create_employee(self, info: Info, input: CreateEmployeeInput) -> EmployeePayload:
-        info.context.require("employees.write")
-        try:
-            domain_id = await target_domain(info.context, input.domain_id)
-            async with info.context.write() as session:
-                row = await create_employee(
-                    session,
-                    domain_id=domain_id,
-                    employee_number=input.employee_number,
-                    first_name=input.first_name,
-                    last_name=input.last_name,
-                    email=input.email,
-                    department=input.department,
-                    phone=input.phone,
-                )
-        except DomainError as exc:
-            return EmployeePayload(errors=[UserError.from_domain(exc)])
-        return EmployeePayload(employee=Employee(row=row))
+        async def action(r: Run) -> EmployeeRow:
+            return await create_employee(
+                r.session,
+                domain_id=await target_domain(r, input.domain_id),
+                employee_number=input.employee_number,
+                first_name=input.first_name,
+                last_name=input.last_name,
+                email=input.email,
+                department=input.department,
+                phone=input.phone,
+            )
 
-    @strawberry.mutation(description="R30: semicolon CSV, UTF-8; dryRun reports without writing.")
+        return await run(
+            info, EmployeePayload, action, lambda row: EmployeePayload(employee=Employee(row=row))
+        )
+
+    @mutation(
+        right="employees.write",
+        description="R30: semicolon CSV, UTF-8; dryRun reports without writing.",
+    )
     async def import_employees(self, info: Info, input: ImportFileInput) -> ImportEmployeesPayload:
-        info.context.require("employees.write")
-        try:
+        async def action(r: Run) -> ImportResult:
             data = await read_upload(input.file)
-            domain_id = await target_domain(info.context, input.domain_id)
-            async with info.context.write() as session:
-                result = await import_employees(
-                    session, data, dry_run=bool(input.dry_run), domain_id=domain_id
-                )
-        except DomainError as exc:
-            return ImportEmployeesPayload(errors=[UserError.from_domain(exc)])
-        return ImportEmployeesPayload(
-            valid_count=result.valid_count,
-            invalid_rows=[RowError(line=r.line, message=r.message) for r in result.invalid_rows],
-            created=result.created,
-            updated=result.updated,
+            return await import_employees(
+                r.session, data, dry_run=bool(input.dry_run),
+                domain_id=await target_domain(r, input.domain_id),
+            )
+
+        return await run(
+            info, ImportEmployeesPayload, action,
+            lambda result: ImportEmployeesPayload(
+                valid_count=result.valid_count,
+                invalid_rows=[
+                    RowError(line=row.line, message=row.message) for row in result.invalid_rows
+                ],
+                created=result.created,
+                updated=result.updated,
+            ),
         )

@@ -10,7 +10,7 @@ from app.firmware import service
 from app.schema.common import UserError, Warning
 from app.schema.context import Info
 from app.schema.employees import read_upload
-from app.schema.relay import decode_id
+from app.schema.runner import Run, mutation, run
 from app.schema.types import CertificateBundle, Firmware, RemoteDevice, RemoteJob
 from app.workers.outbox import notify_outbox
 
@@ -55,70 +55,66 @@ class CertificateBundlePayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-def _device_ids(values: list[strawberry.ID] | None) -> list[int] | None:
-    if values is None:
-        return None
-    if len(values) > MAX_DEVICE_IDS:
+def _device_ids(r: Run, values: list[strawberry.ID] | None) -> list[int] | None:
+    if values is not None and len(values) > MAX_DEVICE_IDS:
         raise DomainError(
             "INVALID", f"deviceIds: at most {MAX_DEVICE_IDS} devices at once", "deviceIds"
         )
-    return [decode_id(v, "RemoteDevice", f"deviceIds.{i}")[1] for i, v in enumerate(values)]
+    return r.optional_ids(values, "RemoteDevice", "deviceIds")
 
 
 @strawberry.type
 class FirmwareMutations:
-    @strawberry.mutation(description="R25: a certificate bundle (CCB) firmware is built for.")
+    @mutation(
+        right="firmware.write",
+        description="R25: a certificate bundle (CCB) firmware is built for.",
+    )
     async def create_certificate_bundle(
         self, info: Info, input: CreateCertificateBundleInput
     ) -> CertificateBundlePayload:
-        info.context.require("firmware.write")
-        try:
-            async with info.context.write() as session:
-                row = await service.create_certificate_bundle(session, name=input.name)
-        except DomainError as exc:
-            return CertificateBundlePayload(errors=[UserError.from_domain(exc)])
-        return CertificateBundlePayload(certificate_bundle=CertificateBundle(row=row))
+        return await run(
+            info, CertificateBundlePayload,
+            lambda r: service.create_certificate_bundle(r.session, name=input.name),
+            lambda row: CertificateBundlePayload(certificate_bundle=CertificateBundle(row=row)),
+        )
 
-    @strawberry.mutation(
-        description="R25: check the vendor's signature and store the image in the chosen bundle."
+    @mutation(
+        right="firmware.write",
+        description="R25: check the vendor's signature and store the image in the chosen bundle.",
     )
     async def import_firmware(self, info: Info, input: ImportFirmwareInput) -> FirmwarePayload:
-        info.context.require("firmware.write")
-        try:
-            _, bundle_id = decode_id(
+        async def action(r: Run) -> service.ImportedFirmware:
+            bundle_id = r.id(
                 input.certificate_bundle_id, "CertificateBundle", "certificateBundleId"
             )
-            data = await read_upload(input.file)
-            async with info.context.write() as session:
-                result = await service.import_firmware(
-                    session,
-                    data,
-                    certificate_bundle_id=bundle_id,
-                    max_size=info.context.settings.max_upload_bytes,
-                )
-        except DomainError as exc:
-            return FirmwarePayload(errors=[UserError.from_domain(exc)])
-        notify_outbox()  # Superadmins are told new firmware is ready (R25, R33)
-        return FirmwarePayload(firmware=Firmware(row=result.firmware))
+            r.after_commit(notify_outbox)  # Superadmins are told new firmware is ready (R25, R33)
+            return await service.import_firmware(
+                r.session, await read_upload(input.file), certificate_bundle_id=bundle_id,
+                max_size=r.settings.max_upload_bytes,
+            )
 
-    @strawberry.mutation(
+        return await run(
+            info, FirmwarePayload, action,
+            lambda result: FirmwarePayload(firmware=Firmware(row=result.firmware)),
+        )
+
+    @mutation(
+        right="firmware.write",
         description="R25: bootloader, then firmware, to chosen devices; R26: key firmware to "
-        "every key of its generation with lower firmware."
+        "every key of its generation with lower firmware.",
     )
     async def apply_firmware(self, info: Info, input: ApplyFirmwareInput) -> FirmwarePayload:
-        info.context.require("firmware.write")
-        try:
-            _, firmware_id = decode_id(input.firmware_id, "Firmware", "firmwareId")
-            device_ids = _device_ids(input.device_ids)
-            async with info.context.write() as session:
-                result = await service.apply_firmware(
-                    session, firmware_id=firmware_id, device_ids=device_ids
-                )
-        except DomainError as exc:
-            return FirmwarePayload(errors=[UserError.from_domain(exc)])
-        return FirmwarePayload(
-            firmware=Firmware(row=result.firmware),
-            remote_jobs=[RemoteJob(row=j) for j in result.remote_jobs],
-            remote_devices=[RemoteDevice(row=d) for d in result.devices],
-            warnings=[Warning(code=w.code, message=w.message) for w in result.warnings],
+        return await run(
+            info, FirmwarePayload,
+            lambda r: service.apply_firmware(
+                r.session,
+                firmware_id=r.id(input.firmware_id, "Firmware", "firmwareId"),
+                device_ids=_device_ids(r, input.device_ids),
+            ),
+            lambda result: FirmwarePayload(
+                firmware=Firmware(row=result.firmware),
+                remote_jobs=[RemoteJob(row=j) for j in result.remote_jobs],
+                remote_devices=[RemoteDevice(row=d) for d in result.devices],
+                warnings=[Warning(code=w.code, message=w.message) for w in result.warnings],
+            ),
         )

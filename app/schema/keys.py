@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +13,7 @@ from app.events import queue_job_events
 from app.keys import service
 from app.schema.common import UserError, Warning
 from app.schema.context import Info
-from app.schema.relay import decode_id
+from app.schema.runner import Run, mutation, run
 from app.schema.types import Key, ProgrammingJob, RemoteJob
 
 
@@ -100,17 +100,8 @@ class CopyKeyConfigurationPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-def _ids(values: list[strawberry.ID] | None, type_name: str, field: str) -> list[int] | None:
-    if values is None:
-        return None
-    return [decode_id(v, type_name, f"{field}.{i}")[1] for i, v in enumerate(values)]
-
-
-def _id(value: strawberry.ID | None, type_name: str, field: str) -> int | None:
-    return None if value is None else decode_id(value, type_name, field)[1]
-
-
-def _payload(change: service.KeyChange) -> KeyPayload:
+def key_payload(change: service.KeyChange) -> KeyPayload:
+    """A key change as the payload shows it: the key, its new jobs and warnings."""
     return KeyPayload(
         key=Key(row=change.key),
         programming_jobs=[ProgrammingJob(row=j) for j in change.programming_jobs],
@@ -119,108 +110,96 @@ def _payload(change: service.KeyChange) -> KeyPayload:
     )
 
 
-async def _run(
-    info: Info, right: str, action: Callable[[Any], Awaitable[service.KeyChange]]
-) -> KeyPayload:
-    info.context.require(right)
-    try:
-        async with info.context.write() as session:
-            change = await action(session)
-            queue_job_events(  # jobEvents subscribers (R23)
-                session,
-                job_ids=[j.id for j in change.programming_jobs],
-                remote_job_ids=[j.id for j in change.remote_jobs],
-            )
-    except DomainError as exc:
-        return KeyPayload(errors=[UserError.from_domain(exc)])
-    return _payload(change)
+async def announced(r: Run, making: Awaitable[service.KeyChange]) -> service.KeyChange:
+    """The change, with its jobs queued for the jobEvents subscribers (R23)."""
+    change = await making
+    queue_job_events(
+        r.session,
+        job_ids=[j.id for j in change.programming_jobs],
+        remote_job_ids=[j.id for j in change.remote_jobs],
+    )
+    return change
+
+
+def _settings(r: Run, input: IssueKeyInput | UpdateKeyInput) -> dict[str, Any]:
+    """What issuing and updating a key both set: validity, schedule, profiles, groups."""
+    return dict(
+        key_id=r.id(input.key_id, "Key", "keyId"),
+        validity=input.validity.to_change() if input.validity is not None else None,
+        schedule_id=r.optional_id(input.schedule_id, "Schedule", "scheduleId"),
+        profile_ids=r.optional_ids(input.access_profile_ids, "AccessProfile", "accessProfileIds"),
+        cylinder_group_ids=r.optional_ids(
+            input.cylinder_group_ids, "CylinderGroup", "cylinderGroupIds"
+        ),
+    )
 
 
 @strawberry.type
 class KeyMutations:
-    @strawberry.mutation(description="Hand a key in stock to an employee (R10–R14).")
+    @mutation(right="keys.issue", description="Hand a key in stock to an employee (R10–R14).")
     async def issue_key(self, info: Info, input: IssueKeyInput) -> KeyPayload:
-        try:
-            key_id = _id(input.key_id, "Key", "keyId")
-            employee_id = _id(input.employee_id, "Employee", "employeeId")
-            schedule_id = _id(input.schedule_id, "Schedule", "scheduleId")
-            profiles = _ids(input.access_profile_ids, "AccessProfile", "accessProfileIds")
-            cgroups = _ids(input.cylinder_group_ids, "CylinderGroup", "cylinderGroupIds")
-            validity = input.validity.to_change() if input.validity else None
-        except DomainError as exc:
-            return KeyPayload(errors=[UserError.from_domain(exc)])
-        return await _run(info, "keys.issue", lambda s: service.issue_key(
-            s, key_id=key_id, employee_id=employee_id, validity=validity,  # type: ignore[arg-type]
-            schedule_id=schedule_id, profile_ids=profiles,
-            extension_interval_hours=input.extension_interval_hours,
-            cylinder_group_ids=cgroups,
-        ))
+        async def action(r: Run) -> service.KeyChange:
+            settings = _settings(r, input)
+            return await announced(r, service.issue_key(
+                r.session,
+                employee_id=r.id(input.employee_id, "Employee", "employeeId"),
+                extension_interval_hours=input.extension_interval_hours,
+                **settings,
+            ))
 
-    @strawberry.mutation(description="Change validity, schedule, profiles or interval (R12–R14).")
+        return await run(info, KeyPayload, action, key_payload)
+
+    @mutation(
+        right="keys.write",
+        description="Change validity, schedule, profiles or interval (R12–R14).",
+    )
     async def update_key(self, info: Info, input: UpdateKeyInput) -> KeyPayload:
-        try:
-            key_id = _id(input.key_id, "Key", "keyId")
-            schedule_id = _id(input.schedule_id, "Schedule", "scheduleId")
-            profiles = _ids(input.access_profile_ids, "AccessProfile", "accessProfileIds")
-            cgroups = _ids(input.cylinder_group_ids, "CylinderGroup", "cylinderGroupIds")
-            validity = input.validity.to_change() if input.validity else None
-        except DomainError as exc:
-            return KeyPayload(errors=[UserError.from_domain(exc)])
-        interval: Any = (
-            service._UNSET if input.extension_interval_hours is strawberry.UNSET
-            else input.extension_interval_hours
-        )
-        return await _run(info, "keys.write", lambda s: service.update_key(
-            s, key_id=key_id, validity=validity, schedule_id=schedule_id,  # type: ignore[arg-type]
-            profile_ids=profiles, extension_interval_hours=interval,
-            audit_readout_enabled=input.audit_readout_enabled,
-            cylinder_group_ids=cgroups,
-        ))
+        async def action(r: Run) -> service.KeyChange:
+            interval: dict[str, Any] = (
+                {} if input.extension_interval_hours is strawberry.UNSET
+                else {"extension_interval_hours": input.extension_interval_hours}
+            )
+            settings = _settings(r, input)
+            return await announced(r, service.update_key(
+                r.session, audit_readout_enabled=input.audit_readout_enabled,
+                **settings, **interval,
+            ))
 
-    @strawberry.mutation(description="Take an issued key back into stock.")
+        return await run(info, KeyPayload, action, key_payload)
+
+    @mutation(right="keys.issue", description="Take an issued key back into stock.")
     async def return_key(self, info: Info, input: KeyIdInput) -> KeyPayload:
-        try:
-            key_id = _id(input.key_id, "Key", "keyId")
-        except DomainError as exc:
-            return KeyPayload(errors=[UserError.from_domain(exc)])
-        return await _run(info, "keys.issue",
-                          lambda s: service.return_key(s, key_id=key_id))  # type: ignore[arg-type]
+        return await run(info, KeyPayload, lambda r: announced(r, service.return_key(
+            r.session, key_id=r.id(input.key_id, "Key", "keyId")
+        )), key_payload)
 
-    @strawberry.mutation(description="R19: block a lost key and, if asked, deprogram it.")
+    @mutation(right="keys.write", description="R19: block a lost key and, if asked, deprogram it.")
     async def report_key_lost(self, info: Info, input: ReportKeyLostInput) -> KeyPayload:
-        try:
-            key_id = _id(input.key_id, "Key", "keyId")
-        except DomainError as exc:
-            return KeyPayload(errors=[UserError.from_domain(exc)])
-        return await _run(info, "keys.write", lambda s: service.report_key_lost(
-            s, key_id=key_id, deprogram=input.deprogram))  # type: ignore[arg-type]
+        return await run(info, KeyPayload, lambda r: announced(r, service.report_key_lost(
+            r.session, key_id=r.id(input.key_id, "Key", "keyId"), deprogram=input.deprogram
+        )), key_payload)
 
-    @strawberry.mutation(description="A broken key; a replacement is proposed (R20, R26).")
+    @mutation(right="keys.write", description="A broken key; a replacement is proposed (R20, R26).")
     async def report_key_defective(self, info: Info, input: KeyIdInput) -> KeyPayload:
-        try:
-            key_id = _id(input.key_id, "Key", "keyId")
-        except DomainError as exc:
-            return KeyPayload(errors=[UserError.from_domain(exc)])
-        return await _run(info, "keys.write", lambda s: service.report_key_defective(
-            s, key_id=key_id))  # type: ignore[arg-type]
+        return await run(info, KeyPayload, lambda r: announced(r, service.report_key_defective(
+            r.session, key_id=r.id(input.key_id, "Key", "keyId")
+        )), key_payload)
 
-    @strawberry.mutation(description="R20: copy a key's configuration; dryRun shows what.")
+    @mutation(right="keys.write", description="R20: copy a key's configuration; dryRun shows what.")
     async def copy_key_configuration(
         self, info: Info, input: CopyKeyConfigurationInput
     ) -> CopyKeyConfigurationPayload:
-        info.context.require("keys.write")
-        try:
-            source_id = decode_id(input.source_key_id, "Key", "sourceKeyId")[1]
-            target_id = decode_id(input.target_key_id, "Key", "targetKeyId")[1]
-            async with info.context.write() as session:
-                key, items, jobs = await service.copy_key_configuration(
-                    session, source_id=source_id, target_id=target_id,
-                    dry_run=bool(input.dry_run),
-                )
-        except DomainError as exc:
-            return CopyKeyConfigurationPayload(errors=[UserError.from_domain(exc)])
-        return CopyKeyConfigurationPayload(
-            key=Key(row=key),
-            copied=[CopyItem(what=i.what, detail=i.detail) for i in items],
-            programming_jobs=[ProgrammingJob(row=j) for j in jobs],
-        )
+        async def action(r: Run) -> CopyKeyConfigurationPayload:
+            key, items, jobs = await service.copy_key_configuration(
+                r.session,
+                source_id=r.id(input.source_key_id, "Key", "sourceKeyId"),
+                target_id=r.id(input.target_key_id, "Key", "targetKeyId"),
+                dry_run=bool(input.dry_run),
+            )
+            return CopyKeyConfigurationPayload(
+                key=Key(row=key),
+                copied=[CopyItem(what=i.what, detail=i.detail) for i in items],
+                programming_jobs=[ProgrammingJob(row=j) for j in jobs],
+            )
+
+        return await run(info, CopyKeyConfigurationPayload, action)

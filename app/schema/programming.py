@@ -9,17 +9,20 @@ import strawberry
 
 from app.access.engine import JobOutcome
 from app.audit.service import ReadEvent
-from app.errors import DomainError
 from app.programming.service import (
     AccessWrite,
+    AssignResult,
+    LoadResult,
     ProgrammingResult,
+    ReportResult,
     assign_programming_jobs,
     load_programming_jobs,
     report_programming_results,
 )
 from app.schema.common import AccessChangeOp, AccessResult, UserError, Warning
 from app.schema.context import Info
-from app.schema.relay import decode_id, to_global_id
+from app.schema.relay import to_global_id
+from app.schema.runner import Run, mutation, run
 from app.schema.types import Cylinder, ProgrammingJob, ProgrammingKey
 from app.workers.outbox import notify_outbox
 
@@ -140,111 +143,109 @@ class ReportProgrammingResultsPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-def _programming_key_id(gid: str) -> int:
-    return decode_id(gid, "ProgrammingKey", "programmingKeyId")[1]
+def _loaded_payload(result: LoadResult) -> LoadProgrammingJobsPayload:
+    return LoadProgrammingJobsPayload(
+        programming_key=ProgrammingKey(row=result.programming_key),
+        jobs=[
+            LoadedProgrammingJob(
+                programming_job=ProgrammingJob(row=j.job),
+                cylinder=Cylinder(row=j.cylinder),
+                full_reprogram=j.job.full_reprogram,
+                changes=[CylinderWrite.of(w) for w in j.changes],
+                access_list=(
+                    [CylinderWrite.of(w) for w in j.access_list]
+                    if j.access_list is not None
+                    else None
+                ),
+            )
+            for j in result.jobs
+        ],
+        loaded_count=result.newly_loaded,
+    )
+
+
+def _report_payload(report: ReportResult) -> ReportProgrammingResultsPayload:
+    return ReportProgrammingResultsPayload(
+        programming_jobs=[ProgrammingJob(row=j) for j in report.reported],
+        returned_jobs=[ProgrammingJob(row=j) for j in report.returned],
+        new_programming_jobs=[ProgrammingJob(row=j) for j in report.created],
+        open_cylinders=[Cylinder(row=c) for c in report.open_cylinders],
+        all_completed=report.all_completed,
+        audit_events_stored=report.audit_events_stored,
+    )
 
 
 @strawberry.type
 class ProgrammingMutations:
-    @strawberry.mutation(description="R17: give open programming jobs to a programming key.")
+    @mutation(
+        right="jobs.assign", description="R17: give open programming jobs to a programming key."
+    )
     async def assign_programming_jobs(
         self, info: Info, input: AssignProgrammingJobsInput
     ) -> AssignProgrammingJobsPayload:
-        try:
-            info.context.require("jobs.assign")
-            key_id = _programming_key_id(input.programming_key_id)
-            job_ids = [
-                decode_id(gid, "ProgrammingJob", f"jobIds.{i}")[1]
-                for i, gid in enumerate(input.job_ids)
-            ]
-            async with info.context.write() as session:
-                result = await assign_programming_jobs(
-                    session, programming_key_id=key_id, job_ids=job_ids
-                )
-        except DomainError as exc:
-            return AssignProgrammingJobsPayload(errors=[UserError.from_domain(exc)])
-        notify_outbox()  # the holder is told cylinder programming is available (R33)
-        return AssignProgrammingJobsPayload(
-            programming_jobs=[ProgrammingJob(row=j) for j in result.jobs],
-            warnings=[Warning(code=w.code, message=w.message) for w in result.warnings],
+        async def action(r: Run) -> AssignResult:
+            r.after_commit(notify_outbox)  # the holder is told programming is available (R33)
+            return await assign_programming_jobs(
+                r.session,
+                programming_key_id=r.id(
+                    input.programming_key_id, "ProgrammingKey", "programmingKeyId"
+                ),
+                job_ids=r.ids(input.job_ids, "ProgrammingJob", "jobIds"),
+            )
+
+        return await run(
+            info, AssignProgrammingJobsPayload, action,
+            lambda result: AssignProgrammingJobsPayload(
+                programming_jobs=[ProgrammingJob(row=j) for j in result.jobs],
+                warnings=[Warning(code=w.code, message=w.message) for w in result.warnings],
+            ),
         )
 
-    @strawberry.mutation(
-        description="R17: load the jobs assigned to a programming key onto it (desk or device)."
+    @mutation(
+        right="cylinders.program",
+        description="R17: load the jobs assigned to a programming key onto it (desk or device).",
     )
     async def load_programming_jobs(
         self, info: Info, input: LoadProgrammingJobsInput
     ) -> LoadProgrammingJobsPayload:
-        try:
-            info.context.require("cylinders.program")
-            key_id = _programming_key_id(input.programming_key_id)
-            device_id = (
-                decode_id(input.device_id, "RemoteDevice", "deviceId")[1]
-                if input.device_id is not None
-                else None
+        async def action(r: Run) -> LoadResult:
+            result = await load_programming_jobs(
+                r.session,
+                programming_key_id=r.id(
+                    input.programming_key_id, "ProgrammingKey", "programmingKeyId"
+                ),
+                device_id=r.optional_id(input.device_id, "RemoteDevice", "deviceId"),
+                key_firmware_version=input.key_firmware_version,
             )
-            async with info.context.write() as session:
-                result = await load_programming_jobs(
-                    session,
-                    programming_key_id=key_id,
-                    device_id=device_id,
-                    key_firmware_version=input.key_firmware_version,
-                )
-        except DomainError as exc:
-            return LoadProgrammingJobsPayload(errors=[UserError.from_domain(exc)])
-        if result.newly_loaded:
-            notify_outbox()  # the cylinders to visit (R17, R33)
-        return LoadProgrammingJobsPayload(
-            programming_key=ProgrammingKey(row=result.programming_key),
-            jobs=[
-                LoadedProgrammingJob(
-                    programming_job=ProgrammingJob(row=j.job),
-                    cylinder=Cylinder(row=j.cylinder),
-                    full_reprogram=j.job.full_reprogram,
-                    changes=[CylinderWrite.of(w) for w in j.changes],
-                    access_list=(
-                        [CylinderWrite.of(w) for w in j.access_list]
-                        if j.access_list is not None
-                        else None
-                    ),
-                )
-                for j in result.jobs
-            ],
-            loaded_count=result.newly_loaded,
-        )
+            if result.newly_loaded:
+                r.after_commit(notify_outbox)  # the cylinders to visit (R17, R33)
+            return result
 
-    @strawberry.mutation(
-        description="R15, R17: what a programming key reports after programming its cylinders."
+        return await run(info, LoadProgrammingJobsPayload, action, _loaded_payload)
+
+    @mutation(
+        right="cylinders.program",
+        description="R15, R17: what a programming key reports after programming its cylinders.",
     )
     async def report_programming_results(
         self, info: Info, input: ReportProgrammingResultsInput
     ) -> ReportProgrammingResultsPayload:
-        try:
-            info.context.require("cylinders.program")
-            key_id = _programming_key_id(input.programming_key_id)
+        async def action(r: Run) -> ReportResult:
+            key_id = r.id(input.programming_key_id, "ProgrammingKey", "programmingKeyId")
             results = [
                 ProgrammingResult(
-                    job_id=decode_id(r.job_id, "ProgrammingJob", f"results.{i}.jobId")[1],
-                    outcome=r.outcome.value,
+                    job_id=r.id(result.job_id, "ProgrammingJob", f"results.{i}.jobId"),
+                    outcome=result.outcome.value,
                     audit_events=[
                         ReadEvent(at=e.at, result=e.result, key_uid=e.key_uid)
-                        for e in r.audit_events or ()
+                        for e in result.audit_events or ()
                     ],
                 )
-                for i, r in enumerate(input.results)
+                for i, result in enumerate(input.results)
             ]
-            async with info.context.write() as session:
-                report = await report_programming_results(
-                    session, programming_key_id=key_id, results=results
-                )
-        except DomainError as exc:
-            return ReportProgrammingResultsPayload(errors=[UserError.from_domain(exc)])
-        notify_outbox()  # the final e-mail: were all jobs completed (R17, R33)
-        return ReportProgrammingResultsPayload(
-            programming_jobs=[ProgrammingJob(row=j) for j in report.reported],
-            returned_jobs=[ProgrammingJob(row=j) for j in report.returned],
-            new_programming_jobs=[ProgrammingJob(row=j) for j in report.created],
-            open_cylinders=[Cylinder(row=c) for c in report.open_cylinders],
-            all_completed=report.all_completed,
-            audit_events_stored=report.audit_events_stored,
-        )
+            r.after_commit(notify_outbox)  # the final e-mail: were all jobs completed (R17, R33)
+            return await report_programming_results(
+                r.session, programming_key_id=key_id, results=results
+            )
+
+        return await run(info, ReportProgrammingResultsPayload, action, _report_payload)

@@ -9,10 +9,9 @@ import strawberry
 
 from app.auth.pins import PinRejected
 from app.auth.programming_keys import change_sub_key_pin
-from app.errors import DomainError
 from app.schema.common import UserError
 from app.schema.context import Info
-from app.schema.relay import decode_id
+from app.schema.runner import mutation, run
 from app.schema.types import ProgrammingKey as ProgrammingKeyType
 from app.schema.types import Tenant as TenantType
 from app.tenants.settings import update_tenant_settings
@@ -45,42 +44,38 @@ class ProgrammingKeyPayload:
 
 @strawberry.type
 class SettingsMutations:
-    @strawberry.mutation(
-        description="R14, R29: flexible extensions; the approver function can never change."
+    @mutation(
+        right="tenant.settings",
+        description="R14, R29: flexible extensions; the approver function can never change.",
     )
     async def update_tenant_settings(
         self, info: Info, input: UpdateTenantSettingsInput
     ) -> TenantPayload:
-        info.context.require("tenant.settings")
-        try:
-            async with info.context.write() as session:
-                row = await update_tenant_settings(
-                    session,
-                    flexible_extensions=input.flexible_extensions,
-                    approver_function=input.approver_function,
-                )
-        except DomainError as exc:
-            return TenantPayload(errors=[UserError.from_domain(exc)])
-        return TenantPayload(tenant=TenantType(row=row))
+        return await run(
+            info, TenantPayload,
+            lambda r: update_tenant_settings(
+                r.session,
+                flexible_extensions=input.flexible_extensions,
+                approver_function=input.approver_function,
+            ),
+            lambda row: TenantPayload(tenant=TenantType(row=row)),
+        )
 
-    @strawberry.mutation(description="R6: a sub key's new PIN, authorised by the main key's PIN.")
+    @mutation(
+        right="programming_keys.write",
+        description="R6: a sub key's new PIN, authorised by the main key's PIN.",
+    )
     async def change_sub_key_pin(
         self, info: Info, input: ChangeSubKeyPinInput
     ) -> ProgrammingKeyPayload:
-        info.context.require("programming_keys.write")
-        try:
-            _, sub_key_id = decode_id(input.sub_key_id, "ProgrammingKey", "subKeyId")
-            async with info.context.write() as session:
-                try:
-                    row = await change_sub_key_pin(
-                        session,
-                        sub_key_id=sub_key_id,
-                        main_key_pin=input.main_key_pin,
-                        new_pin=input.new_pin,
-                    )
-                except PinRejected:
-                    await session.commit()  # the wrong PIN counts (and may lock the main key)
-                    raise
-        except DomainError as exc:
-            return ProgrammingKeyPayload(errors=[UserError.from_domain(exc)])
-        return ProgrammingKeyPayload(programming_key=ProgrammingKeyType(row=row))
+        return await run(
+            info, ProgrammingKeyPayload,
+            lambda r: change_sub_key_pin(
+                r.session,
+                sub_key_id=r.id(input.sub_key_id, "ProgrammingKey", "subKeyId"),
+                main_key_pin=input.main_key_pin,
+                new_pin=input.new_pin,
+            ),
+            lambda row: ProgrammingKeyPayload(programming_key=ProgrammingKeyType(row=row)),
+            keeps=(PinRejected,),  # the wrong PIN counts (and may lock the main key) (R6)
+        )
