@@ -25,10 +25,10 @@ from strawberry.types.graphql import OperationType
 
 from app.config import Settings
 from app.errors import DomainError
-from app.schema import types
 from app.schema.context import NotAuthenticated
 from app.schema.limits import make_cost_rule
 from app.schema.mutations import Mutation
+from app.schema.nodes import NODES
 from app.schema.root import Query
 from app.schema.subscriptions import Subscription
 
@@ -86,7 +86,7 @@ def build_schema(settings: Settings, *, introspection: bool | None = None) -> st
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=list(types.NODE_TYPES.values()),
+        types=[kind.graphql_type for kind in NODES.values()],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not settings.keywarden_debug),
     )

@@ -37,7 +37,6 @@ from app.schema import types as t
 from app.schema.auth import tenant_uuid
 from app.schema.common import Node, UserError
 from app.schema.context import Info
-from app.schema.queries import NODE_RIGHTS
 from app.schema.relay import fetch_page, to_global_id
 from app.schema.runner import BRIDGE_ITSELF, NO_CREDENTIAL, Run, mutation, run
 from app.workers.outbox import notify_outbox
@@ -145,11 +144,6 @@ class BridgeCommand(Node):
 
 
 BridgeConnection = t.Connection[Bridge]
-
-# node()/nodes(): bridges and their commands are seen with devices.read, in the caller's
-# domains (R8, through the automatic domain scope of both tables).
-t.NODE_TYPES.update(Bridge=Bridge, BridgeCommand=BridgeCommand)
-NODE_RIGHTS.update(Bridge="devices.read", BridgeCommand="devices.read")
 
 
 # --- inputs and payloads ------------------------------------------------------------------

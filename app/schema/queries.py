@@ -21,28 +21,8 @@ from app.schema.common import (
     ReadoutStatus,
 )
 from app.schema.context import Info
+from app.schema.nodes import NODES
 from app.schema.relay import decode_id, fetch_page, parse_global_id
-
-# What a principal needs to see each kind of node (R7); without it node() answers null.
-NODE_RIGHTS: dict[str, str] = {
-    "Role": "roles.read",
-    "Domain": "domains.read",
-    "Employee": "employees.read",
-    "Schedule": "keys.read",
-    "AccessProfile": "keys.read",
-    "KeyGroup": "keys.read",
-    "CylinderGroup": "cylinders.read",
-    "Key": "keys.read",
-    "Cylinder": "cylinders.read",
-    "ProgrammingKey": "programming_keys.read",
-    "ProgrammingJob": "jobs.read",
-    "RemoteJob": "jobs.read",
-    "RemoteDevice": "devices.read",
-    "CertificateBundle": "firmware.read",
-    "Firmware": "firmware.read",
-    "ReadoutRequest": "readout.read",
-    "Extension": "extensions.read",
-}
 
 MAX_NODES = 100
 
@@ -83,10 +63,10 @@ async def _load_nodes(info: Info, ids: list[strawberry.ID]) -> list[Node | None]
         parsed = parse_global_id(gid)
         if (
             parsed is None
-            or parsed[0] not in t.NODE_TYPES
+            or parsed[0] not in NODES
             or not parsed[1].isdigit()
             or principal is None
-            or not principal.has(NODE_RIGHTS[parsed[0]])
+            or not principal.has(NODES[parsed[0]].right)
         ):
             decoded.append(None)
         else:
@@ -97,15 +77,14 @@ async def _load_nodes(info: Info, ids: list[strawberry.ID]) -> list[Node | None]
         if item is None:
             rows.append(None)
             continue
-        model = getattr(m, item[0])
-        rows.append(loaders.by_id(model).load(item[1]))
+        rows.append(loaders.by_id(NODES[item[0]].model).load(item[1]))
     out: list[Node | None] = []
     for item, pending in zip(decoded, rows, strict=True):
         if item is None or pending is None:
             out.append(None)
             continue
         row = await pending
-        out.append(t.NODE_TYPES[item[0]](row=row) if row is not None else None)
+        out.append(NODES[item[0]].graphql_type(row=row) if row is not None else None)
     return out
 
 

@@ -829,25 +829,3 @@ EmployeeConnection = Connection[Employee]
 ProgrammingJobConnection = Connection[ProgrammingJob]
 RemoteJobConnection = Connection[RemoteJob]
 AuditEventConnection = Connection[AuditEvent]
-
-NODE_TYPES: dict[str, Any] = {
-    t.__name__: t
-    for t in (
-        Role,
-        Domain,
-        Employee,
-        Schedule,
-        AccessProfile,
-        KeyGroup,
-        Key,
-        Cylinder,
-        ProgrammingKey,
-        ProgrammingJob,
-        RemoteJob,
-        RemoteDevice,
-        CertificateBundle,
-        Firmware,
-        ReadoutRequest,
-        Extension,
-    )
-}
