@@ -1,140 +1,40 @@
-"""GraphQL object types of the contract: thin views over model rows, relations through loaders."""
+"""The locking system: employees, keys, cylinders, their groups and access lists, programming
+keys and jobs, remote jobs and audit events (R10–R20, R28).
+
+These types refer to one another both ways (a key lists its remote jobs, a remote job
+names its key), so they live in one module.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import binascii
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import strawberry
-from sqlalchemy import select
+from sqlalchemy import Select, and_, func, or_, select
 
 from app import models as m
 from app.access.authorizations import EffectiveAuthorization
+from app.errors import DomainError
 from app.schema.common import (
     AccessChangeOp,
     AccessResult,
     CylinderStatus,
-    FirmwareSource,
-    FirmwareTarget,
-    HostingMode,
     KeyGeneration,
     KeyStatus,
     KeyType,
     Node,
-    PageInfo,
     ProgrammingJobStatus,
     ProgrammingKeyKind,
-    ReadoutStatus,
-    RemoteDeviceKind,
     RemoteJobKind,
     RemoteJobStatus,
-    Weekday,
 )
 from app.schema.context import Info
-from app.schema.relay import Page, encode_cursor, fetch_page, page_size, to_global_id
-
-
-def column(attribute: str, graphql_type: Any, description: str | None = None) -> Any:
-    """A field read straight off the wrapped model row (``self.row.<attribute>``)."""
-
-    def resolve(root: Any) -> Any:
-        return getattr(root.row, attribute)
-
-    return strawberry.field(resolver=resolve, graphql_type=graphql_type, description=description)
-
-
-T = TypeVar("T")
-
-
-async def child_connection(
-    info: Info,
-    model: Any,
-    fk_name: str,
-    parent_id: int,
-    node_type: Any,
-    first: int | None,
-    after: str | None,
-) -> Any:
-    """A parent's children as a connection; first pages of many parents load together."""
-    if after is not None:  # a later page of one parent: keyset as everywhere
-        stmt = select(model).where(getattr(model, fk_name) == parent_id)
-        page = await fetch_page(info.context.db.execute, stmt, [model.id], first=first, after=after)
-        return Connection[node_type].from_page(page, node_type)
-    loaders = info.context.loaders
-    rows, has_next = await loaders.child_pages(model, fk_name, page_size(first)).load(parent_id)
-    page = Page(rows, [encode_cursor([r.id]) for r in rows], has_next, False, count_stmt=None)
-    connection = Connection[node_type].from_page(page, node_type)
-    connection.count_loader = lambda: loaders.child_counts(model, fk_name).load(parent_id)
-    return connection
-
-
-async def related(info: Info, model: type, ident: int | None, wrap: Callable[..., T]) -> T | None:
-    """The row ``ident`` of ``model`` through the request's loader, wrapped; None when there is
-    none or the caller may not see it (R1, R8)."""
-    if ident is None:
-        return None
-    row = await info.context.loaders.by_id(model).load(ident)
-    return wrap(row=row) if row is not None else None
-
-
-def gid(row: Any) -> strawberry.ID:
-    return strawberry.ID(to_global_id(type(row).__name__, row.id))
-
-
-@strawberry.type
-class Tenant:
-    row: strawberry.Private[m.Tenant]
-
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Tenant", self.row.id))
-
-    name = column("name", str)
-
-    hosting_mode = column("hosting_mode", HostingMode)
-
-    data_center_connected = column("data_center_connected", bool)
-
-    approver_function = column("approver_function", bool)
-
-    flexible_extensions = column("flexible_extensions", bool)
-
-
-@strawberry.type
-class Right:
-    name: str
-    description: str
-
-
-@strawberry.type
-class Role(Node):
-    row: strawberry.Private[m.Role]
-
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return gid(self.row)
-
-    name = column("name", str)
-
-    builtin = column("builtin", bool)
-
-    @strawberry.field
-    def rights(self) -> list[str]:
-        return list(self.row.rights)
-
-
-@strawberry.type
-class Domain(Node):
-    row: strawberry.Private[m.Domain]
-
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return gid(self.row)
-
-    name = column("name", str)
-
-    description = column("description", str | None)
+from app.schema.relay import Page, decode_cursor, encode_cursor, page_size
+from app.schema.types.base import Connection, child_connection, column, gid, related
+from app.schema.types.devices import RemoteDevice
+from app.schema.types.organisation import Domain, Role, Schedule, Validity, load_schedule
 
 
 @strawberry.type
@@ -167,46 +67,6 @@ class Employee(Node):
             return []
         rows = await info.context.loaders.keys_of_holder.load(self.row.id)
         return [Key(row=r) for r in rows]
-
-
-@strawberry.type
-class Validity:
-    always_valid: bool
-    valid_from: datetime | None
-    valid_until: datetime | None
-
-
-@strawberry.type
-class TimeWindow:
-    days: list[Weekday]
-    start: str
-    end: str
-
-
-@strawberry.type
-class Schedule(Node):
-    row: strawberry.Private[m.Schedule]
-
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return gid(self.row)
-
-    name = column("name", str)
-
-    @strawberry.field
-    def windows(self) -> list[TimeWindow]:
-        return [
-            TimeWindow(
-                days=[m.Weekday[d] for d in w["days"]],  # type: ignore[union-attr]
-                start=str(w["start"]),
-                end=str(w["end"]),
-            )
-            for w in self.row.windows
-        ]
-
-
-async def load_schedule(info: Info, schedule_id: int) -> Schedule:
-    return Schedule(row=await info.context.loaders.by_id(m.Schedule).load(schedule_id))
 
 
 @strawberry.type
@@ -357,8 +217,6 @@ class Key(Node):
     async def audit_trail(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[AuditEvent]:
-        from app.schema.audit import nested_audit_trail
-
         return await nested_audit_trail(info, "key_id", self.row.id, first=first, after=after)
 
     @strawberry.field
@@ -434,8 +292,6 @@ class Cylinder(Node):
     async def audit_trail(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[AuditEvent]:
-        from app.schema.audit import nested_audit_trail
-
         return await nested_audit_trail(info, "cylinder_id", self.row.id, first=first, after=after)
 
 
@@ -527,153 +383,6 @@ class ProgrammingJob(Node):
 
 
 @strawberry.type
-class OfflineUpdateSettings:
-    max_offline_updates: int
-    max_hours_since_online_update: int | None
-    blocking_list_validity_hours: int | None
-    offline_extension_hours: int
-
-
-@strawberry.type
-class CertificateBundle(Node):
-    row: strawberry.Private[m.CertificateBundle]
-
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return gid(self.row)
-
-    name = column("name", str)
-
-    created_at = column("created_at", datetime)
-
-
-@strawberry.type
-class Firmware(Node):
-    row: strawberry.Private[m.Firmware]
-
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return gid(self.row)
-
-    target = column("target", FirmwareTarget)
-
-    version = column("version", str)
-
-    source = column("source", FirmwareSource)
-
-    @strawberry.field
-    async def certificate_bundle(self, info: Info) -> CertificateBundle:
-        loader = info.context.loaders.by_id(m.CertificateBundle)
-        return CertificateBundle(row=await loader.load(self.row.certificate_bundle_id))
-
-    imported_at = column("imported_at", datetime)
-
-    applied = column("applied", bool)
-
-
-@strawberry.type
-class FirmwareProgress:
-    deployment: strawberry.Private[m.FirmwareDeployment]
-    firmware_row: strawberry.Private[m.Firmware]
-
-    @strawberry.field
-    def firmware(self) -> Firmware:
-        return Firmware(row=self.firmware_row)
-
-    @strawberry.field
-    def stage(self) -> str:
-        if self.firmware_row.target == m.FirmwareTarget.REMOTE_BOOTLOADER:
-            return "bootloader"
-        return "firmware"
-
-    @strawberry.field
-    def percent(self) -> int:
-        size = max(len(self.firmware_row.image), 1)
-        return min(100, self.deployment.offset * 100 // size)
-
-    @strawberry.field
-    def done(self) -> bool:
-        return self.deployment.done
-
-
-@strawberry.type
-class DeviceTraceLog:
-    """A trace log a device wrote for a request file, uploaded to be read (R27)."""
-
-    row: strawberry.Private[m.DeviceTraceLog]
-    written_at = column("written_at", datetime)
-    uploaded_at = column("uploaded_at", datetime)
-    log = column("log", str)
-    sha256 = column("sha256", str)
-
-
-@strawberry.type
-class RemoteDevice(Node):
-    row: strawberry.Private[m.RemoteDevice]
-
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return gid(self.row)
-
-    name = column("name", str)
-
-    kind = column("kind", RemoteDeviceKind)
-
-    serial = column("serial", str)
-
-    @strawberry.field
-    async def domain(self, info: Info) -> Domain:
-        return Domain(row=await info.context.loaders.by_id(m.Domain).load(self.row.domain_id))
-
-    firmware_version = column("firmware_version", str)
-
-    bootloader_version = column("bootloader_version", str)
-
-    heartbeat_interval_seconds = column("heartbeat_interval_seconds", int)
-
-    last_heartbeat_at = column("last_heartbeat_at", datetime | None)
-
-    online = column("online", bool)
-
-    system_linked = column("system_linked", bool)
-
-    potential_free_output = column("potential_free_output", bool)
-
-    updater_gen1 = column("updater_gen1", bool)
-
-    updater_gen2 = column("updater_gen2", bool)
-
-    @strawberry.field
-    def offline_updates(self) -> OfflineUpdateSettings | None:
-        r = self.row
-        if r.offline_max_updates is None or r.offline_extension_hours is None:
-            return None
-        return OfflineUpdateSettings(
-            max_offline_updates=r.offline_max_updates,
-            max_hours_since_online_update=r.offline_max_hours_since_online,
-            blocking_list_validity_hours=r.offline_blocking_list_validity_hours,
-            offline_extension_hours=r.offline_extension_hours,
-        )
-
-    @strawberry.field(description="Uploaded trace logs, newest first (R27).")
-    async def trace_logs(self, info: Info) -> list[DeviceTraceLog]:
-        rows = await info.context.db.scalars(
-            select(m.DeviceTraceLog)
-            .where(m.DeviceTraceLog.device_id == self.row.id)
-            .order_by(m.DeviceTraceLog.uploaded_at.desc(), m.DeviceTraceLog.id.desc())
-        )
-        return [DeviceTraceLog(row=r) for r in rows]
-
-    @strawberry.field
-    async def firmware_progress(self, info: Info) -> FirmwareProgress | None:
-        progress = await info.context.loaders.firmware_progress_of_device.load(self.row.id)
-        if progress is None:
-            return None
-        deployment, firmware = progress
-        return FirmwareProgress(deployment=deployment, firmware_row=firmware)
-
-
-@strawberry.type
 class RemoteJob(Node):
     row: strawberry.Private[m.RemoteJob]
 
@@ -715,117 +424,77 @@ class AuditEvent:
     result = column("result", AccessResult)
 
 
-@strawberry.type
-class ReadoutRequest(Node):
-    row: strawberry.Private[m.ReadoutRequest]
-
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return gid(self.row)
-
-    @strawberry.field
-    async def target(self, info: Info) -> Node:
-        if self.row.key_id is not None:
-            return Key(row=await info.context.loaders.by_id(m.Key).load(self.row.key_id))
-        cylinder_id = self.row.cylinder_id
-        return Cylinder(row=await info.context.loaders.by_id(m.Cylinder).load(cylinder_id))
-
-    reason = column("reason", str)
-
-    status = column("status", ReadoutStatus)
-
-    @strawberry.field
-    async def requested_by(self, info: Info) -> ProgrammingKey:
-        loader = info.context.loaders.by_id(m.ProgrammingKey)
-        return ProgrammingKey(row=await loader.load(self.row.requested_by_id))
-
-    requested_at = column("requested_at", datetime)
-
-    @strawberry.field
-    async def decided_by(self, info: Info) -> ProgrammingKey | None:
-        return await related(info, m.ProgrammingKey, self.row.decided_by_id, ProgrammingKey)
-
-    decided_at = column("decided_at", datetime | None)
-
-    decision_note = column("decision_note", str | None)
-
-
-@strawberry.type
-class BlockingList:
-    version: int
-    issued_at: datetime
-    valid_until: datetime | None
-    key_uids: list[str]
-    signature: str
-
-
-@strawberry.type
-class Extension(Node):
-    row: strawberry.Private[m.Extension]
-
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return gid(self.row)
-
-    imported_at = column("imported_at", datetime)
-
-    activated = column("activated", bool)
-
-    new_keys = column("new_keys", int)
-
-    new_cylinders = column("new_cylinders", int)
-
-    clones = column("clones", int)
-
-
-# --- connections -------------------------------------------------------------
-# Strawberry names the specialisations after the node: Edge[Key] is KeyEdge,
-# Connection[Key] is KeyConnection, as the contract spells them.
-
-NodeT = TypeVar("NodeT")
-
-
-@strawberry.type
-class Edge(Generic[NodeT]):
-    node: NodeT
-    cursor: str
-
-
-@strawberry.type
-class Connection(Generic[NodeT]):
-    edges: list[Edge[NodeT]]
-    page_info: PageInfo
-    count_stmt: strawberry.Private[Any]
-    # Nested connections count through a loader instead: one statement for all parents.
-    count_loader: strawberry.Private[Any] = None
-
-    @strawberry.field
-    async def total_count(self, info: Info) -> int:
-        """Counted only when asked for: one statement, independent of the page."""
-        if self.count_loader is not None:
-            return int(await self.count_loader())
-        return int(await info.context.db.scalar(self.count_stmt))
-
-    @classmethod
-    def from_page(cls, page: Page, node_type: Callable[..., NodeT]) -> Connection[NodeT]:
-        return cls(
-            edges=[
-                Edge(node=node_type(row=row), cursor=cursor)
-                for row, cursor in zip(page.rows, page.cursors, strict=True)
-            ],
-            page_info=PageInfo(
-                has_next_page=page.has_next,
-                has_previous_page=page.has_previous,
-                start_cursor=page.cursors[0] if page.cursors else None,
-                end_cursor=page.cursors[-1] if page.cursors else None,
-            ),
-            count_stmt=page.count_stmt,
-        )
-
-
-KeyConnection = Connection[Key]
-CylinderConnection = Connection[Cylinder]
-EmployeeConnection = Connection[Employee]
-ProgrammingJobConnection = Connection[ProgrammingJob]
-RemoteJobConnection = Connection[RemoteJob]
 AuditEventConnection = Connection[AuditEvent]
+
+
+async def audit_event_connection(
+    info: Info, stmt: Select[Any], *, first: int | None, after: str | None
+) -> AuditEventConnection:
+    """A page of audit events, newest first, keyset-paginated on (at desc, id desc) (R28).
+
+    ``stmt`` selects AuditEvent rows with the caller's filters. Only events the
+    caller may see are listed: for a principal limited to some domains (R8), those
+    on a cylinder or of a key of its domains. Also meant for ``Key.auditTrail``
+    and ``Cylinder.auditTrail`` (with ``key_id`` / ``cylinder_id`` conditions).
+    """
+    principal = info.context.require("audit.read")
+    if principal.domain_ids is not None:
+        domains = tuple(principal.domain_ids)
+        stmt = stmt.where(
+            or_(
+                m.AuditEvent.cylinder_id.in_(
+                    select(m.Cylinder.id).where(m.Cylinder.domain_id.in_(domains))
+                ),
+                m.AuditEvent.key_id.in_(select(m.Key.id).where(m.Key.domain_id.in_(domains))),
+            )
+        )
+    limit = page_size(first)
+    count_stmt = select(func.count()).select_from(stmt.order_by(None).subquery())
+    paged = stmt.order_by(m.AuditEvent.at.desc(), m.AuditEvent.id.desc())
+    if after:
+        at, ident = _decode_cursor(after)
+        paged = paged.where(
+            or_(m.AuditEvent.at < at, and_(m.AuditEvent.at == at, m.AuditEvent.id < ident))
+        )
+    rows = await info.context.db.scalars(paged.limit(limit + 1))
+    has_next = len(rows) > limit
+    rows = rows[:limit]
+    cursors = [encode_cursor([row.at.isoformat(), row.id]) for row in rows]
+    page = Page(rows, cursors, has_next, bool(after), count_stmt)
+    return AuditEventConnection.from_page(page, AuditEvent)
+
+
+async def nested_audit_trail(
+    info: Info, fk_name: str, parent_id: int, *, first: int | None, after: str | None
+) -> AuditEventConnection:
+    """``Key.auditTrail`` / ``Cylinder.auditTrail`` (R28): the first pages of every key or
+    cylinder of a list load in one windowed statement, their counts in one more; a later
+    page of one parent is a keyset query as in ``auditEvents``. The parent is one the caller
+    may see, so every event of its trail is visible too (R8)."""
+    info.context.require("audit.read")
+    if after is not None:
+        column = getattr(m.AuditEvent, fk_name)
+        stmt = select(m.AuditEvent).where(column == parent_id)
+        return await audit_event_connection(info, stmt, first=first, after=after)
+    loaders = info.context.loaders
+    limit = page_size(first)
+    rows, has_next = await loaders.child_pages(
+        m.AuditEvent, fk_name, limit, newest_first=True
+    ).load(parent_id)
+    cursors = [encode_cursor([row.at.isoformat(), row.id]) for row in rows]
+    connection = AuditEventConnection.from_page(
+        Page(rows, cursors, has_next, False, count_stmt=None), AuditEvent
+    )
+    connection.count_loader = lambda: loaders.child_counts(m.AuditEvent, fk_name).load(parent_id)
+    return connection
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    at, ident = decode_cursor(cursor, 2)
+    try:
+        moment = datetime.fromisoformat(at)
+    except (TypeError, ValueError, binascii.Error) as exc:
+        raise DomainError("INVALID", "after: not a cursor of this list", "after") from exc
+    if moment.tzinfo is None or not isinstance(ident, int) or isinstance(ident, bool):
+        raise DomainError("INVALID", "after: not a cursor of this list", "after")
+    return moment, ident
