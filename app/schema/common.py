@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import enum
-
 import strawberry
 
+from app import errors
 from app.errors import DomainError
 from app.models import enums
 
@@ -27,18 +26,8 @@ ReadoutStatus = strawberry.enum(enums.ReadoutStatus)
 AccessResult = strawberry.enum(enums.AccessResult)
 
 
-@strawberry.enum
-class ErrorCode(enum.Enum):
-    INVALID = "INVALID"
-    NOT_FOUND = "NOT_FOUND"
-    FORBIDDEN = "FORBIDDEN"
-    CONFLICT = "CONFLICT"
-    UNSUPPORTED_KEY_TYPE = "UNSUPPORTED_KEY_TYPE"
-    IMMUTABLE = "IMMUTABLE"
-    WRONG_PIN = "WRONG_PIN"
-    FIRMWARE_TOO_OLD = "FIRMWARE_TOO_OLD"
-    BAD_SIGNATURE = "BAD_SIGNATURE"
-    BRIDGE_OFFLINE = "BRIDGE_OFFLINE"
+# The contract's ErrorCode, generated from the one list the domain raises with (app.errors).
+ErrorCode = strawberry.enum(errors.ErrorCode, name="ErrorCode")
 
 
 @strawberry.type
@@ -49,7 +38,7 @@ class UserError:
 
     @classmethod
     def from_domain(cls, exc: DomainError) -> UserError:
-        return cls(field=exc.field, code=ErrorCode[exc.code], message=exc.message)
+        return cls(field=exc.field, code=exc.code, message=exc.message)
 
 
 @strawberry.type
