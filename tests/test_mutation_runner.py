@@ -11,15 +11,32 @@ from typing import Any
 
 import graphql
 import pytest
+import strawberry
 from sqlalchemy import select
 
+from app import models as m
 from app.auth.rights import RIGHTS
+from app.auth.tokens import authenticate
 from app.config import Settings
 from app.db import Database
+from app.errors import CONFLICT, DomainError
+from app.events import queue_job_events
+from app.events.publish import JOB_EVENTS
+from app.events.pubsub import get_pubsub
 from app.models import Base, Key
 from app.schema import build_schema
+from app.schema.common import UserError
+from app.schema.context import Context, Info
 from app.schema.relay import to_global_id
-from app.schema.runner import BRIDGE_ITSELF, NO_CREDENTIAL, SIGNED_IN, Requirement
+from app.schema.runner import (
+    BRIDGE_ITSELF,
+    NO_CREDENTIAL,
+    SIGNED_IN,
+    Requirement,
+    Run,
+    mutation,
+    run,
+)
 from app.tenants.service import NewTenant
 from tests.conftest import GraphQLClient, superadmin_token
 from tests.factories import seed_elements
@@ -189,3 +206,96 @@ async def test_another_tenants_id_is_not_found_like_a_missing_or_malformed_one(
         assert answer["key"] is None
         assert [(e["code"], e["field"]) for e in answer["errors"]] == [("NOT_FOUND", "keyId")]
     assert await _snapshot(database) == before
+
+
+# --- the runner itself, on a tiny schema of its own ---------------------------------------
+
+
+@strawberry.type
+class _ProbePayload:
+    employee_id: int | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class _ProbeQuery:
+    @strawberry.field
+    def ok(self) -> bool:
+        return True
+
+
+def _probe_schema(steps: list[str]) -> strawberry.Schema:
+    @strawberry.type
+    class ProbeMutation:
+        @mutation(right="employees.write")
+        async def runner_probe(self, info: Info, domain_id: int, fail: bool) -> _ProbePayload:
+            async def action(r: Run) -> _ProbePayload:
+                row = m.Employee(domain_id=domain_id, first_name="Ada", last_name="Probe")
+                r.session.add(row)
+                await r.session.flush()  # written inside the transaction
+                queue_job_events(r.session, job_ids=[row.id])
+                r.after_commit(lambda: steps.append("after commit"))
+                if fail:
+                    raise DomainError(CONFLICT, "fail: refused after writing", "fail")
+                return _ProbePayload(employee_id=row.id)
+
+            return await run(info, _ProbePayload, action)
+
+    return strawberry.Schema(query=_ProbeQuery, mutation=ProbeMutation)
+
+
+PROBE = """mutation($d: Int!, $f: Boolean!) { runnerProbe(domainId: $d, fail: $f)
+           { employeeId errors { code field message } } }"""
+
+
+async def _probe(
+    database: Database, settings: Settings, tenant: NewTenant, token: str, *, fail: bool
+) -> tuple[dict[str, Any], list[str], list[Any]]:
+    """Run the probe with ``token``; its answer, the steps after commit, the events sent."""
+    steps: list[str] = []
+    session = database.session(tenant.tenant_id)
+    try:
+        principal = await authenticate(session, token)
+        await session.commit()
+        context = Context(database=database, settings=settings, principal=principal,
+                          session=session)
+        async with get_pubsub(settings).subscribe(tenant.tenant_id, JOB_EVENTS) as mailbox:
+            result = await _probe_schema(steps).execute(
+                PROBE, {"d": tenant.default_domain_id, "f": fail}, context_value=context
+            )
+            sent = await mailbox.next_batch(wait_seconds=0.2)
+    finally:
+        await session.close()
+    assert result.errors is None, result.errors
+    return result.data["runnerProbe"], steps, sent  # type: ignore[index]
+
+
+async def test_a_failing_mutation_rolls_back_what_it_wrote_and_announces_nothing(
+    database: Database, settings: Settings, tenant: NewTenant
+) -> None:
+    # given: a Superadmin and the tenant as it is
+    token = await superadmin_token(database, tenant)
+    before = await _snapshot(database)
+    # when: a mutation writes a row, queues an event, then fails
+    answer, steps, sent = await _probe(database, settings, tenant, token, fail=True)
+    # then: the failure is in the payload, nothing was written, nothing announced (R23)
+    assert answer == {
+        "employeeId": None,
+        "errors": [{"code": "CONFLICT", "field": "fail", "message": "fail: refused after writing"}],
+    }
+    assert await _snapshot(database) == before
+    assert steps == [] and sent == []
+
+
+async def test_a_mutation_that_succeeds_commits_once_then_announces(
+    database: Database, settings: Settings, tenant: NewTenant
+) -> None:
+    # when
+    token = await superadmin_token(database, tenant)
+    answer, steps, sent = await _probe(database, settings, tenant, token, fail=False)
+    # then: the row is there, the event went out after the commit, then the after-commit step
+    assert answer["errors"] == []
+    async with database.tenant_session(tenant.tenant_id) as s:
+        assert await s.get(m.Employee, answer["employeeId"]) is not None
+    assert [message["programming_job_ids"] for message in sent] == [[answer["employeeId"]]]
+    assert steps == ["after commit"]
