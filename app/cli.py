@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from app.config import Settings, get_settings
+from app.config import ConfigError, Settings, get_settings, load_settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,6 +20,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
+        return 2
+    try:
+        load_settings()  # a bad variable stops every command before it starts
+    except ConfigError as exc:
+        print(f"keywarden: configuration error:\n{exc}", file=sys.stderr)
         return 2
     try:
         return int(args.func(args) or 0)
@@ -332,9 +337,8 @@ def cmd_factory_vendor_key(args: argparse.Namespace) -> int:
 
 def trusted_vendor_keys(settings: Settings) -> list[str]:
     """Vendor keys a new tenant trusts: KEYWARDEN_VENDOR_PUBLIC_KEYS, else the dev key (R31)."""
-    configured = os.environ.get("KEYWARDEN_VENDOR_PUBLIC_KEYS", "").strip()
-    if configured:
-        return [k.strip() for k in configured.split(",") if k.strip()]
+    if configured := settings.configured_vendor_keys:
+        return configured
     from app.factory.vendor import load_or_create_dev_vendor_key, public_key_hex
 
     return [public_key_hex(load_or_create_dev_vendor_key(settings.var_dir))]

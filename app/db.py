@@ -30,8 +30,8 @@ def app_database_url(settings: Settings) -> str:
     """The URL the API uses: on PostgreSQL the non-owner role RLS applies to."""
     if settings.is_sqlite:
         return settings.effective_database_url
-    if settings.app_database_url:
-        return settings.app_database_url
+    if url := settings.app_database_url.get_secret_value():
+        return url
     url = make_url(settings.effective_database_url).set(username=APP_ROLE, password=None)
     return url.render_as_string(hide_password=False)
 

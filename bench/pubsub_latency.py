@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from pydantic import SecretStr
 from websockets.asyncio.client import connect
 
 from app.auth.rights import BUILTIN_ROLES
@@ -160,10 +161,8 @@ async def _until_subscribed(settings: Settings, tenant_id: str) -> None:
         return
     import redis.asyncio as aioredis
 
-    from app.events.pubsub import pubsub_prefix
-
-    client = aioredis.from_url(settings.redis_url)
-    channel = f"{pubsub_prefix()}:{tenant_id}:{DEVICE_STATUS}"
+    client = aioredis.from_url(settings.redis_url.get_secret_value())
+    channel = f"{settings.pubsub_prefix}:{tenant_id}:{DEVICE_STATUS}"
 
     async def subscribed() -> bool:
         return bool((await client.pubsub_numsub(channel))[0][1])
@@ -183,7 +182,9 @@ async def main(events: int, redis_url: str) -> None:
 
         memory = get_pubsub(settings)
         report("in-process pubsub", await bench_pubsub(memory, events))
-        redis_settings = settings.model_copy(update={"redis_url": redis_url}) if redis_url else None
+        redis_settings = (
+            settings.model_copy(update={"redis_url": SecretStr(redis_url)}) if redis_url else None
+        )
         if redis_settings is not None:
             redis_pubsub = get_pubsub(redis_settings)
             report("redis pubsub (other connection)", await bench_pubsub(redis_pubsub, events))

@@ -28,10 +28,10 @@ from typing import Any
 import pytest
 import redis
 from aiosmtpd.controller import Controller
+from pydantic import SecretStr
 
 from app.config import Settings
 from app.workers.broker import configure_broker
-from app.workers.outbox import SmtpSettings
 
 REDIS_URL = os.environ.get("KEYWARDEN_TEST_REDIS", "redis://127.0.0.1:6379/0")
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,8 +126,19 @@ class SmtpServer:
         self.controller.stop()
 
     @property
-    def settings(self) -> SmtpSettings:
-        return SmtpSettings(host="127.0.0.1", port=self.port, sender="keywarden@example.test")
+    def settings(self) -> Settings:
+        """Settings from the environment, with the outbox sent to this server."""
+        return self.configure(Settings())
+
+    def configure(self, settings: Settings) -> Settings:
+        """``settings`` with the outbox sent to this server (SMTP_HOST, SMTP_PORT, SMTP_FROM)."""
+        return settings.model_copy(
+            update={
+                "smtp_host": "127.0.0.1",
+                "smtp_port": self.port,
+                "smtp_from": "keywarden@example.test",
+            }
+        )
 
     @property
     def env(self) -> dict[str, str]:
@@ -161,8 +172,14 @@ def redis_queue(settings: Settings, redis_url: str) -> Iterator[tuple[Settings, 
     with it, so parallel test runs on one Redis do not hear each other.
     """
     namespace = f"keywarden-test-{uuid.uuid4().hex[:12]}"
-    with_redis = settings.model_copy(update={"redis_url": redis_url})
-    configure_broker(with_redis, namespace=namespace)
+    with_redis = settings.model_copy(
+        update={
+            "redis_url": SecretStr(redis_url),
+            "queue_namespace": namespace,
+            "pubsub_prefix": namespace,
+        }
+    )
+    configure_broker(with_redis)
     try:
         yield with_redis, namespace
     finally:
@@ -196,10 +213,10 @@ def process_env(settings: Settings, namespace: str, **extra: str) -> dict[str, s
     """The environment of a Keywarden process of this test: database, Redis, namespace."""
     env = dict(os.environ)
     env.update(
-        REDIS_URL=settings.redis_url,
+        REDIS_URL=settings.redis_url.get_secret_value(),
         KEYWARDEN_QUEUE_NAMESPACE=namespace,
         KEYWARDEN_PUBSUB_PREFIX=namespace,
-        DATABASE_URL=settings.database_url,
+        DATABASE_URL=settings.database_url.get_secret_value(),
         VAR_DIR=str(settings.var_dir),
         KEYWARDEN_MAX_UPLOAD_BYTES=str(settings.max_upload_bytes),
     )

@@ -26,7 +26,7 @@ def cli_env(settings: Settings, tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KEYWARDEN_", "DATABASE"))}
     env["VAR_DIR"] = str(tmp_path / "var")
     if settings.database_url:
-        env["DATABASE_URL"] = settings.database_url
+        env["DATABASE_URL"] = settings.database_url.get_secret_value()
     else:
         # The embedded default, in a var dir of its own: migrate it like `make run` does.
         subprocess.run([BIN, "migrate"], env=env, check=True, timeout=120)

@@ -47,7 +47,7 @@ from app.models import (
     ProgrammingKeyRole,
 )
 from app.tenants.service import NewTenant
-from app.workers.broker import InProcessWorker
+from app.workers.broker import InProcessWorker, configure_broker
 from app.workers.datacenter import poll_data_center as poll_actor
 from tests.conftest import make_tenant
 
@@ -382,20 +382,24 @@ async def test_the_poll_actor_imports_for_connected_tenants_through_the_queue(
     database: Database,
     settings: Settings,
     vendor: Ed25519PrivateKey,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # given: the workers find the data center through the environment
+    # given: the workers find the data center through their settings
     t = await connected_tenant(database, vendor, "Queued Co")
     offer_id = data_center.offer(extension(vendor, "Q-K1"), t, datetime.now(UTC))
-    monkeypatch.setenv("KEYWARDEN_DATACENTER_URL", data_center.url)
     with socket.socket() as s:  # the outbox sender finds no SMTP server and keeps the e-mail
         s.bind(("127.0.0.1", 0))
-        monkeypatch.setenv("SMTP_PORT", str(s.getsockname()[1]))
+        no_smtp = s.getsockname()[1]
+    worker_settings = settings.model_copy(
+        update={"datacenter_url": data_center.url, "smtp_port": no_smtp}
+    )
 
     # when: the poll is sent and the in-process worker runs it, and its per-tenant messages
-    with InProcessWorker(settings, periodic=False) as worker:
-        poll_actor.send()
-        await asyncio.to_thread(worker.join)
+    try:
+        with InProcessWorker(worker_settings, periodic=False) as worker:
+            poll_actor.send()
+            await asyncio.to_thread(worker.join)
+    finally:
+        configure_broker(settings)
 
     # then
     async with database.tenant_session(t.tenant_id) as s:

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pydantic import SecretStr
 from sqlalchemy import select
 
 from app.config import Settings
@@ -267,7 +268,7 @@ async def test_a_heartbeat_is_answered_even_when_its_live_events_cannot_be_publi
     # given: the application pointed at a Redis nobody listens on
     from app.web import create_app
 
-    broken = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})
+    broken = settings.model_copy(update={"redis_url": SecretStr("redis://127.0.0.1:1/0")})
     transport = httpx.ASGITransport(app=create_app(broken, database))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         device_id, device = await wall(http, database, tenant, "WPD-R")

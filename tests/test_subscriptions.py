@@ -26,6 +26,7 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 import uvicorn
+from pydantic import SecretStr
 from sqlalchemy import select
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -548,7 +549,7 @@ async def test_a_committed_mutation_is_not_held_up_when_redis_is_down(
     database: Database, tenant: NewTenant, settings: Settings
 ) -> None:
     # given: events committed while the configured Redis does not answer
-    down = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})
+    down = settings.model_copy(update={"redis_url": SecretStr("redis://127.0.0.1:1/0")})
     async with database.tenant_session(tenant.tenant_id) as s:
         await s.get(RemoteDevice, 1)
         queue_device_status(s, [1], online=True)
@@ -636,17 +637,20 @@ async def redis_url() -> AsyncIterator[str]:
 
 
 @pytest.fixture
-def redis_live(
-    settings: Settings, redis_url: str, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[LiveServer, str]]:
+def redis_live(settings: Settings, redis_url: str) -> Iterator[tuple[LiveServer, str]]:
     """The live server with REDIS_URL, its channels and queue under a prefix of this test."""
     from app.workers.broker import configure_broker
 
     prefix = f"kwtest-{uuid.uuid4().hex[:10]}"
-    monkeypatch.setenv("KEYWARDEN_PUBSUB_PREFIX", prefix)
-    monkeypatch.setenv("KEYWARDEN_QUEUE_NAMESPACE", prefix)
+    with_redis = settings.model_copy(
+        update={
+            "redis_url": SecretStr(redis_url),
+            "pubsub_prefix": prefix,
+            "queue_namespace": prefix,
+        }
+    )
     try:
-        with LiveServer(settings.model_copy(update={"redis_url": redis_url})) as server:
+        with LiveServer(with_redis) as server:
             yield server, prefix
     finally:
         configure_broker(settings)  # the rest of the session runs on the in-process queue

@@ -122,7 +122,8 @@ async def drained(queue: tuple[Settings, str], worker: WorkerProcess) -> None:
     settings, namespace = queue
 
     async def idle() -> bool:
-        return worker.alive() and await asyncio.to_thread(queue_idle, settings.redis_url, namespace)
+        url = settings.redis_url.get_secret_value()
+        return worker.alive() and await asyncio.to_thread(queue_idle, url, namespace)
 
     await eventually(idle, f"the queue to drain\n{worker.output()}")
 
@@ -412,7 +413,7 @@ async def test_marking_offline_killed_mid_way_announces_each_device_once(
     worker = spawn()
     await worker.ready()
 
-    async with Listener(settings.redis_url, list(channel.values())) as listener:
+    async with Listener(settings.redis_url.get_secret_value(), list(channel.values())) as listener:
         # when: the offline check runs while the test holds the second tenant's device row
         async with database.tenant_session(second.tenant_id) as holder:
             await holder.execute(

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from app.config import Settings
 from app.db import Database
@@ -22,7 +23,7 @@ from app.models.base import utcnow
 from app.tenants.service import NewTenant
 from app.workers.broker import InProcessWorker, configure_broker, start_in_process_worker
 from app.workers.main import run_worker
-from app.workers.outbox import MAX_ATTEMPTS, SmtpSettings, deliver_outbox, notify_outbox
+from app.workers.outbox import MAX_ATTEMPTS, deliver_outbox, notify_outbox
 from tests.processes import (
     REDIS_URL,
     TIMEOUT,
@@ -38,14 +39,18 @@ from tests.processes import redis_queue as shared_redis_queue
 
 
 @pytest.fixture
-def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
-    """A running SMTP server; the SMTP_* environment points the actors at it."""
+def smtp_server() -> Iterator[SmtpServer]:
+    """A running SMTP server."""
     server = SmtpServer().start()
-    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("SMTP_PORT", str(server.port))
-    monkeypatch.setenv("SMTP_FROM", "keywarden@example.test")
     yield server
     server.stop()
+
+
+@pytest.fixture
+def mailing(settings: Settings, smtp_server: SmtpServer) -> Iterator[Settings]:
+    """The settings with the outbox sent to ``smtp_server``, for the in-process actors."""
+    yield smtp_server.configure(settings)
+    configure_broker(settings)  # the actors of later tests run with the session's settings
 
 
 # --- helpers ------------------------------------------------------------------------
@@ -222,39 +227,48 @@ async def test_subject_with_a_line_break_is_given_up_instead_of_injecting_header
     assert not any("mallory" in str(e["X-Envelope-To"]) for e in smtp_server.sink.accepted)
 
 
-def test_smtp_settings_come_from_the_environment() -> None:
+def test_smtp_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     # given
-    env = {
+    for name, value in {
         "SMTP_HOST": "mail.example.test",
         "SMTP_PORT": "587",
         "SMTP_FROM": "locks@example.test",
         "SMTP_USERNAME": "keywarden",
-        "SMTP_PASSWORD": "secret",
+        "SMTP_PASSWORD": "s3cret-pass",
         "SMTP_STARTTLS": "1",
-    }
+    }.items():
+        monkeypatch.setenv(name, value)
 
     # when
-    smtp = SmtpSettings.from_env(env)
-    default = SmtpSettings.from_env({})
+    smtp = Settings()
 
     # then
-    assert smtp == SmtpSettings(
-        "mail.example.test", 587, "locks@example.test", "keywarden", "secret", starttls=True
+    assert (smtp.smtp_host, smtp.smtp_port, smtp.smtp_from, smtp.smtp_username) == (
+        "mail.example.test", 587, "locks@example.test", "keywarden"
     )
-    assert "secret" not in repr(smtp)
-    assert default == SmtpSettings("127.0.0.1", 25, "keywarden@localhost", None, None, False)
-    with pytest.raises(ValueError, match="SMTP_STARTTLS"):
-        SmtpSettings.from_env({"SMTP_STARTTLS": "maybe"})
+    assert smtp.smtp_password == SecretStr("s3cret-pass")
+    assert smtp.smtp_starttls is True
+    assert "s3cret-pass" not in repr(smtp)
+    for name in ("SMTP_HOST", "SMTP_PORT", "SMTP_FROM", "SMTP_USERNAME", "SMTP_PASSWORD"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("SMTP_STARTTLS", "")  # empty is unset
+    default = Settings()
+    assert (default.smtp_host, default.smtp_port, default.smtp_from) == (
+        "127.0.0.1", 25, "keywarden@localhost"
+    )
+    assert (default.smtp_username, default.smtp_password, default.smtp_starttls) == (
+        None, None, False
+    )
 
 
 # --- the in-process queue of the embedded default (R3) ------------------------------
 
 
 async def test_notify_outbox_has_the_in_process_worker_deliver_the_message(
-    settings: Settings, database: Database, tenant: NewTenant, smtp_server: SmtpServer
+    mailing: Settings, database: Database, tenant: NewTenant, smtp_server: SmtpServer
 ) -> None:
     # given
-    with InProcessWorker(settings, periodic=False) as worker:
+    with InProcessWorker(mailing, periodic=False) as worker:
         outbox_id = await write_outbox(database, tenant, "frank@acme.test", "Keys imported")
 
         # when
@@ -267,13 +281,13 @@ async def test_notify_outbox_has_the_in_process_worker_deliver_the_message(
 
 
 async def test_in_process_worker_sends_what_was_written_before_it_started(
-    settings: Settings, database: Database, tenant: NewTenant, smtp_server: SmtpServer
+    mailing: Settings, database: Database, tenant: NewTenant, smtp_server: SmtpServer
 ) -> None:
     # given: a message whose notification was lost (the process stopped after the commit)
     outbox_id = await write_outbox(database, tenant, "gina@acme.test", "Keys imported")
 
     # when
-    worker = start_in_process_worker(settings)
+    worker = start_in_process_worker(mailing)
     assert worker is not None
     try:
 
@@ -290,7 +304,7 @@ async def test_in_process_worker_sends_what_was_written_before_it_started(
 
 def test_with_redis_configured_the_api_process_runs_no_worker(settings: Settings) -> None:
     # given
-    with_redis = settings.model_copy(update={"redis_url": REDIS_URL})
+    with_redis = settings.model_copy(update={"redis_url": SecretStr(REDIS_URL)})
 
     # when
     try:

@@ -28,11 +28,9 @@ import asyncio
 import hashlib
 import json
 import logging
-import os
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -53,8 +51,6 @@ from app.workers.outbox import notify_outbox
 
 log = logging.getLogger("keywarden.datacenter")
 
-URL_ENV = "KEYWARDEN_DATACENTER_URL"
-DEFAULT_URL = "http://127.0.0.1:8900"
 # R25: offered firmware is imported 24 hours after it appears.
 FIRMWARE_DELAY = timedelta(hours=24)
 HTTP_TIMEOUT_SECONDS = 30.0
@@ -62,12 +58,6 @@ HTTP_TIMEOUT_SECONDS = 30.0
 MAX_DOWNLOAD_BYTES = 64 * 1024 * 1024
 FIRMWARE = "FIRMWARE"
 EXTENSION = "EXTENSION"
-
-
-def data_center_url(environ: Mapping[str, str] | None = None) -> str:
-    """The data center's base URL: ``KEYWARDEN_DATACENTER_URL``, else the local simulator."""
-    env = os.environ if environ is None else environ
-    return (env.get(URL_ENV) or DEFAULT_URL).rstrip("/")
 
 
 class DataCenterError(Exception):
@@ -194,7 +184,7 @@ async def poll_data_center(
     trouble (data center unreachable for it, a refused file) is reported and
     does not stop the others. Commits per imported file.
     """
-    client = DataCenterClient(url or data_center_url())
+    client = DataCenterClient(url or settings.datacenter_url)
     report = PollReport()
     for tenant_id in await connected_tenant_ids(database):
         report.merge(await poll_tenant(database, settings, tenant_id, client=client, now=now))

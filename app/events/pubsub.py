@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import threading
 from abc import ABC, abstractmethod
 from collections import deque
@@ -43,7 +42,6 @@ log = logging.getLogger("keywarden.events")
 
 Message = Mapping[str, Any]
 
-PREFIX_ENV = "KEYWARDEN_PUBSUB_PREFIX"
 DEFAULT_PREFIX = "keywarden"
 # Messages a subscriber may have waiting before its oldest are dropped.
 MAILBOX_SIZE = 1000
@@ -61,14 +59,6 @@ def _publisher(url: str) -> aioredis.Redis:
         socket_connect_timeout=1,
         socket_timeout=2,
     )
-
-
-def pubsub_prefix(prefix: str | None = None) -> str:
-    """The first part of every channel name (``KEYWARDEN_PUBSUB_PREFIX``, default ``keywarden``).
-
-    Deployments sharing one Redis, and tests, keep apart by giving different prefixes.
-    """
-    return prefix or os.environ.get(PREFIX_ENV) or DEFAULT_PREFIX
 
 
 class Mailbox:
@@ -245,13 +235,13 @@ class RedisPubSub(PubSub):
         self,
         url: str,
         *,
-        prefix: str | None = None,
+        prefix: str = DEFAULT_PREFIX,
         mailbox_size: int = MAILBOX_SIZE,
         min_backoff: float = 0.05,
         max_backoff: float = 5.0,
         health_check_interval: float = 10.0,
     ) -> None:
-        super().__init__(pubsub_prefix(prefix), mailbox_size)
+        super().__init__(prefix, mailbox_size)
         self.url = url
         self.loop = asyncio.get_running_loop()
         self.min_backoff = min_backoff
@@ -416,18 +406,20 @@ def get_pubsub(settings: Settings, *, prefix: str | None = None) -> PubSub:
     In-process: one object per process, shared by every thread and loop. Redis: one
     per Redis URL, channel prefix and running event loop, created on first use and
     kept until closed (the web app closes its own at shutdown). Call it from
-    inside a running event loop.
+    inside a running event loop. The channel prefix is ``prefix``, else
+    ``KEYWARDEN_PUBSUB_PREFIX``: deployments sharing one Redis, and tests, keep
+    apart by giving different prefixes.
     """
     if not settings.redis_url:
         return _memory
     loop = asyncio.get_running_loop()
-    key = (settings.redis_url, pubsub_prefix(prefix), loop)
+    key = (settings.redis_url.get_secret_value(), prefix or settings.pubsub_prefix, loop)
     with _registry_lock:
         for stale in [k for k in _redis if k[2].is_closed()]:
             del _redis[stale]
         pubsub = _redis.get(key)
         if pubsub is None:
-            pubsub = _redis[key] = RedisPubSub(settings.redis_url, prefix=key[1])
+            pubsub = _redis[key] = RedisPubSub(key[0], prefix=key[1])
         return pubsub
 
 
@@ -435,7 +427,11 @@ def existing_pubsub(settings: Settings, *, prefix: str | None = None) -> PubSub 
     """The pub/sub :func:`get_pubsub` would return, if one is already open in this loop."""
     if not settings.redis_url:
         return _memory
-    key = (settings.redis_url, pubsub_prefix(prefix), asyncio.get_running_loop())
+    key = (
+        settings.redis_url.get_secret_value(),
+        prefix or settings.pubsub_prefix,
+        asyncio.get_running_loop(),
+    )
     with _registry_lock:
         return _redis.get(key)
 
@@ -449,8 +445,8 @@ async def publish_once(settings: Settings, items: list[tuple[str, str, Message]]
     if not settings.redis_url:
         await _memory.publish_many(items)
         return
-    prefix = pubsub_prefix()
-    client = _publisher(settings.redis_url)
+    prefix = settings.pubsub_prefix
+    client = _publisher(settings.redis_url.get_secret_value())
     try:
         async with client.pipeline(transaction=False) as pipe:
             for tenant_id, topic, message in items:

@@ -17,32 +17,19 @@ import logging
 import os
 import threading
 import weakref
-from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
 import dramatiq
-from dramatiq.brokers.redis import (
-    DEFAULT_HEARTBEAT_TIMEOUT,
-    DEFAULT_MAINTENANCE_CHANCE,
-    MAINTENANCE_SCALE,
-    RedisBroker,
-)
+from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
+from pydantic import ValidationError
 
 from app.config import Settings, get_settings
 
 log = logging.getLogger("keywarden.workers")
 
-NAMESPACE_ENV = "KEYWARDEN_QUEUE_NAMESPACE"
-DEFAULT_NAMESPACE = "keywarden"
-# Redelivery of a dead worker's messages (see ``redelivery_options``).
-HEARTBEAT_TIMEOUT_ENV = "KEYWARDEN_QUEUE_HEARTBEAT_TIMEOUT_MS"
-MAINTENANCE_CHANCE_ENV = "KEYWARDEN_QUEUE_MAINTENANCE_CHANCE"
-# A live worker polls Redis about once a second, which counts as its heartbeat: a
-# shorter timeout would hand the messages of a live worker to another one.
-MIN_HEARTBEAT_TIMEOUT_MS = 2_000
 # How long a stopping worker waits for running actors before it exits anyway. An
 # unfinished message is not lost: Redis gives it to another worker after the
 # heartbeat timeout, and the outbox sweep finds its rows regardless.
@@ -58,15 +45,12 @@ class _Configured:
 
 _lock = threading.RLock()
 _current: _Configured | None = None
+# Where actors wait when they are declared while the environment is invalid.
+_placeholder: StubBroker | None = None
 _booted: weakref.WeakSet[dramatiq.Broker] = weakref.WeakSet()
 
 
-def queue_namespace(namespace: str | None = None) -> str:
-    """The prefix of every Redis key the queue uses (``KEYWARDEN_QUEUE_NAMESPACE``)."""
-    return namespace or os.environ.get(NAMESPACE_ENV) or DEFAULT_NAMESPACE
-
-
-def redelivery_options(environ: Mapping[str, str] | None = None) -> dict[str, int]:
+def redelivery_options(settings: Settings) -> dict[str, int]:
     """How fast Redis hands the messages of a dead worker to another one (R3, at least once).
 
     A worker takes messages out of the queue into its own "unacknowledged" set
@@ -77,30 +61,13 @@ def redelivery_options(environ: Mapping[str, str] | None = None) -> dict[str, in
     (default Dramatiq's 60,000), found by the queue maintenance that runs with
     ``KEYWARDEN_QUEUE_MAINTENANCE_CHANCE`` of every million queue commands
     (default Dramatiq's 1,000). Actors are idempotent, so the message running again
-    does no harm; tests shorten both to see a redelivery within seconds.
+    does no harm; tests shorten both to see a redelivery within seconds. The
+    settings checked both at start-up (at least 2,000 ms; 1 to a million).
     """
-    env = os.environ if environ is None else environ
-    options = {
-        "heartbeat_timeout": _positive(
-            env, HEARTBEAT_TIMEOUT_ENV, DEFAULT_HEARTBEAT_TIMEOUT, MIN_HEARTBEAT_TIMEOUT_MS
-        ),
-        "maintenance_chance": _positive(env, MAINTENANCE_CHANCE_ENV, DEFAULT_MAINTENANCE_CHANCE, 1),
+    return {
+        "heartbeat_timeout": settings.queue_heartbeat_timeout_ms,
+        "maintenance_chance": settings.queue_maintenance_chance,
     }
-    options["maintenance_chance"] = min(options["maintenance_chance"], MAINTENANCE_SCALE)
-    return options
-
-
-def _positive(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
-    text = env.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number, not {text!r}") from None
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, not {value}")
-    return value
 
 
 def configure_broker(
@@ -114,28 +81,40 @@ def configure_broker(
     different configuration replaces the broker and moves every declared actor
     onto the new one. The settings given last are the ones actors of this
     process use (``worker_settings``).
+
+    Without ``settings`` and with an invalid environment (a bad variable) the
+    actors are declared on a placeholder ``StubBroker`` instead of failing the
+    import: the entry point's ``load_settings`` reports the variable (exit 2).
     """
-    global _current
-    settings = settings or get_settings()
-    namespace = queue_namespace(namespace)
-    key = (settings.redis_url, namespace if settings.redis_url else "")
+    global _current, _placeholder
+    if settings is None:
+        try:
+            settings = get_settings()
+        except ValidationError:
+            with _lock:
+                if _current is not None:
+                    return _current.broker
+                _placeholder = _placeholder or StubBroker()
+                return _placeholder
+    namespace = namespace or settings.queue_namespace
+    redis_url = settings.redis_url.get_secret_value()
+    key = (redis_url, namespace if redis_url else "")
     with _lock:
         if _current is not None and _current.key == key:
             _current.settings = settings
             return _current.broker
         broker: dramatiq.Broker
-        if settings.redis_url:
-            broker = RedisBroker(
-                url=settings.redis_url, namespace=namespace, **redelivery_options()
-            )
+        if redis_url:
+            broker = RedisBroker(url=redis_url, namespace=namespace, **redelivery_options(settings))
         else:
             broker = StubBroker()
-        if _current is not None:
-            old = _current.broker
+        old = _current.broker if _current is not None else _placeholder
+        if old is not None:
             for actor in list(old.actors.values()):
                 actor.broker = broker
                 broker.declare_actor(actor)
             old.close()
+        _placeholder = None
         dramatiq.set_broker(broker)
         _current = _Configured(key=key, broker=broker, settings=settings)
         return broker

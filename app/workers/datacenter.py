@@ -72,7 +72,7 @@ async def _connected(settings: Settings) -> list[str]:
 async def _poll(settings: Settings, tenant_id: str) -> poll.PollReport:
     database = Database(settings)
     try:
-        client = poll.DataCenterClient(poll.data_center_url())
+        client = poll.DataCenterClient(settings.datacenter_url)
         return await poll.poll_tenant(database, settings, tenant_id, client=client)
     finally:
         await database.dispose()

@@ -24,7 +24,7 @@ import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 
 import app.workers  # noqa: F401  (declares every actor)
-from app.config import Settings
+from app.config import ConfigError, Settings, load_settings
 from app.workers.broker import SHUTDOWN_TIMEOUT_MS, PeriodicSender, boot_broker, configure_broker
 
 log = logging.getLogger("keywarden.workers")
@@ -159,8 +159,13 @@ def main(argv: list[str] | None = None) -> int:
         "--no-periodic", action="store_true", help="do not send the periodic sweeps"
     )
     args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"keywarden worker: configuration error:\n{exc}", file=sys.stderr)
+        return 2
     return run_worker(
-        Settings(), processes=args.processes, threads=args.threads, periodic=not args.no_periodic
+        settings, processes=args.processes, threads=args.threads, periodic=not args.no_periodic
     )
 
 

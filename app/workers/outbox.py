@@ -27,11 +27,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import threading
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -57,42 +56,7 @@ MAX_BACKOFF = timedelta(minutes=60)
 SWEEP_SECONDS = 30.0
 BATCH = 100
 _ERROR_LIMIT = 1000
-
-
-# --- SMTP settings ------------------------------------------------------------------
-
-
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"", "0", "false", "no", "off"}
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    """Where and how the outbox is sent: the ``SMTP_*`` environment variables."""
-
-    host: str = "127.0.0.1"
-    port: int = 25
-    sender: str = "keywarden@localhost"
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-    starttls: bool = False
-    timeout: float = 30.0
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> SmtpSettings:
-        """Read SMTP_HOST, SMTP_PORT, SMTP_FROM, SMTP_USERNAME, SMTP_PASSWORD, SMTP_STARTTLS."""
-        env = os.environ if environ is None else environ
-        starttls = env.get("SMTP_STARTTLS", "0").strip().lower()
-        if starttls not in _TRUE | _FALSE:
-            raise ValueError(f"SMTP_STARTTLS must be 0 or 1, not {starttls!r}")
-        return cls(
-            host=env.get("SMTP_HOST") or cls.host,
-            port=int(env.get("SMTP_PORT") or cls.port),
-            sender=env.get("SMTP_FROM") or cls.sender,
-            username=env.get("SMTP_USERNAME") or None,
-            password=env.get("SMTP_PASSWORD") or None,
-            starttls=starttls in _TRUE,
-        )
+SMTP_TIMEOUT_SECONDS = 30.0
 
 
 # --- delivery -----------------------------------------------------------------------
@@ -130,10 +94,11 @@ def _due(now: datetime) -> ColumnElement[bool]:
 
 
 async def deliver_outbox(
-    database: Database, smtp: SmtpSettings, *, batch: int = BATCH, now: datetime | None = None
+    database: Database, settings: Settings, *, batch: int = BATCH, now: datetime | None = None
 ) -> DeliveryReport:
     """Send due outbox messages of all tenants over SMTP, oldest first (R33).
 
+    The SMTP server is the one ``settings`` names (``SMTP_*``).
     A message is due when it is unsent, has fewer than ``MAX_ATTEMPTS``
     attempts and its back-off since ``created_at`` has passed at ``now``
     (default: the current time). Each message is claimed, sent and marked in a
@@ -149,7 +114,7 @@ async def deliver_outbox(
     abandoned: list[int] = []
     more = False
     async with _one_delivery_per_process(database):
-        mailer = _Mailer(smtp)
+        mailer = _Mailer(settings)
         try:
             async with database.system_session() as session:
                 after = 0
@@ -255,8 +220,8 @@ class _Mailer:
     error without trying again, so an unreachable server costs one timeout.
     """
 
-    def __init__(self, smtp: SmtpSettings) -> None:
-        self.smtp = smtp
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
         self.client: aiosmtplib.SMTP | None = None
         self.unavailable: _Failure | None = None
 
@@ -272,7 +237,7 @@ class _Mailer:
             return self.unavailable
         try:
             await client.send_message(
-                email, sender=self.smtp.sender, recipients=[message.recipient]
+                email, sender=self.settings.smtp_from, recipients=[message.recipient]
             )
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]
@@ -299,13 +264,14 @@ class _Mailer:
     async def _connected(self) -> aiosmtplib.SMTP | None:
         if self.client is not None and self.client.is_connected:
             return self.client
+        smtp = self.settings
         client = aiosmtplib.SMTP(
-            hostname=self.smtp.host,
-            port=self.smtp.port,
-            username=self.smtp.username,
-            password=self.smtp.password,
-            start_tls=self.smtp.starttls,
-            timeout=self.smtp.timeout,
+            hostname=smtp.smtp_host,
+            port=smtp.smtp_port,
+            username=smtp.smtp_username,
+            password=smtp.smtp_password.get_secret_value() if smtp.smtp_password else None,
+            start_tls=smtp.smtp_starttls,
+            timeout=SMTP_TIMEOUT_SECONDS,
         )
         try:
             await client.connect()
@@ -313,13 +279,13 @@ class _Mailer:
             client.close()
             self.unavailable = _Failure(
                 type(exc).__name__,
-                f"SMTP server {self.smtp.host}:{self.smtp.port} unavailable: {exc}",
+                f"SMTP server {smtp.smtp_host}:{smtp.smtp_port} unavailable: {exc}",
                 permanent=False,
             )
             log.warning(
                 "SMTP server %s:%d unavailable: %s",
-                self.smtp.host,
-                self.smtp.port,
+                smtp.smtp_host,
+                smtp.smtp_port,
                 type(exc).__name__,
             )
             return None
@@ -328,7 +294,7 @@ class _Mailer:
 
     def _email(self, message: OutboxMessage) -> EmailMessage:
         email = EmailMessage()
-        email["From"] = self.smtp.sender
+        email["From"] = self.settings.smtp_from
         email["To"] = message.recipient
         email["Subject"] = message.subject
         email["Date"] = format_datetime(message.created_at)
@@ -365,15 +331,15 @@ def send_outbox() -> None:
     Sends itself again when a full batch was sent, so a backlog drains without
     waiting for the sweep.
     """
-    report = asyncio.run(_deliver(worker_settings(), SmtpSettings.from_env()))
+    report = asyncio.run(_deliver(worker_settings()))
     if report.more:
         send_outbox.send()
 
 
-async def _deliver(settings: Settings, smtp: SmtpSettings) -> DeliveryReport:
+async def _deliver(settings: Settings) -> DeliveryReport:
     database = Database(settings)
     try:
-        return await deliver_outbox(database, smtp)
+        return await deliver_outbox(database, settings)
     finally:
         await database.dispose()
 
