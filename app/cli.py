@@ -133,15 +133,20 @@ def _parser() -> argparse.ArgumentParser:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from app.logs import configure_server_logging
     from app.web import create_app
 
     settings = get_settings()
+    log_config = configure_server_logging(settings)
     uvicorn.run(
         create_app(settings),
         host=args.host or settings.host,
         port=args.port or settings.port,
-        log_level="info",
-        access_log=settings.access_log,
+        # uvicorn's lines take our handler and format; the line per request is ours
+        # (app.logs.RequestLogMiddleware), with request id, tenant and operation.
+        log_config=log_config,
+        log_level=settings.log_level.lower(),
+        access_log=False,
         proxy_headers=False,
     )
     return 0

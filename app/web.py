@@ -11,6 +11,7 @@ from typing import Any
 from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -31,6 +32,7 @@ from app.devices.api import remote_routes
 from app.devices.file_routes import device_file_routes
 from app.errors import DomainError
 from app.events.pubsub import get_pubsub
+from app.logs import RequestLogMiddleware, note_tenant
 from app.schema import build_schema
 from app.schema.context import Context
 from app.schema.subscriptions import SubscriptionContext, authenticate_connection
@@ -91,6 +93,7 @@ async def open_context(
     except BaseException:
         await session.close()
         raise
+    note_tenant(principal.tenant_id)
     if principal.domain_ids is not None:
         session.info["domain_ids"] = principal.domain_ids
     return Context(
@@ -275,6 +278,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             *remote_routes(database, settings),
             *bridge_routes(database, settings),
         ],
+        middleware=[Middleware(RequestLogMiddleware, access_log=settings.access_log)],
         lifespan=lifespan,
     )
     app.state.database = database

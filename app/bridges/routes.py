@@ -19,6 +19,7 @@ from app.bridges.ids import parse_id as parse_global_id
 from app.bridges.service import UNFINISHED
 from app.config import Settings
 from app.db import Database
+from app.logs import note_tenant
 from app.models import BridgeCommand, BridgeCommandKind, Firmware
 
 
@@ -35,6 +36,7 @@ def bridge_routes(database: Database, settings: Settings) -> list[Route]:
             principal = await authenticate_bridge(database, credential)
         except BridgeAuthError as exc:
             return _error(401, exc.code, exc.message)
+        note_tenant(principal.tenant_id)
         parsed = parse_global_id(request.path_params["command"])
         if parsed is None or parsed[0] != "BridgeCommand" or not parsed[1].isdigit():
             return _error(404, "NOT_FOUND", "no such command")

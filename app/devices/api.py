@@ -67,6 +67,7 @@ from app.errors import DomainError
 from app.events.publish import publish_committed, publish_queued
 from app.factory.firmware import is_version
 from app.firmware.service import CHUNK_SIZE, MAX_CHUNK_SIZE
+from app.logs import note_tenant
 from app.models import AccessResult, RemoteJobStatus, utcnow
 
 log = logging.getLogger("keywarden.devices")
@@ -341,6 +342,7 @@ async def handle_device_request(
     except DeviceAuthError as exc:
         log.info("device request refused: %s (%s %s)", exc.code, tenant_id[:36], serial[:64])
         return _error(401, exc.code, exc.message, serverTime=rfc3339(now))
+    note_tenant(tenant_id)  # for the request's log lines: the tenant the device addresses
     if handler is _heartbeat and database.dialect == "postgresql":
         try:
             quiet = await _quiet_heartbeat(request, database, tenant_id, serial, signed, body, now)

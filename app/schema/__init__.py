@@ -25,6 +25,7 @@ from strawberry.types.graphql import OperationType
 
 from app.config import Settings
 from app.errors import DomainError
+from app.logs import RecordOperationName
 from app.schema.context import NotAuthenticated
 from app.schema.limits import make_cost_rule
 from app.schema.mutations import Mutation
@@ -78,6 +79,7 @@ def build_schema(settings: Settings, *, introspection: bool | None = None) -> st
         # A partner's few query shapes are parsed and validated (cost rule included) once.
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
+        RecordOperationName,  # the operation's name in the request's log line
     ]
     allow_introspection = settings.keywarden_debug if introspection is None else introspection
     if not allow_introspection:

@@ -25,6 +25,7 @@ from dramatiq.brokers.redis import RedisBroker
 
 import app.workers  # noqa: F401  (declares every actor)
 from app.config import ConfigError, Settings, load_settings
+from app.logs import configure_server_logging
 from app.workers.broker import SHUTDOWN_TIMEOUT_MS, PeriodicSender, boot_broker, configure_broker
 
 log = logging.getLogger("keywarden.workers")
@@ -51,7 +52,7 @@ def run_worker(
     if processes < 1 or threads < 1:
         print("keywarden worker: --processes and --threads must be at least 1", file=sys.stderr)
         return 2
-    _setup_logging()
+    configure_server_logging(settings)
     if processes == 1:
         return _serve(settings, threads, periodic)
     return _supervise(settings, processes, threads, periodic)
@@ -90,7 +91,7 @@ def _serve(settings: Settings, threads: int, periodic: bool) -> int:
 
 
 def _child(settings: Settings, threads: int, periodic: bool) -> None:
-    _setup_logging()
+    configure_server_logging(settings)
     sys.exit(_serve(settings, threads, periodic))
 
 
@@ -140,14 +141,6 @@ def _stop_on_signals() -> threading.Event:
     signal.signal(signal.SIGTERM, handle)
     signal.signal(signal.SIGINT, handle)
     return stop
-
-
-def _setup_logging() -> None:
-    if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=logging.INFO,
-            format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s",
-        )
 
 
 def main(argv: list[str] | None = None) -> int:

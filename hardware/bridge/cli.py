@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import socket
 import sys
 from collections.abc import Sequence
@@ -36,8 +37,13 @@ from hardware.bridge.state import (
     public_key_b64,
 )
 from hardware.bridge.status import EXIT_NOT_RUNNING, EXIT_RUNNING, AgentLock, collect, render
+from hardware.logconfig import configure_logging
 
 log = logging.getLogger("keywarden.bridge")
+
+# The server's variables for the same choices (the README's configuration table).
+LOG_LEVEL_ENV = "KEYWARDEN_LOG_LEVEL"
+LOG_FORMAT_ENV = "KEYWARDEN_LOG_FORMAT"
 
 ENROL_MUTATION = """
 mutation EnrolBridge($tenantId: String!, $code: String!, $publicKey: String!,
@@ -61,15 +67,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
-    logging.basicConfig(
-        stream=sys.stderr, level=getattr(logging, args.log_level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # Even with --log-level debug: the WebSocket library's debug lines print whole frames
-    # (a SIGN_LOGIN carries the PIN, connection_init the signature) and HTTP clients' debug
-    # lines may print headers (the Bridge credential). Never below WARNING for them.
-    for noisy in ("websockets", "httpx", "httpcore"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        # Even with --log-level debug, the WebSocket and HTTP libraries stay at WARNING:
+        # their debug lines print whole frames (a SIGN_LOGIN carries the PIN) and headers.
+        configure_logging(args.log_level, args.log_format)
+    except ValueError as exc:
+        print(f"keywarden-bridge: {exc}", file=sys.stderr)
+        return 2
     try:
         return int(args.func(args))
     except ConfigError as exc:
@@ -91,8 +95,10 @@ def _parser() -> argparse.ArgumentParser:
         help="state directory (default: $KEYWARDEN_BRIDGE_STATE_DIR, systemd's "
              "$STATE_DIRECTORY, or ~/.local/state/keywarden-bridge)",
     )
-    common.add_argument("--log-level", default="info",
-                        choices=["debug", "info", "warning", "error"])
+    common.add_argument("--log-level", default=os.environ.get(LOG_LEVEL_ENV) or "info",
+                        help=f"debug, info, warning or error (default: ${LOG_LEVEL_ENV} or info)")
+    common.add_argument("--log-format", default=os.environ.get(LOG_FORMAT_ENV) or "text",
+                        help=f"text or json lines (default: ${LOG_FORMAT_ENV} or text)")
     sub = p.add_subparsers(metavar="COMMAND")
 
     enrol = sub.add_parser("enrol", parents=[common], help="enrol this bridge once")
