@@ -3,14 +3,28 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The exact versions (with hashes) of every dependency, runtime and dev, that CI tested;
+# `make lock` writes it again from pyproject.toml.
+LOCK := requirements.lock
+UV_VERSION := 0.13.10
 
-.PHONY: run test test-sqlite test-postgres lint bench clean
+.PHONY: run test test-sqlite test-postgres lint bench clean lock
 
-$(STAMP): pyproject.toml
+# Installs from the lock, then Keywarden itself without resolving anything again;
+# runs again whenever the lock or pyproject.toml changes.
+$(STAMP): $(LOCK) pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --require-hashes -r $(LOCK)
+	$(BIN)/pip install -q --no-deps -e .
 	touch $(STAMP)
+
+# After changing a dependency in pyproject.toml: pin it (and everything it needs) again.
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q uv==$(UV_VERSION)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --universal \
+		--python-version 3.11 --custom-compile-command 'make lock' -o $(LOCK)
 
 run: $(STAMP)
 	$(BIN)/keywarden migrate
