@@ -8,7 +8,6 @@ import json
 import os
 import secrets
 import sys
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -448,15 +447,19 @@ async def _login_in_process(settings: Settings, tenant_id: str, key: Any, pin: s
 
 
 def _graphql(url: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    body = json.dumps({"query": query, "variables": variables}).encode()
-    request = urllib.request.Request(
-        url.rstrip("/") + ("" if url.rstrip("/").endswith("/graphql") else "/graphql"),
-        data=body,
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())  # type: ignore[no-any-return]
+    import httpx
+
+    endpoint = url.rstrip("/") + ("" if url.rstrip("/").endswith("/graphql") else "/graphql")
+    try:
+        response = httpx.post(
+            endpoint,
+            json={"query": query, "variables": variables},
+            timeout=httpx.Timeout(30.0, connect=5.0),
+        )
+        response.raise_for_status()
+    except httpx.HTTPError as exc:
+        raise CliError(f"{endpoint}: {type(exc).__name__} {exc}") from exc
+    return response.json()  # type: ignore[no-any-return]
 
 
 def _login_over_http(url: str, tenant_id: str, key: Any, pin: str) -> str:

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
 from app.config import Settings
-from app.datacenter.poll import PollReport, poll_data_center
+from app.datacenter.poll import DataCenterClient, PollReport, poll_data_center, poll_tenant
 from app.datacenter.server import create_app
 from app.db import Database
 from app.factory.extension import make_extension_file
@@ -375,6 +375,45 @@ async def test_an_unreachable_data_center_is_reported_per_tenant(
     [(offer_id, reason)] = report["failed"]
     assert offer_id is None
     assert "unavailable" in reason
+
+
+async def test_a_data_center_that_never_answers_costs_the_poll_one_timeout(
+    database: Database, settings: Settings, vendor: Ed25519PrivateKey
+) -> None:
+    # given: a server that accepts the connection and then says nothing
+    t = await connected_tenant(database, vendor, "Silent Co")
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+
+    # when
+    started = time.monotonic()
+    try:
+        async with DataCenterClient(url, timeout=0.5) as client:
+            report = of(await poll_tenant(database, settings, t.tenant_id, client=client), t)
+    finally:
+        silent.close()
+
+    # then
+    [(offer_id, reason)] = report["failed"]
+    assert offer_id is None
+    assert "unavailable: ReadTimeout" in reason
+    assert time.monotonic() - started < 10
+
+
+async def test_a_refused_request_is_reported_with_its_status(
+    data_center: DataCenter, database: Database, settings: Settings, vendor: Ed25519PrivateKey
+) -> None:
+    # given: a path the data center does not serve
+    t = await connected_tenant(database, vendor, "Wrong Path Co")
+
+    # when
+    report = of(await poll_data_center(database, settings, url=f"{data_center.url}/nowhere"), t)
+
+    # then
+    [(_, reason)] = report["failed"]
+    assert "HTTP 404" in reason
 
 
 async def test_the_poll_actor_imports_for_connected_tenants_through_the_queue(

@@ -24,17 +24,15 @@ The data center's address is ``KEYWARDEN_DATACENTER_URL`` (default
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Self
 
+import httpx
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,6 +52,7 @@ log = logging.getLogger("keywarden.datacenter")
 # R25: offered firmware is imported 24 hours after it appears.
 FIRMWARE_DELAY = timedelta(hours=24)
 HTTP_TIMEOUT_SECONDS = 30.0
+CONNECT_TIMEOUT_SECONDS = 5.0
 # Largest file downloaded from the data center.
 MAX_DOWNLOAD_BYTES = 64 * 1024 * 1024
 FIRMWARE = "FIRMWARE"
@@ -96,11 +95,26 @@ class Offer:
 
 
 class DataCenterClient:
-    """The data center's HTTP API, called from a thread so the event loop stays free."""
+    """The data center's HTTP API over one ``httpx.AsyncClient``; use it with ``async with``.
+
+    Every request has a timeout (``HTTP_TIMEOUT_SECONDS`` for each read and the
+    whole connection set-up within ``CONNECT_TIMEOUT_SECONDS``), answers are read
+    as they stream in up to a limit, and anything but 200 is a ``DataCenterError``.
+    """
 
     def __init__(self, url: str, *, timeout: float = HTTP_TIMEOUT_SECONDS) -> None:
         self.url = url.rstrip("/")
-        self.timeout = timeout
+        self.client = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT_SECONDS)),
+            headers={"Accept": "application/json"},
+            follow_redirects=False,
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.client.aclose()
 
     async def offers(self, tenant_id: str) -> list[Offer]:
         """The files offered to the tenant."""
@@ -125,19 +139,25 @@ class DataCenterClient:
         return data
 
     async def _get(self, path: str, tenant_id: str, limit: int) -> bytes:
-        query = urllib.parse.urlencode({"tenant": tenant_id})
-        return await asyncio.to_thread(self._fetch, f"{self.url}{path}?{query}", limit)
-
-    def _fetch(self, url: str, limit: int) -> bytes:
-        request = urllib.request.Request(url, headers={"Accept": "application/json"})
+        data = bytearray()
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                data: bytes = response.read(limit + 1)
-        except (urllib.error.URLError, OSError) as exc:
-            raise DataCenterError(f"data center {self.url} unavailable: {exc}") from exc
-        if len(data) > limit:
-            raise DataCenterError(f"the answer of {url} is larger than {limit} bytes")
-        return data
+            async with self.client.stream(
+                "GET", f"{self.url}{path}", params={"tenant": tenant_id}
+            ) as response:
+                if response.status_code != 200:
+                    raise DataCenterError(
+                        f"data center {self.url} unavailable: HTTP {response.status_code} "
+                        f"for {path}"
+                    )
+                async for chunk in response.aiter_bytes():
+                    data += chunk
+                    if len(data) > limit:
+                        raise DataCenterError(f"the answer to {path} is larger than {limit} bytes")
+        except httpx.HTTPError as exc:
+            raise DataCenterError(
+                f"data center {self.url} unavailable: {type(exc).__name__} {exc}"
+            ) from exc
+        return bytes(data)
 
 
 @dataclass
@@ -184,10 +204,10 @@ async def poll_data_center(
     trouble (data center unreachable for it, a refused file) is reported and
     does not stop the others. Commits per imported file.
     """
-    client = DataCenterClient(url or settings.datacenter_url)
     report = PollReport()
-    for tenant_id in await connected_tenant_ids(database):
-        report.merge(await poll_tenant(database, settings, tenant_id, client=client, now=now))
+    async with DataCenterClient(url or settings.datacenter_url) as client:
+        for tenant_id in await connected_tenant_ids(database):
+            report.merge(await poll_tenant(database, settings, tenant_id, client=client, now=now))
     return report
 
 

@@ -72,8 +72,8 @@ async def _connected(settings: Settings) -> list[str]:
 async def _poll(settings: Settings, tenant_id: str) -> poll.PollReport:
     database = Database(settings)
     try:
-        client = poll.DataCenterClient(settings.datacenter_url)
-        return await poll.poll_tenant(database, settings, tenant_id, client=client)
+        async with poll.DataCenterClient(settings.datacenter_url) as client:
+            return await poll.poll_tenant(database, settings, tenant_id, client=client)
     finally:
         await database.dispose()
 
