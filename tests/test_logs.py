@@ -28,7 +28,7 @@ from app.logs import RequestContextFilter, server_logging_config
 from app.tenants.service import NewTenant
 from hardware.logconfig import JsonFormatter, TextFormatter, check, logging_config
 from tests.conftest import superadmin_token
-from tests.processes import free_port
+from tests.processes import SmtpServer, WorkerProcess, free_port, reachable_redis, redis_queue
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -277,6 +277,30 @@ def test_serve_prints_our_info_lines_and_uvicorns_in_one_format(
         assert "operation=Keys" in request
         assert any(" INFO keywarden.workers: in-process queue started" in line for line in lines)
         assert any(" INFO uvicorn.error: " in line for line in lines)
+
+
+async def test_a_worker_writes_json_lines_too(settings: Settings, tmp_path: Path) -> None:
+    # given: a worker process on Redis, asked for JSON lines
+    smtp = SmtpServer()
+    with redis_queue(settings, reachable_redis()) as (with_redis, namespace):
+        worker = WorkerProcess(
+            with_redis, namespace, smtp, tmp_path / "worker.log", "--no-periodic",
+            env={"KEYWARDEN_LOG_FORMAT": "json"},
+        )
+        try:
+            await worker.ready()
+
+            # when
+            status = worker.signal(signal.SIGTERM)
+        finally:
+            worker.close()
+
+    # then
+    assert status == 0
+    entries = [json.loads(line) for line in worker.output().splitlines()]
+    messages = [(e["logger"], e["level"], e["message"]) for e in entries]
+    assert any(m[:2] == ("keywarden.workers", "INFO") and " ready: " in m[2] for m in messages)
+    assert any(m[:2] == ("keywarden.workers", "INFO") and "stopping" in m[2] for m in messages)
 
 
 def test_the_bridge_agent_refuses_an_unknown_log_format(tmp_path: Path) -> None:
