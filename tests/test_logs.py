@@ -191,6 +191,24 @@ async def test_a_request_without_a_usable_id_gets_a_new_one(
     assert [r.tenant for r in lines] == [None, None]
 
 
+async def test_without_the_access_log_requests_keep_their_id_but_write_no_line(
+    settings: Settings, database: Database, request_log: pytest.LogCaptureFixture
+) -> None:
+    # given: KEYWARDEN_ACCESS_LOG=false (a fleet behind a proxy that logs)
+    from app.web import create_app
+
+    quiet = create_app(settings.model_copy(update={"access_log": False}), database)
+
+    # when
+    transport = httpx.ASGITransport(app=quiet)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        response = await http.get("/health", headers={"X-Request-ID": "quiet-1"})
+
+    # then
+    assert response.headers["x-request-id"] == "quiet-1"
+    assert request_lines(request_log) == []
+
+
 # --- a real `keywarden serve` -------------------------------------------------------------
 
 
