@@ -1,4 +1,4 @@
-"""The ASGI app: GraphQL at /graphql, CSV export, health; auth and upload limits (R1, R9)."""
+"""The ASGI app: GraphQL, CSV export, device files, health; auth and upload limits (R1, R9)."""
 
 from __future__ import annotations
 
@@ -29,10 +29,11 @@ from app.bridges.routes import bridge_routes
 from app.config import Settings, get_settings
 from app.db import Database
 from app.devices.api import remote_routes
-from app.devices.file_routes import device_file_routes
+from app.devices.files import configuration_file, device_for_file, trace_log_request_file
 from app.errors import DomainError
 from app.events.pubsub import get_pubsub
 from app.logs import RequestLogMiddleware, note_tenant
+from app.models import RemoteDevice, Tenant
 from app.schema import build_schema
 from app.schema.context import Context
 from app.schema.subscriptions import SubscriptionContext, authenticate_connection
@@ -148,6 +149,27 @@ def csv_file(
         return Download(text.encode("utf-8"), "text/csv; charset=utf-8", filename)
 
     return produce
+
+
+def device_file_routes(database: Database, settings: Settings) -> list[Route]:
+    """GET /devices/<id>/configuration-file and /devices/<id>/trace-log-request (R27)."""
+
+    def route(suffix: str, right: str, make: Callable[[Tenant, RemoteDevice], bytes]) -> Route:
+        async def handle(request: Request) -> Response:
+            async def produce(session: AsyncSession) -> Download:
+                tenant, device = await device_for_file(session, request.path_params["device"])
+                return Download(
+                    make(tenant, device), "application/json", f"{device.serial}-{suffix}.json"
+                )
+
+            return await download(request, database, settings, right=right, produce=produce)
+
+        return Route(f"/devices/{{device}}/{suffix}", handle, methods=["GET"])
+
+    return [
+        route("configuration-file", "devices.read", configuration_file),
+        route("trace-log-request", "devices.write", trace_log_request_file),
+    ]
 
 
 class GraphQLApp(GraphQL[Context, None]):

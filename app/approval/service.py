@@ -29,16 +29,14 @@ from app.access.remote_jobs import WAITING, ensure_remote_job
 from app.auth.tokens import ALL_DOMAIN_KINDS
 from app.employees.csv_format import BOM, DELIMITER, FORMULA_TRIGGERS, TEXT_PREFIX
 from app.errors import DomainError
+from app.mail import holder_email, queue_mail, role_holders
 from app.models import (
     Cylinder,
     Employee,
     Key,
     KeyType,
-    OutboxMessage,
     ProgrammingKey,
     ProgrammingKeyDomain,
-    ProgrammingKeyRole,
-    ProgrammingKeyStatus,
     ReadoutRequest,
     ReadoutStatus,
     RemoteJob,
@@ -99,18 +97,6 @@ async def _load_target(
     raise DomainError("INVALID", f"{field}: a Key or a Cylinder is required", field)
 
 
-async def _holder_email(session: AsyncSession, programming_key: ProgrammingKey) -> str | None:
-    """The e-mail of the key's holder, whatever domain the employee is in."""
-    if programming_key.holder_id is None:
-        return None
-    email = await session.scalar(
-        select(Employee.email)
-        .where(Employee.id == programming_key.holder_id)
-        .execution_options(**_EVERY_DOMAIN)
-    )
-    return email.strip() if email and email.strip() else None
-
-
 async def approver_emails(
     session: AsyncSession, *, domain_id: int, exclude_key_id: int | None = None
 ) -> list[str]:
@@ -121,23 +107,8 @@ async def approver_emails(
     every domain, a sub key only its own. Sorted, each address once.
     """
     role_ids = [r.id for r in await session.scalars(select(Role)) if APPROVE_RIGHT in r.rights]
-    if not role_ids:
-        return []
-    stmt = (
-        select(ProgrammingKey.id, ProgrammingKey.kind, Employee.email)
-        .join(Employee, Employee.id == ProgrammingKey.holder_id)
-        .join(ProgrammingKeyRole, ProgrammingKeyRole.programming_key_id == ProgrammingKey.id)
-        .where(
-            ProgrammingKeyRole.role_id.in_(role_ids),
-            ProgrammingKey.status == ProgrammingKeyStatus.ACTIVE,
-            Employee.email.is_not(None),
-        )
-        .execution_options(**_EVERY_DOMAIN)
-    )
-    if exclude_key_id is not None:
-        stmt = stmt.where(ProgrammingKey.id != exclude_key_id)
-    candidates = (await session.execute(stmt)).all()
-    limited = [key_id for key_id, kind, _ in candidates if kind not in ALL_DOMAIN_KINDS]
+    holders = await role_holders(session, role_ids, exclude_key_id=exclude_key_id)
+    limited = [h.programming_key_id for h in holders if h.kind not in ALL_DOMAIN_KINDS]
     in_domain: set[int] = set()
     if limited:
         in_domain = set(
@@ -150,9 +121,9 @@ async def approver_emails(
         )
     return sorted(
         {
-            email.strip()
-            for key_id, kind, email in candidates
-            if email.strip() and (kind in ALL_DOMAIN_KINDS or key_id in in_domain)
+            h.email
+            for h in holders
+            if h.kind in ALL_DOMAIN_KINDS or h.programming_key_id in in_domain
         }
     )
 
@@ -193,6 +164,34 @@ async def _schedule_readout(
         RemoteJobKind.AUDIT_READOUT,
         {"readoutRequestId": request.id, "readoutRequestIds": ids},
     )
+
+
+def readout_request_ids(job: RemoteJob) -> list[int]:
+    """The readout requests an AUDIT_READOUT remote job reads the trail for (R29).
+
+    Jobs queued before several requests could share one carry ``readoutRequestId`` only.
+    """
+    ids = job.payload.get("readoutRequestIds")
+    if not isinstance(ids, list):
+        single = job.payload.get("readoutRequestId")
+        ids = [single] if single is not None else []
+    return [int(i) for i in ids if isinstance(i, int)]
+
+
+async def complete_readouts(session: AsyncSession, job: RemoteJob) -> None:
+    """R29: the key's trail was read, so the approved requests ``job`` carried are DONE.
+
+    A request no longer APPROVED (rejected meanwhile, already done) stays as it is.
+    """
+    request_ids = readout_request_ids(job)
+    if not request_ids:
+        return
+    for request in await session.scalars(
+        select(ReadoutRequest).where(
+            ReadoutRequest.id.in_(request_ids), ReadoutRequest.status == ReadoutStatus.APPROVED
+        )
+    ):
+        request.status = ReadoutStatus.DONE
 
 
 async def request_readout(
@@ -263,14 +262,12 @@ async def request_readout(
         "",
         "Log in with your programming key to approve or reject it.",
     ]
-    session.add_all(
-        OutboxMessage(
-            kind="readout_requested",
-            recipient=email,
-            subject=f"Approval needed: audit trail readout of {target.describe()}",
-            body="\n".join(lines),
-        )
-        for email in recipients
+    queue_mail(
+        session,
+        kind="readout_requested",
+        recipients=recipients,
+        subject=f"Approval needed: audit trail readout of {target.describe()}",
+        body="\n".join(lines),
     )
     await session.flush()
     return request
@@ -301,7 +298,7 @@ async def decide_readout(
     now = now or utcnow()
     note_text = _clean_text(note, "note", required=False)
     decider = await session.scalar(select(ProgrammingKey).where(ProgrammingKey.id == decided_by_id))
-    if decider is None or await _holder_email(session, decider) is None:
+    if decider is None or await holder_email(session, decider) is None:
         raise DomainError(
             "FORBIDDEN",
             "an Approver's programming key must be issued to an employee with an e-mail "
@@ -337,7 +334,7 @@ async def decide_readout(
     requester = await session.scalar(
         select(ProgrammingKey).where(ProgrammingKey.id == request.requested_by_id)
     )
-    email = await _holder_email(session, requester) if requester is not None else None
+    email = await holder_email(session, requester) if requester is not None else None
     if email is not None and requester is not None:
         verdict = "approved" if approve else "rejected"
         lines = [
@@ -347,13 +344,12 @@ async def decide_readout(
         ]
         if note_text:
             lines += ["", "Note:", note_text]
-        session.add(
-            OutboxMessage(
-                kind="readout_decided",
-                recipient=email,
-                subject=f"Audit trail readout of {target.describe()} {verdict}",
-                body="\n".join(lines),
-            )
+        queue_mail(
+            session,
+            kind="readout_decided",
+            recipients=[email],
+            subject=f"Audit trail readout of {target.describe()} {verdict}",
+            body="\n".join(lines),
         )
         await session.flush()
     return request

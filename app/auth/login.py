@@ -39,7 +39,11 @@ def login_message(tenant_id: str, nonce: str) -> bytes:
     return b"keywarden-login:" + tenant_id.encode() + b":" + nonce.encode()
 
 
-def _refuse_unless_active(key: ProgrammingKey, field: str) -> None:
+def refuse_unless_active(key: ProgrammingKey, field: str) -> None:
+    """Refuse a login with a programming key that is not active (R5): INVALID on ``field``.
+
+    Keys not yet activated, lost or defective cannot log in, directly or through a bridge.
+    """
     if key.status != ProgrammingKeyStatus.ACTIVE:
         raise DomainError(
             "INVALID",
@@ -60,7 +64,7 @@ async def create_challenge(
     key = await session.scalar(select(ProgrammingKey).where(ProgrammingKey.marking == marking))
     if key is None:
         raise DomainError("NOT_FOUND", "no programming key with this marking", "marking")
-    _refuse_unless_active(key, "marking")
+    refuse_unless_active(key, "marking")
     await session.execute(
         delete(LoginChallenge).where(
             LoginChallenge.programming_key_id == key.id,
@@ -115,7 +119,7 @@ async def complete_login(
     key = await session.get(ProgrammingKey, key_id)
     if key is None:
         raise DomainError("INVALID", "unknown, used or expired challenge", "challenge")
-    _refuse_unless_active(key, "challenge")
+    refuse_unless_active(key, "challenge")
 
     message = login_message(session.info["tenant_id"], challenge_nonce)
     try:

@@ -40,8 +40,8 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.principal import Principal
-from app.bridges.ids import parse_id as parse_global_id
 from app.db import Database
+from app.ids import parse_global_id
 from app.models import Bridge, BridgeNonce, utcnow
 
 MAX_CLOCK_SKEW = timedelta(seconds=120)

@@ -3,7 +3,7 @@
 Payloads are computed by the server when a command is queued; the agent only
 carries them to the desk programming device. Each ``*_payload`` function checks
 the command can make sense and raises DomainError otherwise. The effects run
-when the bridge reports, in the report's transaction (``report_command``):
+when the bridge reports, in the report's transaction (``app.bridges.reports``):
 
 - READ_KEY: the key's firmware version and generation are updated when they
   changed; a generation-1 user key read as broken is DEFECTIVE with a
@@ -41,14 +41,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access.remote_jobs import WAITING
 from app.access.service import key_memory
+from app.approval.service import complete_readouts
 from app.audit.service import ReadEvent, store_audit_events
-from app.bridges.ids import global_id as to_global_id
-from app.bridges.ids import parse_id as parse_global_id
+from app.bridges.login import complete_signed_login, fail_login_of
 from app.bridges.service import check_slot
 from app.errors import DomainError
 from app.events.publish import queue_job_events
 from app.factory.firmware import compare_versions, is_version
 from app.firmware.service import key_firmware_outcome
+from app.ids import parse_global_id, to_global_id
 from app.models import (
     AccessResult,
     AuditSource,
@@ -70,18 +71,8 @@ from app.models import (
     Schedule,
     Tenant,
 )
-from app.programming.service import (
-    AccessWrite,
-    JobOutcome,
-    ProgrammingResult,
-    _cylinder_lines,
-    _desired_lists,
-    _job_writes,
-    _jobs_with_cylinders,
-    _mail_holder,
-    _visiting_order,
-    report_programming_results,
-)
+from app.programming.service import JobOutcome, ProgrammingResult, report_programming_results
+from app.programming.visit import AccessWrite, load_onto_key, planned_jobs
 
 log = logging.getLogger("keywarden.bridges")
 
@@ -191,28 +182,19 @@ async def _job_items(
     session: AsyncSession, programming_key_id: int, statuses: tuple[ProgrammingJobStatus, ...]
 ) -> list[dict[str, Any]]:
     """The key's jobs in these statuses as the key carries them, security-relevant first (R19)."""
-    pairs = _visiting_order(
-        (
-            await _jobs_with_cylinders(session, assignee_id=programming_key_id, statuses=statuses)
-        ).values()
-    )
-    writes = await _job_writes(session, [job.id for job, _ in pairs])
-    full = await _desired_lists(
-        session, [job.cylinder_id for job, _ in pairs if job.full_reprogram]
-    )
-    items = []
-    for job, cylinder in pairs:
-        items.append({
-            "jobId": to_global_id("ProgrammingJob", job.id),
-            "cylinderUid": cylinder.uid,
-            "fullReprogram": job.full_reprogram,
-            "changes": [_write_item(w) for w in writes.get(job.id, [])],
+    return [
+        {
+            "jobId": to_global_id("ProgrammingJob", planned.job.id),
+            "cylinderUid": planned.cylinder.uid,
+            "fullReprogram": planned.job.full_reprogram,
+            "changes": [_write_item(w) for w in planned.changes],
             "accessList": (
-                [_write_item(w) for w in full.get(job.cylinder_id, [])]
-                if job.full_reprogram else None
+                None if planned.access_list is None
+                else [_write_item(w) for w in planned.access_list]
             ),
-        })
-    return items
+        }
+        for planned in await planned_jobs(session, programming_key_id, statuses)
+    ]
 
 
 CARRIED = (ProgrammingJobStatus.ASSIGNED, ProgrammingJobStatus.ON_KEY)
@@ -423,30 +405,9 @@ async def _load_jobs(
     ]
     stale = sorted(set(written) - set(loaded))
     ids = [i for i in (_job_id(g) for g in loaded) if i is not None]
-    pairs = await _jobs_with_cylinders(
-        session, select_ids=set(ids), assignee_id=pkey.id,
-        statuses=(ProgrammingJobStatus.ASSIGNED,),
-    )
-    for job, _ in pairs.values():
-        job.status = ProgrammingJobStatus.ON_KEY
-    await session.flush()
-    if pairs:
-        queue_job_events(session, job_ids=list(pairs), at=now)
-        on_key = await _jobs_with_cylinders(
-            session, assignee_id=pkey.id, statuses=(ProgrammingJobStatus.ON_KEY,)
-        )
-        await _mail_holder(
-            session,
-            pkey,
-            kind="programming_jobs_loaded",
-            subject=f"Cylinders to program with programming key {pkey.marking}",
-            body=(
-                f"{len(on_key)} programming job(s) are on your programming key {pkey.marking}. "
-                "Visit these cylinders (security-relevant ones first), then insert the key "
-                "again at a programming device to report back.\n\n"
-                f"{_cylinder_lines([c for _, c in on_key.values()])}\n"
-            ),
-        )
+    load = await load_onto_key(session, pkey, job_ids=ids)
+    if load.loaded:
+        queue_job_events(session, job_ids=list(load.loaded), at=now)
     if stale:
         log.info("bridge command %s: %d job(s) changed while being loaded stay assigned",
                  command.id, len(stale))
@@ -532,8 +493,6 @@ async def _read_audit_trail(
     session: AsyncSession, command: BridgeCommand, result: dict[str, Any], now: datetime
 ) -> None:
     """R28, R29: the key's events are stored; its waiting audit readouts are done."""
-    from app.devices.service import _complete_readouts, _readout_ids
-
     key = await _payload_key(session, command)
     raw = result.get("events")
     if not isinstance(raw, list):
@@ -563,7 +522,7 @@ async def _read_audit_trail(
     for job in readouts:
         job.status = RemoteJobStatus.DONE
         job.completed_at = now
-        await _complete_readouts(session, _readout_ids(job))
+        await complete_readouts(session, job)
     await session.flush()
     if readouts:
         queue_job_events(session, remote_job_ids=[j.id for j in readouts], at=now)
@@ -627,16 +586,12 @@ async def _firmware_failed(
 async def _sign_login(
     session: AsyncSession, command: BridgeCommand, result: dict[str, Any], now: datetime
 ) -> None:
-    from app.bridges.login import complete_signed_login
-
     await complete_signed_login(session, command, result, now)
 
 
 async def _sign_login_failed(
     session: AsyncSession, command: BridgeCommand, result: dict[str, Any], now: datetime
 ) -> None:
-    from app.bridges.login import fail_login_of
-
     await fail_login_of(
         session, command, command.error_code or "FAILED", command.error_message or ""
     )

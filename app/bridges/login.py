@@ -37,13 +37,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.login import CHALLENGE_TTL, _refuse_unless_active, login_message
+from app.auth.login import CHALLENGE_TTL, login_message, refuse_unless_active
 from app.auth.principal import SESSION_KIND
 from app.auth.tokens import new_token, token_hash
-from app.bridges.ids import global_id as to_global_id
-from app.bridges.ids import parse_id as parse_global_id
 from app.bridges.service import expire_command, is_online, load_bridge, queue_command
 from app.errors import DomainError
+from app.ids import parse_global_id, to_global_id
 from app.models import (
     BridgeCommand,
     BridgeCommandKind,
@@ -173,7 +172,7 @@ async def complete_signed_login(
     key = next((k for k in keys if k.uid == uid), keys[0] if keys else None)
     if key is None:
         raise DomainError("NOT_FOUND", "no programming key with this UID or marking", "uid")
-    _refuse_unless_active(key, "uid")
+    refuse_unless_active(key, "uid")
     try:
         signature = base64.b64decode(str(result.get("signature", "")), validate=True)
         Ed25519PublicKey.from_public_bytes(key.public_key).verify(
@@ -271,7 +270,7 @@ async def finish_bridge_login(
         )
     key = await session.get(ProgrammingKey, login.programming_key_id)
     assert key is not None
-    _refuse_unless_active(key, "loginId")
+    refuse_unless_active(key, "loginId")
     token = new_token(SESSION_KIND, session.info["tenant_id"])
     session.add(
         LoginSession(

@@ -15,10 +15,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from app.bridges.auth import BridgeAuthError, authenticate_bridge, parse_authorization
-from app.bridges.ids import parse_id as parse_global_id
 from app.bridges.service import UNFINISHED
 from app.config import Settings
 from app.db import Database
+from app.ids import parse_global_id
 from app.logs import note_tenant
 from app.models import BridgeCommand, BridgeCommandKind, Firmware
 

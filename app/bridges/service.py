@@ -1,4 +1,4 @@
-"""Site bridges: enrolment, revocation, presence, the command queue and reports (R1, R8, R22).
+"""Site bridges: enrolment, revocation, presence and the command queue (R1, R8, R22).
 
 1. :func:`create_enrolment` — an admin creates a bridge in a domain and gets a
    one-time enrolment code, valid 24 hours, shown once (stored as its SHA-256).
@@ -9,9 +9,8 @@
    (:func:`mark_connected`, :func:`renew_lease`, :func:`mark_disconnected`),
    kept in the database so every API process knows it (R3).
 4. Commands are queued with a payload the server computes
-   (``app.bridges.commands``); the agent reports each one back with
-   :func:`report_command`, exactly once in effect: a finished command reported
-   again changes nothing.
+   (``app.bridges.commands``); the agent reports each one back
+   (``app.bridges.reports``), exactly once in effect.
 
 The caller owns the transaction: these functions flush, never commit.
 """
@@ -24,7 +23,6 @@ import hashlib
 import hmac
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -359,123 +357,6 @@ def mark_sent(commands: list[BridgeCommand], now: datetime | None = None) -> Non
         if command.status is BridgeCommandStatus.QUEUED:
             command.status = BridgeCommandStatus.SENT
             command.sent_at = now
-
-
-# --- reports -------------------------------------------------------------------------
-
-Effect = Callable[[AsyncSession, BridgeCommand, dict[str, Any], datetime], Awaitable[Any]]
-
-
-def _clean_text(value: str | None, limit: int) -> str | None:
-    if value is None:
-        return None
-    return value[:limit]
-
-
-async def _own_command(
-    session: AsyncSession, principal: Principal | None, command_id: int
-) -> BridgeCommand:
-    """A command of the reporting bridge, locked for its report; FORBIDDEN for anyone but a
-    bridge, NOT_FOUND for another bridge's command (R1)."""
-    if principal is None or principal.kind != "bridge" or principal.bridge_id is None:
-        raise DomainError("FORBIDDEN", "only a bridge reports its commands")
-    command = await session.scalar(
-        select(BridgeCommand)
-        .where(BridgeCommand.id == command_id, BridgeCommand.bridge_id == principal.bridge_id)
-        .with_for_update()
-    )
-    if command is None:
-        raise DomainError("NOT_FOUND", "commandId: no such command of this bridge", "commandId")
-    return command
-
-
-async def report_progress(
-    session: AsyncSession, principal: Principal, *, command_id: int, done: int, total: int
-) -> BridgeCommand:
-    """How far the bridge has got with an unfinished command of its own (a key's firmware
-    at the desk, R26): ``done`` of ``total`` (bytes). Progress never goes backwards (a
-    late, older report changes nothing); a finished command keeps its final state."""
-    if total < 1:
-        raise DomainError("INVALID", "total: must be at least 1", "total")
-    if not 0 <= done <= total:
-        raise DomainError("INVALID", "done: must be between 0 and total", "done")
-    command = await _own_command(session, principal, command_id)
-    moved_on = command.progress_total != total or (command.progress_done or 0) <= done
-    if command.status in UNFINISHED and moved_on:
-        command.progress_done, command.progress_total = done, total
-        await session.flush()
-    return command
-
-
-async def report_command(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    command_id: int,
-    ok: bool,
-    result: dict[str, Any] | None,
-    error_code: str | None,
-    error_message: str | None,
-    now: datetime | None = None,
-) -> tuple[BridgeCommand, bool]:
-    """Record what the bridge did with one of its commands; (command, whether this report counted).
-
-    Exactly-once effects: the command row is locked, and a command already
-    finished (DONE, FAILED, CANCELLED) is answered as it is, nothing changes.
-    Otherwise the command's effect runs (``app.bridges.commands``) in a
-    savepoint with the domains of whoever queued it (R8): when the effect
-    refuses the result (a DomainError), the command is FAILED with that error
-    and nothing of the effect stays. A failed report runs the kind's failure
-    effect (a login fails, an interrupted key firmware update, R26).
-    """
-    from app.bridges.commands import FAILURE_EFFECTS, SUCCESS_EFFECTS
-
-    now = now or utcnow()
-    command = await _own_command(session, principal, command_id)
-    if command.status in FINISHED:
-        return command, False
-    await session.execute(
-        update(Bridge)
-        .where(Bridge.id == principal.bridge_id)
-        .values(last_seen_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    command.result = result
-    command.finished_at = now
-    scope = session.info.get("domain_ids")
-    if command.scope_domain_ids is not None:
-        session.info["domain_ids"] = frozenset(command.scope_domain_ids)
-    try:
-        effect = (SUCCESS_EFFECTS if ok else FAILURE_EFFECTS).get(command.kind)
-        if ok:
-            command.status = BridgeCommandStatus.DONE
-            command.error_code = None
-            command.error_message = None
-        else:
-            command.status = BridgeCommandStatus.FAILED
-            command.error_code = _clean_text(error_code or "FAILED", ERROR_CODE_MAX)
-            command.error_message = _clean_text(error_message, ERROR_MESSAGE_MAX)
-        if effect is not None:
-            try:
-                async with session.begin_nested():
-                    await effect(session, command, result or {}, now)
-            except DomainError as exc:
-                log.info("bridge command %s (%s) refused: %s", command.id, command.kind.value,
-                         exc.code)
-                command.status = BridgeCommandStatus.FAILED
-                command.error_code = exc.code
-                command.error_message = exc.message
-                if command.kind is BridgeCommandKind.SIGN_LOGIN:
-                    from app.bridges.login import fail_login_of
-
-                    await fail_login_of(session, command, exc.code, exc.message)
-    finally:
-        if scope is None:
-            session.info.pop("domain_ids", None)
-        else:
-            session.info["domain_ids"] = scope
-    await session.flush()
-    return command, True
 
 
 async def expire_command(session: AsyncSession, command_id: int | None, now: datetime) -> None:

@@ -44,6 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.access.blocking_list import tenant_public_key
 from app.devices.protocol import parse_timestamp, rfc3339
 from app.errors import DomainError
+from app.ids import decode_id
 from app.models import DeviceTraceLog, RemoteDevice, Tenant, utcnow
 
 FILE_FORMAT = "keywarden-device-file/1"
@@ -124,6 +125,20 @@ def trace_log_request_file(
         "expiresAt": rfc3339(now + REQUEST_VALIDITY),
     }
     return signed_file("trace-log-request", body, tenant.signing_key)
+
+
+async def device_for_file(session: AsyncSession, device_gid: str) -> tuple[Tenant, RemoteDevice]:
+    """The tenant and the device a USB file is made for, by the device's global id (R27).
+
+    Another tenant's or domain's device does not exist here (R1, R8): NOT_FOUND on ``device``.
+    """
+    _, device_id = decode_id(device_gid, "RemoteDevice", "device")
+    device = await session.get(RemoteDevice, device_id)
+    if device is None:
+        raise DomainError("NOT_FOUND", "no such device", "device")
+    tenant = await session.scalar(select(Tenant))
+    assert tenant is not None
+    return tenant, device
 
 
 def trace_log_message(request_signature: str, serial: str, created_at: str, log: str) -> bytes:

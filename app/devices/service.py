@@ -42,6 +42,7 @@ from app.access.blocking_list import (
     reissue_if_due,
     tenant_public_key,
 )
+from app.approval.service import complete_readouts, readout_request_ids
 from app.audit.service import ReadEvent, store_audit_events
 from app.db import SerialSession
 from app.devices.protocol import insert_ignoring_conflicts, rfc3339
@@ -66,8 +67,6 @@ from app.models import (
     KeyRevalidation,
     KeyStatus,
     KeyType,
-    ReadoutRequest,
-    ReadoutStatus,
     RemoteDevice,
     RemoteDeviceKind,
     RemoteJob,
@@ -904,7 +903,7 @@ async def _close_job(
         key_firmware = await _key_firmware(session, job, result, changed)
     else:
         if result.outcome is RemoteJobStatus.DONE and job.kind is RemoteJobKind.AUDIT_READOUT:
-            await _complete_readouts(session, _readout_ids(job))
+            await complete_readouts(session, job)
         if result.outcome is RemoteJobStatus.FAILED:
             again = await _queue_again(session, job)
             if again is not None:
@@ -955,26 +954,6 @@ async def _key_firmware(
     }
 
 
-def _readout_ids(job: RemoteJob) -> list[int]:
-    ids = job.payload.get("readoutRequestIds")
-    if not isinstance(ids, list):
-        single = job.payload.get("readoutRequestId")
-        ids = [single] if single is not None else []
-    return [int(i) for i in ids if isinstance(i, int)]
-
-
-async def _complete_readouts(session: AsyncSession, request_ids: list[int]) -> None:
-    """R29: approved readout requests whose trail was read are DONE."""
-    if not request_ids:
-        return
-    for request in await session.scalars(
-        select(ReadoutRequest).where(
-            ReadoutRequest.id.in_(request_ids), ReadoutRequest.status == ReadoutStatus.APPROVED
-        )
-    ):
-        request.status = ReadoutStatus.DONE
-
-
 async def _queue_again(session: AsyncSession, failed: RemoteJob) -> RemoteJob | None:
     """A failed change goes to the key again at its next insertion (R18); the job that
     carries it (new, or the waiting one an audit readout joined), else None."""
@@ -998,8 +977,8 @@ async def _queue_again(session: AsyncSession, failed: RemoteJob) -> RemoteJob | 
         session.add(again)
         return again
     if failed.kind is RemoteJobKind.AUDIT_READOUT:
-        ids = _readout_ids(waiting)
-        merged = [*_readout_ids(failed), *(i for i in ids if i not in _readout_ids(failed))]
+        carried = readout_request_ids(failed)
+        merged = [*carried, *(i for i in readout_request_ids(waiting) if i not in carried)]
         waiting.payload = {**waiting.payload, "readoutRequestIds": sorted(set(merged))}
         return waiting
     return None

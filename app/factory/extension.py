@@ -67,26 +67,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import DomainError
 from app.factory.vendor import public_key_hex
+from app.mail import builtin_role_emails, queue_mail
 from app.models import (
     Cylinder,
     CylinderStatus,
     Domain,
-    Employee,
     Extension,
     Key,
     KeyGeneration,
     KeyStatus,
     KeyType,
-    OutboxMessage,
     ProgrammingJob,
     ProgrammingJobStatus,
     ProgrammingKey,
     ProgrammingKeyKind,
-    ProgrammingKeyRole,
     ProgrammingKeyStatus,
     RemoteDevice,
     RemoteDeviceKind,
-    Role,
     Schedule,
     TrustedVendorKey,
     utcnow,
@@ -731,22 +728,7 @@ async def _notify_admins(
     session: AsyncSession, result: ImportedExtension, has_new_elements: bool
 ) -> None:
     """Write one e-mail per Superadmin/Admin address to the outbox (R31, R33)."""
-    recipients = list(
-        await session.scalars(
-            select(Employee.email)
-            .join(ProgrammingKey, ProgrammingKey.holder_id == Employee.id)
-            .join(ProgrammingKeyRole, ProgrammingKeyRole.programming_key_id == ProgrammingKey.id)
-            .join(Role, Role.id == ProgrammingKeyRole.role_id)
-            .where(
-                Role.builtin.is_(True),
-                Role.name.in_(NOTIFIED_ROLES),
-                ProgrammingKey.status == ProgrammingKeyStatus.ACTIVE,
-                Employee.email.is_not(None),
-            )
-            .distinct()
-            .order_by(Employee.email)
-        )
-    )
+    recipients = await builtin_role_emails(session, NOTIFIED_ROLES)
     if not recipients:
         return
     lines = [
@@ -773,12 +755,10 @@ async def _notify_admins(
         if has_new_elements
         else f"Replacement cylinders for order {result.order_number} need reprogramming"
     )
-    session.add_all(
-        OutboxMessage(
-            kind="extension_imported",
-            recipient=email,
-            subject=subject,
-            body="\n".join(lines),
-        )
-        for email in recipients
+    queue_mail(
+        session,
+        kind="extension_imported",
+        recipients=recipients,
+        subject=subject,
+        body="\n".join(lines),
     )

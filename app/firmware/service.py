@@ -65,10 +65,10 @@ from app.factory.firmware import (
     is_version,
     verify_firmware_file,
 )
-from app.keys.service import _key_remote_jobs, report_key_defective
+from app.keys.service import key_remote_jobs, report_key_defective
+from app.mail import builtin_role_emails, queue_mail
 from app.models import (
     CertificateBundle,
-    Employee,
     Firmware,
     FirmwareDeployment,
     FirmwareSource,
@@ -77,16 +77,11 @@ from app.models import (
     KeyGeneration,
     KeyStatus,
     KeyType,
-    OutboxMessage,
-    ProgrammingKey,
-    ProgrammingKeyRole,
-    ProgrammingKeyStatus,
     RemoteDevice,
     RemoteDeviceKind,
     RemoteJob,
     RemoteJobKind,
     RemoteJobStatus,
-    Role,
     TrustedVendorKey,
     utcnow,
 )
@@ -305,23 +300,7 @@ async def _notify_superadmins(
     source: FirmwareSource,
 ) -> int:
     """One e-mail per Superadmin holder's address, in the import's transaction (R25, R33)."""
-    recipients = list(
-        await session.scalars(
-            select(Employee.email)
-            .join(ProgrammingKey, ProgrammingKey.holder_id == Employee.id)
-            .join(ProgrammingKeyRole, ProgrammingKeyRole.programming_key_id == ProgrammingKey.id)
-            .join(Role, Role.id == ProgrammingKeyRole.role_id)
-            .where(
-                Role.builtin.is_(True),
-                Role.name == NOTIFIED_ROLE,
-                ProgrammingKey.status == ProgrammingKeyStatus.ACTIVE,
-                Employee.email.is_not(None),
-            )
-            .execution_options(**_EVERY_DOMAIN)
-            .distinct()
-            .order_by(Employee.email)
-        )
-    )
+    recipients = await builtin_role_emails(session, [NOTIFIED_ROLE])
     if not recipients:
         return 0
     label = _LABEL[verified.target]
@@ -353,11 +332,12 @@ async def _notify_superadmins(
             notes = notes[:RELEASE_NOTES_IN_MAIL] + " …"
         lines += ["", "Release notes:", notes]
     subject = f"New {label} firmware {verified.version} is ready"
-    session.add_all(
-        OutboxMessage(
-            kind="firmware_imported", recipient=email, subject=subject, body="\n".join(lines)
-        )
-        for email in recipients
+    queue_mail(
+        session,
+        kind="firmware_imported",
+        recipients=recipients,
+        subject=subject,
+        body="\n".join(lines),
     )
     return len(recipients)
 
@@ -1001,7 +981,7 @@ async def key_firmware_outcome(
             "update is complete",
             warnings=[proposal],
         )
-    jobs = await _key_remote_jobs(
+    jobs = await key_remote_jobs(
         session, key, [RemoteJobKind.VALIDITY, RemoteJobKind.SCHEDULE, RemoteJobKind.AUTHORIZATIONS]
     )
     if job is not None and job.kind is RemoteJobKind.FIRMWARE:

@@ -145,7 +145,7 @@ async def _apply_settings(
     await session.flush()
 
 
-async def _key_remote_jobs(
+async def key_remote_jobs(
     session: AsyncSession, key: Key, kinds: Sequence[RemoteJobKind]
 ) -> list[RemoteJob]:
     """Remote jobs that bring the key's own memory up to date (R18)."""
@@ -242,7 +242,7 @@ async def issue_key(
     key.audit_readout_enabled = key.type != KeyType.E1 and not tenant.approver_function
     await session.flush()
     jobs = await _reconcile_key(session, key, before)
-    remote = await _key_remote_jobs(
+    remote = await key_remote_jobs(
         session,
         key,
         [RemoteJobKind.VALIDITY, RemoteJobKind.SCHEDULE, RemoteJobKind.AUTHORIZATIONS],
@@ -295,7 +295,7 @@ async def update_key(
         session, key, cylinder_group_ids
     ):
         kinds.append(RemoteJobKind.AUTHORIZATIONS)
-    remote = await _key_remote_jobs(session, key, kinds) if key.status == KeyStatus.ISSUED else []
+    remote = await key_remote_jobs(session, key, kinds) if key.status == KeyStatus.ISSUED else []
     return KeyChange(key, jobs, remote)
 
 
@@ -314,7 +314,7 @@ async def return_key(session: AsyncSession, *, key_id: int) -> KeyChange:
     key.status = KeyStatus.IN_STOCK
     await session.flush()
     jobs = await _reconcile_key(session, key, before)
-    remote = await _key_remote_jobs(session, key, [RemoteJobKind.VALIDITY])
+    remote = await key_remote_jobs(session, key, [RemoteJobKind.VALIDITY])
     return KeyChange(key, jobs, remote)
 
 
@@ -486,7 +486,7 @@ async def copy_key_configuration(
     await set_cylinder_group_authorizations(session, target, [g.id for g in cylinder_groups])
     jobs = await _reconcile_key(session, target, before)
     if target.status == KeyStatus.ISSUED:
-        await _key_remote_jobs(
+        await key_remote_jobs(
             session,
             target,
             [RemoteJobKind.VALIDITY, RemoteJobKind.SCHEDULE, RemoteJobKind.AUTHORIZATIONS],

@@ -26,7 +26,7 @@ transaction: these functions flush, never commit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -41,16 +41,11 @@ from app.factory.firmware import (
     is_version,
     version_at_least,
 )
+from app.mail import mail_holder
 from app.models import (
-    AccessChangeOp,
-    AccessEntry,
     AuditSource,
     Cylinder,
-    Employee,
-    Key,
-    OutboxMessage,
     ProgrammingJob,
-    ProgrammingJobChange,
     ProgrammingJobStatus,
     ProgrammingKey,
     ProgrammingKeyDomain,
@@ -59,7 +54,14 @@ from app.models import (
     RemoteDevice,
     RemoteDeviceKind,
 )
-from app.tenants.scoping import ALL_DOMAINS
+from app.programming.visit import (
+    LoadedJob,
+    cylinder_lines,
+    jobs_with_cylinders,
+    load_onto_key,
+    visiting_order_cylinders,
+    with_writes,
+)
 
 # FAQ: "We recommend assigning a maximum of 30 jobs to the programming key in this way."
 RECOMMENDED_MAX_JOBS_PER_KEY = 30
@@ -94,32 +96,6 @@ class AssignResult:
     jobs: list[ProgrammingJob]
     carried: int
     warnings: list[JobWarning] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class AccessWrite:
-    """One key (by its UID, as the cylinder knows it), key group, or cylinder group membership
-    (R13: the cylinder learns which groups it belongs to) to write into a cylinder."""
-
-    op: AccessChangeOp
-    key_uid: str | None
-    key_group_id: int | None
-    cylinder_group_id: int | None = None
-
-
-@dataclass
-class LoadedJob:
-    """A job on the programming key and what it writes into its cylinder.
-
-    ``changes`` are the job's additions and removals. For a full reprogramming
-    (clone R32, broken-off job R15) ``access_list`` is the whole desired access
-    list the cylinder must hold afterwards; otherwise it is None.
-    """
-
-    job: ProgrammingJob
-    cylinder: Cylinder
-    changes: list[AccessWrite]
-    access_list: list[AccessWrite] | None
 
 
 @dataclass
@@ -192,7 +168,7 @@ async def assign_programming_jobs(
             "programmingKeyId",
         )
     domains = await _administered_domains(session, key)
-    found = await _jobs_with_cylinders(session, select_ids=set(job_ids))
+    found = await jobs_with_cylinders(session, select_ids=set(job_ids))
     jobs: list[ProgrammingJob] = []
     cylinders: dict[int, Cylinder] = {}
     for i, job_id in enumerate(job_ids):
@@ -240,8 +216,8 @@ async def assign_programming_jobs(
             )
         )
     if jobs:
-        listed = _cylinder_lines(list(cylinders.values()))
-        await _mail_holder(
+        listed = cylinder_lines(list(cylinders.values()))
+        await mail_holder(
             session,
             key,
             kind="programming_jobs_assigned",
@@ -312,47 +288,9 @@ async def load_programming_jobs(
                 "deviceId",
             )
 
-    assigned = await _jobs_with_cylinders(
-        session, assignee_id=key.id, statuses=(ProgrammingJobStatus.ASSIGNED,)
-    )
-    for job, _ in assigned.values():
-        job.status = ProgrammingJobStatus.ON_KEY
-    await session.flush()
-
-    on_key = _visiting_order(
-        (
-            await _jobs_with_cylinders(
-                session, assignee_id=key.id, statuses=(ProgrammingJobStatus.ON_KEY,)
-            )
-        ).values()
-    )
-    writes = await _job_writes(session, [job.id for job, _ in on_key])
-    full = await _desired_lists(
-        session, [job.cylinder_id for job, _ in on_key if job.full_reprogram]
-    )
-    loaded = [
-        LoadedJob(
-            job=job,
-            cylinder=cylinder,
-            changes=writes.get(job.id, []),
-            access_list=full.get(job.cylinder_id, []) if job.full_reprogram else None,
-        )
-        for job, cylinder in on_key
-    ]
-    if assigned:
-        await _mail_holder(
-            session,
-            key,
-            kind="programming_jobs_loaded",
-            subject=f"Cylinders to program with programming key {key.marking}",
-            body=(
-                f"{len(on_key)} programming job(s) are on your programming key {key.marking}. "
-                "Visit these cylinders (security-relevant ones first), then insert the key "
-                "again at a programming device to report back.\n\n"
-                f"{_cylinder_lines([c for _, c in on_key])}\n"
-            ),
-        )
-    return LoadResult(key, loaded, len(assigned))
+    load = await load_onto_key(session, key)
+    loaded = await with_writes(session, load.on_key)
+    return LoadResult(key, loaded, len(load.loaded))
 
 
 # --- the report ------------------------------------------------------------------
@@ -375,7 +313,7 @@ async def report_programming_results(
     """
     _cap(results, "results")
     key = await _programming_key(session, programming_key_id)
-    on_key = await _jobs_with_cylinders(
+    on_key = await jobs_with_cylinders(
         session, assignee_id=key.id, statuses=(ProgrammingJobStatus.ON_KEY,)
     )
     seen: set[int] = set()
@@ -389,7 +327,7 @@ async def report_programming_results(
                 "INVALID", f"unknown outcome {result.outcome!r}", f"results.{i}.outcome"
             )
         if result.job_id not in on_key:
-            other = await _jobs_with_cylinders(session, select_ids={result.job_id})
+            other = await jobs_with_cylinders(session, select_ids={result.job_id})
             if not other:
                 raise DomainError("NOT_FOUND", f"{at}: no such programming job", at)
             job, cylinder = other[result.job_id]
@@ -440,7 +378,7 @@ async def report_programming_results(
         failed=counts[JobOutcome.FAILED],
         aborted=counts[JobOutcome.ABORTED],
         audit_events_stored=stored,
-        open_cylinders=_visiting_order_cylinders(open_cylinders),
+        open_cylinders=visiting_order_cylinders(open_cylinders),
     )
     await _mail_report(session, key, summary)
     return summary
@@ -478,29 +416,6 @@ async def _administered_domains(session: AsyncSession, key: ProgrammingKey) -> s
     )
 
 
-async def _jobs_with_cylinders(
-    session: AsyncSession,
-    *,
-    select_ids: set[int] | None = None,
-    assignee_id: int | None = None,
-    statuses: Sequence[ProgrammingJobStatus] | None = None,
-) -> dict[int, tuple[ProgrammingJob, Cylinder]]:
-    """Jobs with their cylinders, locked for the transaction; on cylinders the caller sees (R8)."""
-    stmt = (
-        select(ProgrammingJob, Cylinder)
-        .join(Cylinder, Cylinder.id == ProgrammingJob.cylinder_id)
-        .order_by(ProgrammingJob.id)
-        .with_for_update(of=ProgrammingJob)
-    )
-    if select_ids is not None:
-        stmt = stmt.where(ProgrammingJob.id.in_(select_ids))
-    if assignee_id is not None:
-        stmt = stmt.where(ProgrammingJob.assignee_id == assignee_id)
-    if statuses is not None:
-        stmt = stmt.where(ProgrammingJob.status.in_(statuses))
-    return {job.id: (job, cylinder) for job, cylinder in (await session.execute(stmt)).all()}
-
-
 def _require_firmware(version: str, minimum: str, what: str, at: str) -> None:
     if not (is_version(version) and version_at_least(version, minimum)):
         raise DomainError(
@@ -509,98 +424,6 @@ def _require_firmware(version: str, minimum: str, what: str, at: str) -> None:
             f"needs {minimum} or newer (R17)",
             at,
         )
-
-
-def _visiting_order(
-    pairs: Iterable[tuple[ProgrammingJob, Cylinder]],
-) -> list[tuple[ProgrammingJob, Cylinder]]:
-    """Security-relevant cylinders first (R19), then by marking."""
-    return sorted(pairs, key=lambda p: (not p[1].security_relevant, p[1].marking, p[0].id))
-
-
-def _visiting_order_cylinders(cylinders: list[Cylinder]) -> list[Cylinder]:
-    unique = {c.id: c for c in cylinders}
-    return sorted(unique.values(), key=lambda c: (not c.security_relevant, c.marking))
-
-
-def _cylinder_lines(cylinders: list[Cylinder]) -> str:
-    return "\n".join(
-        f"- {c.marking}" + (" (security-relevant)" if c.security_relevant else "")
-        for c in _visiting_order_cylinders(cylinders)
-    )
-
-
-async def _job_writes(session: AsyncSession, job_ids: list[int]) -> dict[int, list[AccessWrite]]:
-    """Each job's changes, keys by UID (keys of every domain: the cylinder holds them all)."""
-    if not job_ids:
-        return {}
-    result = await session.execute(
-        select(
-            ProgrammingJobChange.job_id,
-            ProgrammingJobChange.op,
-            Key.uid,
-            ProgrammingJobChange.key_group_id,
-            ProgrammingJobChange.cylinder_group_id,
-        )
-        .outerjoin(Key, Key.id == ProgrammingJobChange.key_id)
-        .where(ProgrammingJobChange.job_id.in_(job_ids))
-        .order_by(ProgrammingJobChange.id)
-        .execution_options(**{ALL_DOMAINS: True})
-    )
-    writes: dict[int, list[AccessWrite]] = {}
-    for job_id, op, uid, group_id, cylinder_group_id in result.all():
-        writes.setdefault(job_id, []).append(AccessWrite(op, uid, group_id, cylinder_group_id))
-    return writes
-
-
-async def _desired_lists(
-    session: AsyncSession, cylinder_ids: list[int]
-) -> dict[int, list[AccessWrite]]:
-    """The whole desired access list of each cylinder, for full reprogramming (R15, R32)."""
-    if not cylinder_ids:
-        return {}
-    result = await session.execute(
-        select(
-            AccessEntry.cylinder_id,
-            Key.uid,
-            AccessEntry.key_group_id,
-            AccessEntry.cylinder_group_id,
-        )
-        .outerjoin(Key, Key.id == AccessEntry.key_id)
-        .where(AccessEntry.cylinder_id.in_(cylinder_ids), AccessEntry.desired.is_(True))
-        .order_by(AccessEntry.id)
-        .execution_options(**{ALL_DOMAINS: True})
-    )
-    lists: dict[int, list[AccessWrite]] = {c: [] for c in cylinder_ids}
-    for cylinder_id, uid, group_id, cylinder_group_id in result.all():
-        lists[cylinder_id].append(
-            AccessWrite(AccessChangeOp.ADD, uid, group_id, cylinder_group_id)
-        )
-    return lists
-
-
-async def _mail_holder(
-    session: AsyncSession, key: ProgrammingKey, *, kind: str, subject: str, body: str
-) -> OutboxMessage | None:
-    """An e-mail to the key's holder through the outbox (R33); none when they have no address."""
-    if key.holder_id is None:
-        return None
-    holder = await session.scalar(
-        select(Employee)
-        .where(Employee.id == key.holder_id)
-        .execution_options(**{ALL_DOMAINS: True})
-    )
-    if holder is None or not holder.email:
-        return None
-    message = OutboxMessage(
-        kind=kind,
-        recipient=holder.email,
-        subject=subject,
-        body=f"Hello {holder.first_name} {holder.last_name},\n\n{body}",
-    )
-    session.add(message)
-    await session.flush()
-    return message
 
 
 async def _mail_report(session: AsyncSession, key: ProgrammingKey, summary: ReportResult) -> None:
@@ -623,8 +446,8 @@ async def _mail_report(session: AsyncSession, key: ProgrammingKey, summary: Repo
         f"Not carried out (cleared from the key, still assigned to it): {len(summary.returned)}",
     ]
     if summary.open_cylinders:
-        lines += ["", "Cylinders still to program:", _cylinder_lines(summary.open_cylinders)]
-    await _mail_holder(
+        lines += ["", "Cylinders still to program:", cylinder_lines(summary.open_cylinders)]
+    await mail_holder(
         session,
         key,
         kind="programming_jobs_report",

@@ -21,6 +21,7 @@ from app import models as m
 from app.bridges import commands as c
 from app.bridges.events import announce, announce_revoked
 from app.bridges.login import finish_bridge_login, login_gid, parse_login_gid, start_bridge_login
+from app.bridges.reports import report_command, report_progress
 from app.bridges.service import (
     RESULT_MAX_BYTES,
     create_enrolment,
@@ -28,8 +29,6 @@ from app.bridges.service import (
     is_online,
     load_bridge,
     queue_command,
-    report_command,
-    report_progress,
     revoke,
 )
 from app.errors import DomainError

@@ -10,7 +10,6 @@ import strawberry
 from app.access.engine import JobOutcome
 from app.audit.service import ReadEvent
 from app.programming.service import (
-    AccessWrite,
     AssignResult,
     LoadResult,
     ProgrammingResult,
@@ -19,6 +18,7 @@ from app.programming.service import (
     load_programming_jobs,
     report_programming_results,
 )
+from app.programming.visit import AccessWrite
 from app.schema.common import AccessChangeOp, AccessResult, UserError, Warning
 from app.schema.context import Info
 from app.schema.relay import to_global_id

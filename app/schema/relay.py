@@ -1,4 +1,4 @@
-"""Opaque global ids and keyset-paginated Relay connections over SQLAlchemy."""
+"""Keyset-paginated Relay connections over SQLAlchemy; global ids come from ``app.ids``."""
 
 from __future__ import annotations
 
@@ -14,34 +14,13 @@ from sqlalchemy import DateTime, Select, func, select, tuple_
 
 from app.errors import DomainError
 
+# The API modules read global ids through here; the owner is app.ids.
+from app.ids import decode_id as decode_id
+from app.ids import parse_global_id as parse_global_id
+from app.ids import to_global_id as to_global_id
+
 MAX_PAGE = 100
 DEFAULT_PAGE = 50
-
-
-def to_global_id(type_name: str, pk: int | str) -> str:
-    return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
-
-
-def parse_global_id(gid: str) -> tuple[str, str] | None:
-    """(type name, primary key) of a global id, or None when it is not one of ours."""
-    try:
-        raw = base64.urlsafe_b64decode(gid + "=" * (-len(gid) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-    type_name, sep, pk = raw.partition(":")
-    if not sep or not type_name or not pk:
-        return None
-    return type_name, pk
-
-
-def decode_id(gid: str, expected: str | Sequence[str], field: str) -> tuple[str, int]:
-    """Decode a global id of one of the ``expected`` types, or fail naming the input field."""
-    allowed = (expected,) if isinstance(expected, str) else tuple(expected)
-    parsed = parse_global_id(gid)
-    if parsed is None or parsed[0] not in allowed or not parsed[1].isdigit():
-        names = " or ".join(allowed)
-        raise DomainError("NOT_FOUND", f"{field}: no {names} with id {gid!r}", field)
-    return parsed[0], int(parsed[1])
 
 
 def encode_cursor(values: Sequence[Any]) -> str:
