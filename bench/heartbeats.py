@@ -165,7 +165,7 @@ async def seed(settings: Any, devices: int) -> dict[str, str]:
     from app.auth.rights import BUILTIN_ROLES
     from app.auth.tokens import create_api_token
     from app.db import Database
-    from app.devices.service import fresh_blocking_list
+    from app.devices.heartbeat import fresh_blocking_list
     from app.models import RemoteDevice, RemoteDeviceKind, new_tenant_id, utcnow
     from app.tenants.service import create_tenant
 

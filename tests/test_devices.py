@@ -23,6 +23,7 @@ from app.access.blocking_list import (
 )
 from app.config import Settings
 from app.db import Database
+from app.devices.presence import mark_offline_devices
 from app.devices.protocol import (
     NONCE_HEADER,
     SIGNATURE_HEADER,
@@ -31,7 +32,6 @@ from app.devices.protocol import (
     sign_request,
     verify_answer,
 )
-from app.devices.service import mark_offline_devices
 from app.factory.extension import activate_extension, import_extension
 from app.factory.vendor import load_or_create_dev_vendor_key, public_key_hex
 from app.models import (

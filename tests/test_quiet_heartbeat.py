@@ -16,6 +16,8 @@ from sqlalchemy import func, select, text, update
 from app.access.blocking_list import tenant_public_key
 from app.db import Database
 from app.devices.fast_heartbeat import is_quiet, quiet_heartbeat
+from app.devices.heartbeat import HeartbeatReport, fresh_blocking_list, heartbeat
+from app.devices.offline_updates import OfflineUpdate
 from app.devices.protocol import (
     DeviceAuthError,
     check_headers,
@@ -24,7 +26,6 @@ from app.devices.protocol import (
     sign_request,
     verify_answer,
 )
-from app.devices.service import HeartbeatReport, OfflineUpdate, fresh_blocking_list, heartbeat
 from app.models import (
     BlockingList,
     CertificateBundle,

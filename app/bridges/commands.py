@@ -45,6 +45,7 @@ from app.approval.service import complete_readouts
 from app.audit.service import ReadEvent, store_audit_events
 from app.bridges.login import complete_signed_login, fail_login_of
 from app.bridges.service import check_slot
+from app.devices.validity import cylinder_validity
 from app.errors import DomainError
 from app.events.publish import queue_job_events
 from app.factory.firmware import compare_versions, is_version
@@ -137,8 +138,6 @@ async def key_state(session: AsyncSession, key: Key, now: datetime) -> dict[str,
     e3 = key.type is KeyType.E3
     memory = None
     if e3:
-        from app.devices.service import cylinder_validity  # the device layer imports ours
-
         memory = await key_memory(session, key)
         # R14, flexible extensions: cylinders reached only through profiles with a shorter
         # interval get their own end, as at a wall device's revalidation.

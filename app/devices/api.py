@@ -38,6 +38,9 @@ from app.audit.service import MAX_EVENTS_PER_READOUT, ReadEvent
 from app.config import Settings
 from app.db import Database
 from app.devices.fast_heartbeat import QuietHeartbeat, is_quiet, quiet_heartbeat
+from app.devices.heartbeat import FirmwareReport, HeartbeatReport, heartbeat
+from app.devices.key_insertion import KeyInsertion, key_inserted
+from app.devices.offline_updates import MAX_OFFLINE_UPDATES_PER_HEARTBEAT, OfflineUpdate
 from app.devices.protocol import (
     PREFIX,
     SIGNATURE_HEADER,
@@ -51,18 +54,7 @@ from app.devices.protocol import (
     rfc3339,
     sign_answer,
 )
-from app.devices.service import (
-    MAX_OFFLINE_UPDATES_PER_HEARTBEAT,
-    DeviceResults,
-    FirmwareReport,
-    HeartbeatReport,
-    JobResult,
-    KeyInsertion,
-    OfflineUpdate,
-    heartbeat,
-    key_inserted,
-    report_results,
-)
+from app.devices.results import DeviceResults, JobResult, report_results
 from app.errors import DomainError
 from app.events.publish import publish_committed, publish_queued
 from app.factory.firmware import is_version

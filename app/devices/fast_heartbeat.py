@@ -8,7 +8,7 @@ claim and the device update in one statement — instead of the ORM path's
 seven round trips and its per-object bookkeeping.
 
 The answer, the authentication and the replay protection are exactly those
-of :func:`app.devices.service.heartbeat` behind
+of :func:`app.devices.heartbeat.heartbeat` behind
 :func:`app.devices.protocol.authenticate_request` (the tests compare both
 paths). Whenever a heartbeat is not quiet — anything in the body besides
 versions and the held list version, a firmware deployment due, a list that is
@@ -31,6 +31,7 @@ import asyncpg
 
 from app.access.blocking_list import REISSUE_INTERVAL, tenant_public_key_of
 from app.db import Database
+from app.devices.heartbeat import HeartbeatReport, device_configuration
 from app.devices.protocol import (
     MAX_CLOCK_SKEW,
     TENANT_PATTERN,
@@ -40,7 +41,6 @@ from app.devices.protocol import (
     rfc3339,
     verify_signature,
 )
-from app.devices.service import HeartbeatReport, device_configuration
 from app.events import DeviceStatusChanged
 from app.models import RemoteDeviceKind
 

@@ -1,6 +1,6 @@
 """Remote device settings (R22, R24, R26): the ``updateRemoteDevice`` mutation.
 
-The domain operation is app.devices.service.update_remote_device.
+The domain operation is app.devices.device_settings.update_remote_device.
 """
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from __future__ import annotations
 import strawberry
 from strawberry.file_uploads import Upload
 
+from app.devices.device_settings import OfflineSettings, update_remote_device
 from app.devices.files import store_trace_log
-from app.devices.service import OfflineSettings, update_remote_device
 from app.models import DeviceTraceLog as DeviceTraceLogRow
 from app.models import RemoteDevice as RemoteDeviceRow
 from app.schema.common import UserError

@@ -63,8 +63,8 @@ async def mark_devices_offline(database: Database, *, now: datetime | None = Non
     """Devices of every tenant that missed two heartbeat intervals go offline (R23); on the
     way, spent device nonces are forgotten and bridge logins left unsigned expire (R5)."""
     from app.bridges.login import expire_unfinished_logins
+    from app.devices.presence import mark_offline_devices
     from app.devices.protocol import prune_nonces
-    from app.devices.service import mark_offline_devices
 
     now = now or utcnow()
     offline: list[int] = []

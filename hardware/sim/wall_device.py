@@ -72,6 +72,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from app.access.blocking_list import verify_served_blocking_list
+from app.devices.offline_updates import MAX_OFFLINE_UPDATES_PER_HEARTBEAT
 from app.devices.protocol import (
     NONCE_HEADER,
     SIGNATURE_HEADER,
@@ -81,7 +82,6 @@ from app.devices.protocol import (
     sign_request,
     verify_answer,
 )
-from app.devices.service import MAX_OFFLINE_UPDATES_PER_HEARTBEAT
 from app.factory.firmware import is_version, version_at_least
 
 JSON_HEADERS = {"Content-Type": "application/json"}
