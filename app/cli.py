@@ -236,7 +236,7 @@ def cmd_login(args: argparse.Namespace) -> int:
 
 
 def cmd_factory_extension(args: argparse.Namespace) -> int:
-    from app.factory.extension import make_extension_file
+    from app.factory.extension_file import make_extension_file
     from app.factory.vendor import load_or_create_dev_vendor_key
 
     settings = get_settings()

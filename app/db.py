@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import BigInteger, DateTime, any_, bindparam, event, insert, text
 from sqlalchemy.dialects import postgresql
@@ -155,6 +155,17 @@ class SerialSession:
     async def get(self, cls: type, ident: Any) -> Any:
         async with self.lock:
             return await self.session.get(cls, ident)
+
+
+# Values per IN (...) list on SQLite; PostgreSQL takes one array parameter (``id_in``).
+IN_CHUNK = 5000
+T = TypeVar("T")
+
+
+def chunked(values: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
+    """``values`` in pieces of at most ``size``, for statements that list them (``id_in``)."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def id_in(session: Any, column: Any, ids: Iterable[int]) -> Any:

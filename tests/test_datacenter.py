@@ -32,7 +32,7 @@ from app.config import Settings
 from app.datacenter.poll import DataCenterClient, PollReport, poll_data_center, poll_tenant
 from app.datacenter.server import create_app
 from app.db import Database
-from app.factory.extension import make_extension_file
+from app.factory.extension_file import make_extension_file
 from app.factory.firmware import demo_image, make_firmware_file, verify_firmware_file
 from app.factory.vendor import DEV_VENDOR_KEY_FILE, load_or_create_dev_vendor_key, public_key_hex
 from app.models import (

@@ -15,13 +15,8 @@ from sqlalchemy import event, func, select
 
 from app.db import Database
 from app.errors import DomainError
-from app.factory.extension import (
-    activate_extension,
-    build_extension,
-    import_extension,
-    make_extension_file,
-    verify_extension_file,
-)
+from app.factory.extension import activate_extension, import_extension
+from app.factory.extension_file import build_extension, make_extension_file, verify_extension_file
 from app.factory.vendor import load_or_create_dev_vendor_key, public_key_hex
 from app.models import (
     Cylinder,

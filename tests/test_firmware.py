@@ -16,14 +16,11 @@ from app.db import Database
 from app.errors import DomainError
 from app.factory.firmware import build_firmware_file, demo_image, make_firmware_file
 from app.factory.vendor import public_key_hex
-from app.firmware.service import (
-    apply_firmware,
-    create_certificate_bundle,
-    import_firmware,
-    key_firmware_outcome,
-    next_firmware_chunk,
-    record_firmware_progress,
-)
+from app.firmware.bundles import create_certificate_bundle
+from app.firmware.imports import import_firmware
+from app.firmware.key_outcome import key_firmware_outcome
+from app.firmware.rollout import apply_firmware
+from app.firmware.transfer import next_firmware_chunk, record_firmware_progress
 from app.models import (
     Employee,
     Firmware,

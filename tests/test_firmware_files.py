@@ -13,7 +13,6 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from app.errors import DomainError
-from app.factory.extension import canonical_payload
 from app.factory.firmware import (
     FORMAT,
     JOB_LOADING_MIN_KEY_FIRMWARE,
@@ -27,7 +26,7 @@ from app.factory.firmware import (
     verify_firmware_file,
     version_at_least,
 )
-from app.factory.vendor import public_key_hex
+from app.factory.vendor import canonical_payload, public_key_hex
 from app.models import FirmwareTarget
 
 VENDOR = Ed25519PrivateKey.generate()

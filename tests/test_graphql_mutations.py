@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from app.db import Database
-from app.factory.extension import make_extension_file
+from app.factory.extension_file import make_extension_file
 from app.factory.vendor import load_or_create_dev_vendor_key, public_key_hex
 from app.tenants.service import NewTenant
 from tests.conftest import GraphQLClient, make_tenant, superadmin_token

@@ -49,7 +49,7 @@ from app.devices.validity import cylinder_validity
 from app.errors import DomainError
 from app.events.publish import queue_job_events
 from app.factory.firmware import compare_versions, is_version
-from app.firmware.service import key_firmware_outcome
+from app.firmware.key_outcome import key_firmware_outcome
 from app.ids import parse_global_id, to_global_id
 from app.models import (
     AccessResult,

@@ -40,10 +40,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import Settings
 from app.db import Database
 from app.errors import DomainError
-from app.factory import extension as extension_file
+from app.factory import extension_file
 from app.factory import firmware as firmware_file
 from app.factory.extension import import_extension
-from app.firmware.service import existing_firmware_id, import_firmware_from_data_center
+from app.firmware.imports import existing_firmware_id, import_firmware_from_data_center
 from app.models import CertificateBundle, Extension, FirmwareTarget, Tenant, utcnow
 from app.workers.outbox import notify_outbox
 

@@ -54,7 +54,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from app.errors import DomainError
-from app.factory import extension as extension_file
+from app.factory import extension_file
 from app.factory import firmware as firmware_file
 from app.factory.vendor import load_or_create_dev_vendor_key, public_key_hex
 

@@ -58,7 +58,7 @@ from app.devices.results import DeviceResults, JobResult, report_results
 from app.errors import DomainError
 from app.events.publish import publish_committed, publish_queued
 from app.factory.firmware import is_version
-from app.firmware.service import CHUNK_SIZE, MAX_CHUNK_SIZE
+from app.firmware.transfer import CHUNK_SIZE, MAX_CHUNK_SIZE
 from app.logs import note_tenant
 from app.models import AccessResult, RemoteJobStatus, utcnow
 

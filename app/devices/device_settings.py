@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.devices.presence import MIN_HEARTBEAT_INTERVAL_SECONDS
 from app.errors import DomainError
-from app.firmware.service import updater_flag_changed
+from app.firmware.key_updaters import updater_flag_changed
 from app.models import KeyGeneration, RemoteDevice, RemoteDeviceKind
 from app.tenants.scoping import ALL_DOMAINS
 from app.tenants.service import lock_tenant
@@ -83,7 +83,7 @@ async def update_remote_device(
     An updater flag turned on gives the device a deployment of the newest applied
     key image of that generation, which its heartbeats fetch; turned off, its
     unfinished transfers of those images are dropped (R26,
-    :func:`~app.firmware.service.updater_flag_changed`).
+    :func:`~app.firmware.key_updaters.updater_flag_changed`).
 
     The device must be visible to the session (its domains, R8): NOT_FOUND on
     ``deviceId`` otherwise. The new settings reach the device with its next

@@ -32,7 +32,7 @@ from app.devices.protocol import rfc3339
 from app.errors import DomainError
 from app.events.publish import queue_device_status
 from app.factory.firmware import POTENTIAL_FREE_OUTPUT_MIN_KEY_FIRMWARE
-from app.firmware.service import CHUNK_SIZE, next_firmware_chunk, record_firmware_progress
+from app.firmware.transfer import CHUNK_SIZE, next_firmware_chunk, record_firmware_progress
 from app.models import BlockingList, RemoteDevice, Tenant
 
 log = logging.getLogger("keywarden.devices")
@@ -218,7 +218,7 @@ async def firmware_for_heartbeat(
     """The firmware part of a heartbeat (R25): the verdict on the device's report, and the
     next chunk for it.
 
-    The report is recorded (:func:`~app.firmware.service.record_firmware_progress`):
+    The report is recorded (:func:`~app.firmware.transfer.record_firmware_progress`):
     ``RECEIVING`` with the offset the device holds, ``DONE`` once it installed the
     whole image (its firmware or bootloader version becomes the image's; a key
     image is only stored, R26), or
@@ -226,7 +226,7 @@ async def firmware_for_heartbeat(
     newer one replaced it): the device drops what it holds of it.
 
     The chunk is the next piece of the device's active deployment (bootloader
-    before firmware, :func:`~app.firmware.service.next_firmware_chunk`): from the
+    before firmware, :func:`~app.firmware.transfer.next_firmware_chunk`): from the
     reported offset while that image is still the one due, else from the start
     of the image that is due now (the firmware once the bootloader is done).
     None when nothing is to be sent. A reported offset outside the image, or

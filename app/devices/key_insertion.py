@@ -23,7 +23,7 @@ from app.devices.protocol import rfc3339
 from app.devices.validity import extend_validity
 from app.events.publish import queue_job_events
 from app.factory.firmware import POTENTIAL_FREE_OUTPUT_MIN_KEY_FIRMWARE, version_at_least
-from app.firmware.service import KeyImage, key_images_on_device
+from app.firmware.key_images import KeyImage, key_images_on_device
 from app.models import (
     Key,
     KeyGeneration,

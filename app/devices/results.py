@@ -24,7 +24,7 @@ from app.audit.service import ReadEvent, store_audit_events
 from app.devices.protocol import rfc3339
 from app.errors import DomainError
 from app.events.publish import queue_job_events
-from app.firmware.service import key_firmware_outcome
+from app.firmware.key_outcome import key_firmware_outcome
 from app.models import (
     AuditSource,
     Key,
@@ -89,7 +89,7 @@ async def report_results(
     is accepted and changes nothing; a job not delivered via this device, or
     closed otherwise, is answered ``accepted: false`` with a code.
 
-    A FIRMWARE job's outcome is the key's (R26, :func:`~app.firmware.service.
+    A FIRMWARE job's outcome is the key's (R26, :func:`~app.firmware.key_outcome.
     key_firmware_outcome`), answered in ``keyFirmware``: done, the key runs the
     new firmware; failed ``INTERRUPTED`` (pulled out mid-update), a
     generation-1 key is DEFECTIVE with a replacement proposed, while a

@@ -1,4 +1,4 @@
-"""Factory extension files: their format, signature check, import and activation (R31, R32).
+"""Factory extensions in a tenant: import and activation (R31, R32).
 
 For every order the vendor's factory delivers an *extension*: the list of
 elements it has just made for the tenant's master key system. The tenant
@@ -6,39 +6,7 @@ imports it (by hand, or automatically from the data center), which verifies
 the vendor's signature and creates the elements as NOT_ACTIVATED; an admin
 then activates it, after which the elements can be used (R31).
 
-File format (UTF-8 JSON)::
-
-    {
-      "format": "keywarden-extension/1",
-      "payload": {...},
-      "signature": "<base64 of the 64-byte Ed25519 signature>",
-      "signer": "<hex of the vendor's raw 32-byte Ed25519 public key>"
-    }
-
-The signature is over the canonical JSON of ``payload``:
-``json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()``. It is
-accepted only if ``signer`` is one of the tenant's ``TrustedVendorKey`` rows.
-
-``payload``::
-
-    {
-      "fileId": "<uuid>",            # the vendor's id for this file; imported once
-      "orderNumber": "<string>",
-      "createdAt": "<ISO 8601>",
-      "keys": [{"marking", "uid", "type": "E1|E2|E3", "generation": "GEN1|GEN2",
-                "firmwareVersion"}],
-      "cylinders": [{"marking", "uid", "securityRelevant": bool}],
-      "programmingKeys": [{"marking", "uid", "kind": "MAIN|SUBMASTER|SUB",
-                           "firmwareVersion", "publicKey": "<hex, 32 bytes>"}],
-      "remoteDevices": [{"serial", "kind": "WALL|MOBILE|DESK", "name", "firmwareVersion",
-                         "bootloaderVersion", "publicKey": "<hex, 32 bytes>",
-                         "potentialFreeOutput": bool, "systemLinked": bool}]
-    }
-
-All four lists are required (they may be empty). Markings, UIDs and serials
-are unique within their list; a key's firmware must fit its generation (R10:
-GEN1 runs firmware up to 6.x, GEN2 10.x and up); only a wall device can have a
-potential-free output (R22); a master key system has one MAIN key (R5).
+The file, its signature and its checks are ``app.factory.extension_file``.
 
 A cylinder whose marking already exists in the tenant is a *clone*: a
 replacement made by the factory with the original order's state (R32). It is
@@ -49,24 +17,16 @@ reprogramming job is created for it.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import enum
-import json
-import re
-import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import Select, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import chunked
 from app.errors import DomainError
-from app.factory.vendor import public_key_hex
+from app.factory.extension_file import FILE_FIELD, verify_extension_file
 from app.mail import builtin_role_emails, queue_mail
 from app.models import (
     Cylinder,
@@ -89,12 +49,6 @@ from app.models import (
     utcnow,
 )
 
-E = TypeVar("E", bound=enum.Enum)
-T = TypeVar("T")
-
-FORMAT = "keywarden-extension/1"
-FILE_FIELD = "file"
-
 # R31, R33: these roles hear about a new extension (the FAQ: "Admin/Superadmin").
 NOTIFIED_ROLES = ("Superadmin", "Admin")
 OPEN_JOB_STATUSES = (
@@ -102,284 +56,8 @@ OPEN_JOB_STATUSES = (
     ProgrammingJobStatus.ASSIGNED,
     ProgrammingJobStatus.ON_KEY,
 )
-# Values per IN (...) list: far below the drivers' parameter limits (32k), so
-# any realistic order is checked in one statement per element kind.
-IN_CHUNK = 5000
 # How many conflicting elements an error message names before it summarises.
 NAMED_IN_MESSAGE = 5
-
-_HEX_KEY = re.compile(r"[0-9a-fA-F]{64}")
-# R10: generation 1 (ASIC1) runs firmware up to 6.x, generation 2 (ASIC2) 10.x and up.
-_FIRMWARE_MAJOR = {KeyGeneration.GEN1: (0, 6), KeyGeneration.GEN2: (10, None)}
-
-
-# --- the file ---------------------------------------------------------------
-
-
-def canonical_payload(payload: Mapping[str, Any]) -> bytes:
-    """The exact bytes the vendor signs: the payload as canonical JSON."""
-    return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
-
-
-def build_extension(payload: Mapping[str, Any], signing_key: Ed25519PrivateKey) -> bytes:
-    """Sign ``payload`` as the vendor and wrap it in an extension file (R31).
-
-    The payload is taken as given, unchecked; ``make_extension_file`` is the
-    checked way to write a file.
-    """
-    signature = signing_key.sign(canonical_payload(payload))
-    document = {
-        "format": FORMAT,
-        "payload": payload,
-        "signature": base64.b64encode(signature).decode("ascii"),
-        "signer": public_key_hex(signing_key),
-    }
-    return json.dumps(document, indent=2, sort_keys=True).encode()
-
-
-def make_extension_file(
-    *,
-    keys: Sequence[Mapping[str, Any]] = (),
-    cylinders: Sequence[Mapping[str, Any]] = (),
-    programming_keys: Sequence[Mapping[str, Any]] = (),
-    remote_devices: Sequence[Mapping[str, Any]] = (),
-    signing_key: Ed25519PrivateKey,
-    order_number: str,
-    file_id: str | None = None,
-    created_at: datetime | None = None,
-) -> bytes:
-    """Write the factory's extension file for one order, signed with ``signing_key`` (R31).
-
-    Elements are given as they appear in the file (``{"marking": ..., "uid": ...,
-    "type": "E3", ...}``, see the module docstring). The payload is checked as an
-    import would check it, so a file this makes is never refused as INVALID;
-    a mistake raises ``DomainError("INVALID")`` naming the element's path.
-    """
-    payload: dict[str, Any] = {
-        "fileId": file_id or str(uuid.uuid4()),
-        "orderNumber": order_number,
-        "createdAt": (created_at or utcnow()).isoformat(),
-        "keys": [dict(k) for k in keys],
-        "cylinders": [dict(c) for c in cylinders],
-        "programmingKeys": [dict(p) for p in programming_keys],
-        "remoteDevices": [dict(d) for d in remote_devices],
-    }
-    _check_payload(payload)
-    return build_extension(payload, signing_key)
-
-
-def verify_extension_file(data: bytes, trusted_public_keys: Iterable[str]) -> dict[str, Any]:
-    """Check an extension file and return its payload (R31).
-
-    Raises ``DomainError`` on field ``file``: BAD_SIGNATURE when the signer is not
-    one of ``trusted_public_keys`` (hex) or the signature does not match the
-    payload; INVALID, naming the JSON path at fault, when the file is not an
-    extension file or its content breaks the format (see the module docstring).
-    """
-    try:
-        document = json.loads(data.decode("utf-8"))
-    except (ValueError, RecursionError) as exc:  # bad UTF-8 or JSON, huge ints, deep nesting
-        raise _invalid("$", f"the file is not UTF-8 JSON ({exc})") from exc
-    if not isinstance(document, dict):
-        raise _invalid("$", "the file must be a JSON object")
-    if document.get("format") != FORMAT:
-        raise _invalid("format", f"must be {FORMAT!r}, found {document.get('format')!r}")
-    payload = document.get("payload")
-    if not isinstance(payload, dict):
-        raise _invalid("payload", "must be an object")
-    signature_text = _string(document, "signature", "$", max_length=200)
-    signer = _string(document, "signer", "$", max_length=64)
-    if not _HEX_KEY.fullmatch(signer):
-        raise _invalid("signer", "must be the hex of a 32-byte Ed25519 public key")
-
-    trusted = {k.lower() for k in trusted_public_keys}
-    if signer.lower() not in trusted:
-        raise DomainError(
-            "BAD_SIGNATURE",
-            f"the file is signed by vendor key {signer[:16]}…, which this system does not trust",
-            FILE_FIELD,
-        )
-    try:
-        signature = base64.b64decode(signature_text, validate=True)
-        Ed25519PublicKey.from_public_bytes(bytes.fromhex(signer)).verify(
-            signature, canonical_payload(payload)
-        )
-    except (binascii.Error, ValueError, InvalidSignature) as exc:
-        raise DomainError(
-            "BAD_SIGNATURE",
-            "the file's signature does not match its content: it was altered or damaged",
-            FILE_FIELD,
-        ) from exc
-    _check_payload(payload)
-    return payload
-
-
-def _invalid(path: str, message: str) -> DomainError:
-    return DomainError("INVALID", f"{path}: {message}", FILE_FIELD)
-
-
-def _string(obj: Mapping[str, Any], name: str, path: str, *, max_length: int = 64) -> str:
-    where = f"{path}.{name}" if path != "$" else name
-    if name not in obj:
-        raise _invalid(where, "is missing")
-    value = obj[name]
-    if not isinstance(value, str):
-        raise _invalid(where, f"must be a string, found {type(value).__name__}")
-    if not value.strip():
-        raise _invalid(where, "must not be empty")
-    if len(value) > max_length:
-        raise _invalid(where, f"must be at most {max_length} characters")
-    return value
-
-
-def _boolean(obj: Mapping[str, Any], name: str, path: str) -> bool:
-    if name not in obj:
-        raise _invalid(f"{path}.{name}", "is missing")
-    value = obj[name]
-    if not isinstance(value, bool):
-        raise _invalid(f"{path}.{name}", f"must be true or false, found {value!r}")
-    return value
-
-
-def _choice(obj: Mapping[str, Any], name: str, path: str, enum_cls: type[E]) -> E:
-    value = _string(obj, name, path)
-    try:
-        return enum_cls[value]
-    except KeyError:
-        allowed = ", ".join(m.name for m in enum_cls)
-        raise _invalid(f"{path}.{name}", f"must be one of {allowed}, found {value!r}") from None
-
-
-def _version(obj: Mapping[str, Any], name: str, path: str) -> str:
-    from app.factory.firmware import is_version  # firmware.py imports this module
-
-    value = _string(obj, name, path, max_length=32)
-    if not is_version(value):
-        raise _invalid(f"{path}.{name}", f"must be a version like 12.3.0, found {value!r}")
-    return value
-
-
-def _public_key(obj: Mapping[str, Any], name: str, path: str) -> bytes:
-    value = _string(obj, name, path)
-    if not _HEX_KEY.fullmatch(value):
-        raise _invalid(f"{path}.{name}", "must be the hex of a 32-byte Ed25519 public key")
-    return bytes.fromhex(value)
-
-
-def _elements(payload: Mapping[str, Any], name: str) -> list[Mapping[str, Any]]:
-    if name not in payload:
-        raise _invalid(f"payload.{name}", "is missing (an empty list is allowed)")
-    items = payload[name]
-    if not isinstance(items, list):
-        raise _invalid(f"payload.{name}", "must be a list")
-    for i, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise _invalid(f"payload.{name}[{i}]", "must be an object")
-    return items
-
-
-def _unique(items: list[Mapping[str, Any]], list_name: str, attribute: str) -> None:
-    seen: dict[str, int] = {}
-    for i, item in enumerate(items):
-        value = item[attribute]
-        if value in seen:
-            raise _invalid(
-                f"payload.{list_name}[{i}].{attribute}",
-                f"{value!r} appears twice in the file (also payload.{list_name}[{seen[value]}])",
-            )
-        seen[value] = i
-
-
-def _check_payload(payload: Mapping[str, Any]) -> None:
-    """Raise INVALID, naming the path, for the first thing in ``payload`` that breaks the format."""
-    if not isinstance(payload, Mapping):
-        raise _invalid("payload", "must be an object")
-    file_id = _string(payload, "fileId", "payload")
-    try:
-        uuid.UUID(file_id)
-    except ValueError:
-        raise _invalid("payload.fileId", f"must be a UUID, found {file_id!r}") from None
-    _string(payload, "orderNumber", "payload", max_length=200)
-    created_at = _string(payload, "createdAt", "payload")
-    try:
-        datetime.fromisoformat(created_at)
-    except ValueError:
-        raise _invalid(
-            "payload.createdAt", f"must be an ISO 8601 time, found {created_at!r}"
-        ) from None
-
-    keys = _elements(payload, "keys")
-    for i, item in enumerate(keys):
-        path = f"payload.keys[{i}]"
-        _string(item, "marking", path)
-        _string(item, "uid", path)
-        _choice(item, "type", path, KeyType)
-        generation = _choice(item, "generation", path, KeyGeneration)
-        firmware = _version(item, "firmwareVersion", path)
-        low, high = _FIRMWARE_MAJOR[generation]
-        major = int(firmware.split(".")[0])
-        if major < low or (high is not None and major > high):
-            expected = "up to 6.x" if generation is KeyGeneration.GEN1 else "10.x or later"
-            raise _invalid(
-                f"{path}.firmwareVersion",
-                f"a {generation.name} key runs firmware {expected} (R10), found {firmware}",
-            )
-
-    cylinders = _elements(payload, "cylinders")
-    for i, item in enumerate(cylinders):
-        path = f"payload.cylinders[{i}]"
-        _string(item, "marking", path)
-        _string(item, "uid", path)
-        _boolean(item, "securityRelevant", path)
-
-    programming_keys = _elements(payload, "programmingKeys")
-    main_at: int | None = None
-    for i, item in enumerate(programming_keys):
-        path = f"payload.programmingKeys[{i}]"
-        _string(item, "marking", path)
-        _string(item, "uid", path)
-        kind = _choice(item, "kind", path, ProgrammingKeyKind)
-        _version(item, "firmwareVersion", path)
-        _public_key(item, "publicKey", path)
-        if kind is ProgrammingKeyKind.MAIN:
-            if main_at is not None:
-                raise _invalid(
-                    f"{path}.kind",
-                    f"a master key system has one MAIN key (R5); "
-                    f"payload.programmingKeys[{main_at}] is one already",
-                )
-            main_at = i
-
-    remote_devices = _elements(payload, "remoteDevices")
-    for i, item in enumerate(remote_devices):
-        path = f"payload.remoteDevices[{i}]"
-        _string(item, "serial", path)
-        kind = _choice(item, "kind", path, RemoteDeviceKind)
-        _string(item, "name", path, max_length=200)
-        _version(item, "firmwareVersion", path)
-        _version(item, "bootloaderVersion", path)
-        _public_key(item, "publicKey", path)
-        if _boolean(item, "potentialFreeOutput", path) and kind is not RemoteDeviceKind.WALL:
-            raise _invalid(
-                f"{path}.potentialFreeOutput",
-                "only a wall programming device has a potential-free output (R22)",
-            )
-        _boolean(item, "systemLinked", path)
-
-    if not (keys or cylinders or programming_keys or remote_devices):
-        raise _invalid("payload", "the file lists no elements")
-
-    for list_name, items, attributes in (
-        ("keys", keys, ("marking", "uid")),
-        ("cylinders", cylinders, ("marking", "uid")),
-        ("programmingKeys", programming_keys, ("marking", "uid")),
-        ("remoteDevices", remote_devices, ("serial",)),
-    ):
-        for attribute in attributes:
-            _unique(items, list_name, attribute)
-
-
-# --- import and activation ----------------------------------------------------
 
 
 @dataclass
@@ -631,11 +309,6 @@ async def _require_whole_tenant(session: AsyncSession) -> None:
         )
 
 
-def _chunks(values: Sequence[T]) -> Iterable[Sequence[T]]:
-    for start in range(0, len(values), IN_CHUNK):
-        yield values[start : start + IN_CHUNK]
-
-
 async def _existing_identities(
     session: AsyncSession,
     model: type[Key] | type[ProgrammingKey] | type[RemoteDevice],
@@ -648,7 +321,7 @@ async def _existing_identities(
     for attribute in attributes:
         wanted = [item[attribute] for item in items]
         column = getattr(model, attribute)
-        for chunk in _chunks(wanted):
+        for chunk in chunked(wanted):
             taken = set(await session.scalars(select(column).where(column.in_(chunk))))
             found += [f"{label} {attribute} {value}" for value in chunk if value in taken]
     return found
@@ -662,7 +335,7 @@ async def _match_cylinders(
     by_uid: dict[str, Cylinder] = {}
     markings = [c["marking"] for c in cylinders]
     uids = [c["uid"] for c in cylinders]
-    for marking_chunk, uid_chunk in zip(_chunks(markings), _chunks(uids), strict=True):
+    for marking_chunk, uid_chunk in zip(chunked(markings), chunked(uids), strict=True):
         statement: Select[tuple[Cylinder]] = select(Cylinder).where(
             or_(Cylinder.marking.in_(marking_chunk), Cylinder.uid.in_(uid_chunk))
         )
@@ -698,7 +371,7 @@ async def _full_reprogram_jobs(
         return []
     ids = [c.id for c in cylinders]
     open_jobs: dict[int, ProgrammingJob] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunked(ids):
         for job in await session.scalars(
             select(ProgrammingJob)
             .where(

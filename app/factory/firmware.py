@@ -29,7 +29,7 @@ signature check costs the same for any image size. The signed bytes are::
 
     b"keywarden-firmware/1\\n" + canonical JSON of the header
 
-where the canonical JSON is ``app.factory.extension.canonical_payload`` (sorted
+where the canonical JSON is ``app.factory.vendor.canonical_payload`` (sorted
 keys, no spaces). The format tag in front separates firmware signatures from
 the same vendor key's extension signatures (R31): no signed extension can pass
 for a firmware header or the other way round. The signer must be one of the
@@ -63,8 +63,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from app.errors import DomainError
-from app.factory.extension import canonical_payload
-from app.factory.vendor import public_key_hex
+from app.factory.vendor import canonical_payload, public_key_hex
 from app.models import FirmwareTarget, utcnow
 
 E = TypeVar("E", bound=enum.Enum)

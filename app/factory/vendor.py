@@ -5,13 +5,19 @@ each tenant trusts its public half (``TrustedVendorKey``). For development and
 for the CLI's ``keywarden factory extension`` we keep one Ed25519 key under the
 server's ``var`` directory so that locally made files verify against a tenant
 that trusts it.
+
+What the vendor signs is the canonical JSON of a file's payload or header
+(:func:`canonical_payload`), for extension and firmware files alike.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import (
@@ -22,6 +28,11 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 DEV_VENDOR_KEY_FILE = "vendor-dev.key"
+
+
+def canonical_payload(payload: Mapping[str, Any]) -> bytes:
+    """The exact bytes the vendor signs: the payload as canonical JSON."""
+    return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
 
 
 def load_or_create_dev_vendor_key(var_dir: Path) -> Ed25519PrivateKey:

@@ -6,7 +6,7 @@ import strawberry
 from strawberry.file_uploads import Upload
 
 from app.errors import DomainError
-from app.firmware import service
+from app.firmware import bundles, imports, rollout
 from app.schema.common import UserError, Warning
 from app.schema.context import Info
 from app.schema.employees import read_upload
@@ -74,7 +74,7 @@ class FirmwareMutations:
     ) -> CertificateBundlePayload:
         return await run(
             info, CertificateBundlePayload,
-            lambda r: service.create_certificate_bundle(r.session, name=input.name),
+            lambda r: bundles.create_certificate_bundle(r.session, name=input.name),
             lambda row: CertificateBundlePayload(certificate_bundle=CertificateBundle(row=row)),
         )
 
@@ -83,12 +83,12 @@ class FirmwareMutations:
         description="R25: check the vendor's signature and store the image in the chosen bundle.",
     )
     async def import_firmware(self, info: Info, input: ImportFirmwareInput) -> FirmwarePayload:
-        async def action(r: Run) -> service.ImportedFirmware:
+        async def action(r: Run) -> imports.ImportedFirmware:
             bundle_id = r.id(
                 input.certificate_bundle_id, "CertificateBundle", "certificateBundleId"
             )
             r.after_commit(notify_outbox)  # Superadmins are told new firmware is ready (R25, R33)
-            return await service.import_firmware(
+            return await imports.import_firmware(
                 r.session, await read_upload(input.file), certificate_bundle_id=bundle_id,
                 max_size=r.settings.max_upload_bytes,
             )
@@ -106,7 +106,7 @@ class FirmwareMutations:
     async def apply_firmware(self, info: Info, input: ApplyFirmwareInput) -> FirmwarePayload:
         return await run(
             info, FirmwarePayload,
-            lambda r: service.apply_firmware(
+            lambda r: rollout.apply_firmware(
                 r.session,
                 firmware_id=r.id(input.firmware_id, "Firmware", "firmwareId"),
                 device_ids=_device_ids(r, input.device_ids),

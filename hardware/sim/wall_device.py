@@ -883,7 +883,7 @@ async def _run(args: argparse.Namespace, store: DeviceStore) -> dict[str, Any]:
 
 
 def _new_device(args: argparse.Namespace, store: DeviceStore) -> dict[str, Any]:
-    from app.factory.extension import make_extension_file
+    from app.factory.extension_file import make_extension_file
     from app.factory.vendor import load_or_create_dev_vendor_key
 
     private = SimulatedWallDevice.generate_key()
