@@ -2,7 +2,7 @@
 
 :func:`report_command` is exactly once in effect: a finished command reported
 again changes nothing. The effect of each command kind lives in
-``app.bridges.commands`` (and, for a login's signature, ``app.bridges.login``).
+``app.bridges.effects`` (and, for a login's signature, ``app.bridges.login``).
 
 The caller owns the transaction: these functions flush, never commit.
 """
@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
-from app.bridges.commands import FAILURE_EFFECTS, SUCCESS_EFFECTS
+from app.bridges.effects import FAILURE_EFFECTS, SUCCESS_EFFECTS
 from app.bridges.login import fail_login_of
 from app.bridges.service import ERROR_CODE_MAX, ERROR_MESSAGE_MAX, FINISHED, UNFINISHED
 from app.errors import DomainError
@@ -81,7 +81,7 @@ async def report_command(
 
     Exactly-once effects: the command row is locked, and a command already
     finished (DONE, FAILED, CANCELLED) is answered as it is, nothing changes.
-    Otherwise the command's effect runs (``app.bridges.commands``) in a
+    Otherwise the command's effect runs (``app.bridges.effects``) in a
     savepoint with the domains of whoever queued it (R8): when the effect
     refuses the result (a DomainError), the command is FAILED with that error
     and nothing of the effect stays. A failed report runs the kind's failure

@@ -2,7 +2,7 @@
 its holder visits the cylinders, and what each writes (R15, R17, R19).
 
 Used wherever jobs go onto a programming key: ``app.programming.service`` (loading
-through the API or a remote device) and ``app.bridges.commands`` (at the desk,
+through the API or a remote device) and ``app.bridges.effects`` (at the desk,
 through a site bridge), so both carry the same jobs in the same order and tell
 the holder the same way.
 

@@ -40,7 +40,7 @@ from app.schema.relay import fetch_page, to_global_id
 from app.schema.runner import BRIDGE_ITSELF, NO_CREDENTIAL, Run, mutation, run
 from app.workers.outbox import notify_outbox
 
-# Reports whose effect may write to the outbox (app.bridges.commands).
+# Reports whose effect may write to the outbox (app.bridges.effects).
 MAILING_KINDS = frozenset({
     m.BridgeCommandKind.READ_KEY,
     m.BridgeCommandKind.LOAD_PROGRAMMING_JOBS,
