@@ -3,7 +3,7 @@
 A user key's memory holds what the server writes into it at a desk
 programming device (``WRITE_KEY``) or a remote device (R18), in exactly the
 shapes of the server's remote-job payloads (``app/keys/service.py``
-``_key_remote_jobs``, ``app/access/service.py`` ``key_memory``):
+``key_remote_jobs``, ``app/access/service.py`` ``key_memory``):
 
 - ``validity`` — ``{"alwaysValid", "validFrom", "validUntil",
   "extensionIntervalHours", "blocked"}`` (R12, R14; times RFC 3339 UTC);
