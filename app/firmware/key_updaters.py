@@ -1,4 +1,4 @@
-"""The devices that update keys (R25, R26) and the key images they hold.
+"""The devices that update keys (R25, R26), and the key images they are given to flash keys with.
 
 Generation-1 keys update only at the one wall device in generation-1 updater
 mode; generation-2 keys at any wall device or system-linked mobile device with
