@@ -110,6 +110,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     ext.add_argument("--programming-keys", type=int, default=0)
     ext.add_argument("--remote-devices", type=int, default=0)
+    ext.add_argument(
+        "--device",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="a device's own factory record (remoteDevices[] entry, JSON), e.g. from "
+        "`python -m hardware.sim wall new`; repeatable",
+    )
     ext.add_argument("--prefix", default=None, help="marking prefix (default: random)")
     ext.set_defaults(func=cmd_factory_extension)
     fw = factory.add_parser("firmware", help="write a signed firmware file (R25, R26)")
@@ -220,11 +229,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_login(args: argparse.Namespace) -> int:
     settings = get_settings()
-    from hardware.sim.programming_key import SimulatorState
+    from app.demo_keys import load_key_pair
 
-    state = SimulatorState(settings.simulator_state_path)
     try:
-        key = state.get(args.tenant, args.key)
+        key = load_key_pair(settings.simulator_state_path, args.tenant, args.key)
     except KeyError as exc:
         raise CliError(str(exc.args[0]) if exc.args else str(exc)) from exc
     if args.url:
@@ -282,7 +290,7 @@ def cmd_factory_extension(args: argparse.Namespace) -> int:
             "systemLinked": False,
         }
         for i in range(1, args.remote_devices + 1)
-    ]
+    ] + [_device_record(path) for path in args.device]
     data = make_extension_file(
         keys=keys,
         cylinders=cylinders,
@@ -305,6 +313,17 @@ def cmd_factory_extension(args: argparse.Namespace) -> int:
         )
     )
     return 0
+
+
+def _device_record(path: Path) -> dict[str, Any]:
+    """A device's factory record (``--device``): one JSON object, a ``remoteDevices[]`` entry."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CliError(f"--device {path}: not a readable JSON file ({exc})") from exc
+    if not isinstance(record, dict):
+        raise CliError(f"--device {path}: a device record is one JSON object")
+    return record
 
 
 def cmd_factory_firmware(args: argparse.Namespace) -> int:
@@ -386,11 +405,8 @@ async def create_tenant_with_token(
             result["token"] = token
             if demo:
                 from app.demo import seed_demo
-                from hardware.sim.programming_key import SimulatorState
 
-                system = await seed_demo(
-                    session, simulator=SimulatorState(settings.simulator_state_path)
-                )
+                system = await seed_demo(session, simulator_keys=settings.simulator_state_path)
                 result["programming_keys"] = system.programming_keys
             await session.commit()
     finally:

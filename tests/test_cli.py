@@ -196,6 +196,36 @@ def test_factory_extension_file_imports_into_a_tenant(
     assert (result["extension"]["newKeys"], result["extension"]["newCylinders"]) == (3, 2)
 
 
+def test_factory_extension_signs_a_simulated_device_record_and_refuses_a_broken_one(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    from app.factory.extension_file import verify_extension_file
+
+    # given: a simulated wall device made with its own command line: its factory record
+    record = tmp_path / "wpd-device.json"
+    made = subprocess.run(
+        [sys.executable, "-m", "hardware.sim", "wall", "--state", str(tmp_path / "sim.json"),
+         "new", "--serial", "WPD-9001", "--tenant", "t", "--out", str(record)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    # when: the vendor signs it into an extension file (R31)
+    out = tmp_path / "wpd.kwx"
+    run(cli_env, "factory", "extension", "--device", str(record), "--out", str(out))
+    # then: the signed file lists the device with the public key the simulator holds
+    vendor = run(cli_env, "factory", "vendor-key").stdout.strip()
+    payload = verify_extension_file(out.read_bytes(), [vendor])
+    devices = payload["remoteDevices"]
+    assert [d["serial"] for d in devices] == ["WPD-9001"]
+    assert devices[0]["publicKey"] == json.loads(made.stdout)["publicKey"]
+    # and: a record that is not JSON is refused naming the option, without a traceback
+    record.write_text("{not json", encoding="utf-8")
+    refused = run(cli_env, "factory", "extension", "--device", str(record), "--out", str(out),
+                  ok=False)
+    assert refused.returncode != 0 and "--device" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
 def test_the_embedded_queue_mails_admins_about_a_new_extension(
     cli_env: dict[str, str], server: str, smtp: Any, tmp_path: Path
 ) -> None:

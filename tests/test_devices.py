@@ -33,6 +33,7 @@ from app.devices.protocol import (
     verify_answer,
 )
 from app.factory.extension import activate_extension, import_extension
+from app.factory.extension_file import make_extension_file
 from app.factory.vendor import load_or_create_dev_vendor_key, public_key_hex
 from app.models import (
     AccessProfile,
@@ -398,14 +399,22 @@ async def test_a_device_of_an_extension_not_yet_activated_is_refused_until_activ
     database: Database, settings: Settings, http: Any, tmp_path: Path
 ) -> None:
     # given: a tenant trusting the development vendor, and a device made with the simulator's
-    # command line, which writes the factory data that registers its public key (R31)
-    vendor = public_key_hex(load_or_create_dev_vendor_key(settings.var_dir))
-    tenant = await make_tenant(database, "Factory Fresh", vendor_public_keys=[vendor])
+    # command line, whose factory record (its public key) the vendor signs into an
+    # extension file (R31)
+    vendor_key = load_or_create_dev_vendor_key(settings.var_dir)
+    tenant = await make_tenant(
+        database, "Factory Fresh", vendor_public_keys=[public_key_hex(vendor_key)]
+    )
     state = tmp_path / "devices.json"
-    out = tmp_path / "extension.json"
-    argv = ["--var-dir", str(settings.var_dir), "--state", str(state), "new",
-            "--serial", "WPD-NEW", "--tenant", tenant.tenant_id, "--out", str(out)]
+    record = tmp_path / "wpd-new.json"
+    argv = ["--state", str(state), "new",
+            "--serial", "WPD-NEW", "--tenant", tenant.tenant_id, "--out", str(record)]
     assert wall_main(argv) == 0
+    out = tmp_path / "extension.json"
+    out.write_bytes(make_extension_file(
+        remote_devices=[json.loads(record.read_text())], signing_key=vendor_key,
+        order_number="SIM-WPD-NEW",
+    ))
     async with database.tenant_session(tenant.tenant_id) as s:
         imported = await import_extension(s, out.read_bytes())
         await s.commit()

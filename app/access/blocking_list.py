@@ -6,7 +6,8 @@ loss (in the transaction that reports it) and at least hourly
 (:func:`reissue_if_due`, run by the periodic worker); each one is valid for two
 hours, so a device that misses one reissue still holds a valid list.
 
-What is signed is the canonical JSON (:func:`canonical_message`)::
+What is signed is the canonical JSON (the wire format,
+:func:`hardware.wire.blocking_list_message`)::
 
     {"issuedAt":"2026-11-29T10:00:00Z","keyUids":["04A1..."],"tenant":"<tenant uuid>",
      "validUntil":"2026-11-29T12:00:00Z","version":7}
@@ -33,10 +34,9 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import json
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -49,6 +49,7 @@ from app.errors import DomainError
 from app.models import BlockingList, Key, KeyStatus, Tenant, utcnow
 from app.tenants.scoping import ALL_DOMAINS
 from app.tenants.service import lock_tenant
+from hardware.wire import blocking_list_message as canonical_blocking_list
 
 log = logging.getLogger("keywarden.blocking_list")
 
@@ -60,39 +61,9 @@ VALIDITY = timedelta(hours=2)
 REISSUE_INTERVAL = timedelta(hours=1)
 
 
-def _timestamp(value: datetime | str | None) -> str | None:
-    """A point in time as the signed message writes it: UTC, ISO 8601, ending in ``Z``."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        raise ValueError("naive datetime: blocking list times are UTC")
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def canonical_message(
-    *,
-    tenant_id: str,
-    version: int,
-    issued_at: datetime | str,
-    valid_until: datetime | str | None,
-    key_uids: Sequence[str],
-) -> bytes:
-    """The exact bytes a blocking list's signature covers (module docstring)."""
-    document = {
-        "tenant": tenant_id,
-        "version": version,
-        "issuedAt": _timestamp(issued_at),
-        "validUntil": _timestamp(valid_until),
-        "keyUids": list(key_uids),
-    }
-    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode("ascii")
-
-
 def blocking_list_message(tenant_id: str, row: BlockingList) -> bytes:
     """The bytes tenant ``tenant_id`` signed for the stored list ``row`` (R21)."""
-    return canonical_message(
+    return canonical_blocking_list(
         tenant_id=tenant_id,
         version=row.version,
         issued_at=row.issued_at,
@@ -130,7 +101,7 @@ def verify_blocking_list(
     """
     try:
         raw_key = bytes.fromhex(public_key) if isinstance(public_key, str) else public_key
-        message = canonical_message(
+        message = canonical_blocking_list(
             tenant_id=tenant_id,
             version=version,
             issued_at=issued_at,

@@ -41,7 +41,8 @@ MAX_GROUPS_PER_CYLINDER = 200  # R11: hardware limit
 GROUP_WARNING_AT = 180
 MAX_EXTENSION_HOURS = 730 * 24
 MAX_LIST_CYLINDERS = 10_000
-_TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+# [0-9], not \d: \d takes other scripts' digits ("0٩:00"), which no key's clock reads (R12).
+_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 
 
 @dataclass

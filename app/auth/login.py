@@ -29,14 +29,10 @@ from app.models import (
     ProgrammingKeyStatus,
     utcnow,
 )
+from hardware.wire import login_message as login_message  # the signed bytes: wire format
 
 CHALLENGE_TTL = timedelta(minutes=2)
 _NONCE = re.compile(r"[0-9a-f]{64}")
-
-
-def login_message(tenant_id: str, nonce: str) -> bytes:
-    """The bytes a programming key signs to log in to ``tenant_id`` with challenge ``nonce``."""
-    return b"keywarden-login:" + tenant_id.encode() + b":" + nonce.encode()
 
 
 def refuse_unless_active(key: ProgrammingKey, field: str) -> None:

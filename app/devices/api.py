@@ -40,9 +40,8 @@ from app.db import Database
 from app.devices.fast_heartbeat import QuietHeartbeat, is_quiet, quiet_heartbeat
 from app.devices.heartbeat import FirmwareReport, HeartbeatReport, heartbeat
 from app.devices.key_insertion import KeyInsertion, key_inserted
-from app.devices.offline_updates import MAX_OFFLINE_UPDATES_PER_HEARTBEAT, OfflineUpdate
+from app.devices.offline_updates import OfflineUpdate
 from app.devices.protocol import (
-    PREFIX,
     SIGNATURE_HEADER,
     TENANT_PATTERN,
     AuthenticatedDevice,
@@ -61,6 +60,7 @@ from app.factory.firmware import is_version
 from app.firmware.transfer import CHUNK_SIZE, MAX_CHUNK_SIZE
 from app.logs import note_tenant
 from app.models import AccessResult, RemoteJobStatus, utcnow
+from hardware.wire import MAX_OFFLINE_UPDATES_PER_HEARTBEAT, REMOTE_PREFIX
 
 log = logging.getLogger("keywarden.devices")
 
@@ -411,4 +411,4 @@ def remote_routes(database: Database, settings: Settings) -> list[BaseRoute]:
     async def endpoint(request: Request) -> Response:
         return await handle_device_request(request, database, settings)
 
-    return [Route(PREFIX + "/{tenant_id}/{serial}/{verb}", endpoint, methods=["POST"])]
+    return [Route(REMOTE_PREFIX + "/{tenant_id}/{serial}/{verb}", endpoint, methods=["POST"])]

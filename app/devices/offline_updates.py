@@ -23,10 +23,6 @@ log = logging.getLogger("keywarden.devices")
 
 _EVERY_DOMAIN = {ALL_DOMAINS: True}
 
-# Offline updates accounted for per heartbeat; a device hands in the rest with the next one.
-MAX_OFFLINE_UPDATES_PER_HEARTBEAT = 1000
-
-
 @dataclass(frozen=True)
 class OfflineUpdate:
     """A validity extension a wall device granted on its own while offline (R24)."""

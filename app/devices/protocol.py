@@ -28,12 +28,11 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import hashlib
 import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -44,12 +43,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import DeviceNonce, Extension, RemoteDevice, Tenant
 
-PROTOCOL = "KEYWARDEN-REMOTE-V1"
-ANSWER_PROTOCOL = "KEYWARDEN-REMOTE-V1-ANSWER"
-PREFIX = "/remote/v1"
-TIMESTAMP_HEADER = "X-Keywarden-Timestamp"
-NONCE_HEADER = "X-Keywarden-Nonce"
-SIGNATURE_HEADER = "X-Keywarden-Signature"
+# The signed strings, the time format and the header names are the wire format the devices
+# share, owned by hardware.wire; "X as X" re-exports them for the server's modules.
+from hardware.wire import NONCE_HEADER as NONCE_HEADER
+from hardware.wire import SIGNATURE_HEADER as SIGNATURE_HEADER
+from hardware.wire import TIMESTAMP_HEADER as TIMESTAMP_HEADER
+from hardware.wire import answer_message as answer_message
+from hardware.wire import parse_timestamp as parse_timestamp
+from hardware.wire import request_message as request_message
+from hardware.wire import request_path as request_path
+from hardware.wire import rfc3339 as rfc3339
+
 # R23: a request whose timestamp is further than this from the server's clock is refused.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 
@@ -69,47 +73,6 @@ class DeviceAuthError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
-
-
-def rfc3339(value: datetime) -> str:
-    """A point in time as the protocol writes it: UTC, ISO 8601, ending in ``Z``."""
-    if value.tzinfo is None:
-        raise ValueError("naive datetime: the remote protocol speaks UTC")
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def parse_timestamp(text: str) -> datetime | None:
-    """An RFC 3339 time with its offset, in UTC; None when malformed or without an offset."""
-    if not 0 < len(text) <= 40:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if value.tzinfo is None or value.utcoffset() is None:
-        return None
-    return value.astimezone(UTC)
-
-
-def body_digest(body: bytes) -> str:
-    """The SHA-256 of a request or answer body, lowercase hex."""
-    return hashlib.sha256(body).hexdigest()
-
-
-def request_path(tenant_id: str, serial: str, verb: str) -> str:
-    """The path of ``verb`` for device ``serial`` of tenant ``tenant_id``."""
-    return f"{PREFIX}/{tenant_id}/{serial}/{verb}"
-
-
-def request_message(method: str, path: str, timestamp: str, nonce: str, body: bytes) -> bytes:
-    """The exact bytes a device signs for one request (module docstring)."""
-    lines = [PROTOCOL, method.upper(), path, timestamp, nonce, body_digest(body)]
-    return "\n".join(lines).encode("utf-8")
-
-
-def answer_message(nonce: str, status: int, body: bytes) -> bytes:
-    """The exact bytes the server signs for its answer to the request with ``nonce``."""
-    return "\n".join([ANSWER_PROTOCOL, nonce, str(status), body_digest(body)]).encode("utf-8")
 
 
 def new_nonce() -> str:

@@ -66,6 +66,14 @@ from app.errors import DomainError
 from app.factory.vendor import canonical_payload, public_key_hex
 from app.models import FirmwareTarget, utcnow
 
+# Versions are the wire format (1–4 dotted numbers, compared as numbers), owned by
+# hardware.wire; the version columns have the same width (MAX_VERSION_LENGTH).
+from hardware.wire import MAX_VERSION_LENGTH as MAX_VERSION_LENGTH
+from hardware.wire import compare_versions as compare_versions
+from hardware.wire import is_version as is_version
+from hardware.wire import parse_version as parse_version
+from hardware.wire import version_at_least as version_at_least
+
 E = TypeVar("E", bound=enum.Enum)
 
 FORMAT = "keywarden-firmware/1"
@@ -77,8 +85,6 @@ JOB_LOADING_MIN_REMOTE_DEVICE_FIRMWARE = "5"
 # R22: a potential-free output works only with E3 keys from this firmware on.
 POTENTIAL_FREE_OUTPUT_MIN_KEY_FIRMWARE = "16.3.7"
 
-# Same width as the version columns (Key.firmware_version, Firmware.version, ...).
-MAX_VERSION_LENGTH = 32
 MAX_BUNDLE_LENGTH = 200  # CertificateBundle.name
 MAX_RELEASE_NOTES_LENGTH = 20_000
 
@@ -86,8 +92,6 @@ _DOCUMENT_FIELDS = frozenset({"format", "header", "image", "signature", "signer"
 _HEADER_FIELDS = frozenset(
     {"target", "version", "certificateBundle", "sha256", "size", "createdAt", "releaseNotes"}
 )
-# fullmatch with [0-9]: "$" would accept a trailing newline and "\d" Arabic-Indic digits.
-_VERSION = re.compile(r"[0-9]+(?:\.[0-9]+){0,3}")
 _HEX_KEY = re.compile(r"[0-9a-fA-F]{64}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 # R10, R26: the firmware majors each key generation runs (low, high; None: no limit).
@@ -113,45 +117,6 @@ class VerifiedFirmware:
     release_notes: str
     created_at: datetime
     signer: str
-
-
-# --- versions ---------------------------------------------------------------
-
-
-def is_version(text: str) -> bool:
-    """Whether ``text`` is a firmware version: 1–4 dotted ASCII numbers, at most 32 characters."""
-    return len(text) <= MAX_VERSION_LENGTH and _VERSION.fullmatch(text) is not None
-
-
-def parse_version(text: str) -> tuple[int, ...]:
-    """The numeric parts of a firmware version (``"16.3.7"`` → ``(16, 3, 7)``).
-
-    Raises ``ValueError`` for text that is not a version (see ``is_version``).
-    """
-    if not is_version(text):
-        raise ValueError(f"not a firmware version: {text!r}")
-    return tuple(int(part) for part in text.split("."))
-
-
-def compare_versions(a: str, b: str) -> int:
-    """Compare two firmware versions as numbers: -1 if a < b, 0 if equal, 1 if a > b.
-
-    Parts compare numerically (``"10.2" < "10.10"``, ``"16.3.7" < "16.3.10"``) and
-    missing parts count as 0 (``"12.3" == "12.3.0"``). Used for the minimum
-    firmware rules (R17, R22) and for "lower firmware" when applying (R26).
-    Raises ``ValueError`` if either is not a version.
-    """
-    left, right = parse_version(a), parse_version(b)
-    width = max(len(left), len(right))
-    left += (0,) * (width - len(left))
-    right += (0,) * (width - len(right))
-    return (left > right) - (left < right)
-
-
-def version_at_least(version: str, minimum: str) -> bool:
-    """Whether firmware ``version`` is ``minimum`` or newer (R17: keys ≥ 12.3, devices ≥ 5;
-    R22: E3 keys ≥ 16.3.7 for a potential-free output). Raises ``ValueError`` on a non-version."""
-    return compare_versions(version, minimum) >= 0
 
 
 # --- the file ---------------------------------------------------------------

@@ -3,7 +3,7 @@
 - ``wall ...`` — the simulated wall programming device (``hardware.sim.wall_device``);
 - ``desk --pty --world <file> [--control <socket>] [--baud 115200]`` — the simulated desk
   programming device serving hardware/PROTOCOL.md on a pseudo-terminal
-  (``hardware.sim.desk``); prints ``pty: /dev/pts/N`` first.
+  (``hardware.sim.desk_cli``); prints ``pty: /dev/pts/N`` first.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def main(argv: list[str]) -> int:
 
         return wall_main(argv[1:])
     if argv and argv[0] == "desk":
-        from hardware.sim.desk import run
+        from hardware.sim.desk_cli import run
 
         return run(argv[1:])
     print(USAGE, file=sys.stderr)

@@ -40,10 +40,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from app.devices.protocol import rfc3339
-from app.models.enums import AccessResult
 from hardware.sim.programming import ProgrammingKey
-from hardware.sim.user_key import SimError, UserKey, parse_time, utc
+from hardware.sim.user_key import (
+    DENIED_BLOCKED,
+    DENIED_EXPIRED,
+    DENIED_NOT_AUTHORIZED,
+    DENIED_SCHEDULE,
+    GRANTED,
+    SimError,
+    UserKey,
+    parse_time,
+    utc,
+)
+from hardware.wire import rfc3339
 
 MAX_KEY_GROUPS = 200  # R11
 MAX_BLOCKING_LIST = 3_000  # R11
@@ -53,7 +62,7 @@ MAX_FOREIGN_EVENTS = 100  # ... plus the last 100 refused foreign keys
 
 @dataclass(frozen=True)
 class AccessDecision:
-    """Whether the cylinder opened, and why: ``reason`` is an ``AccessResult`` name."""
+    """Whether the cylinder opened, and why: ``reason`` is one of ``ACCESS_RESULTS``."""
 
     opened: bool
     reason: str
@@ -127,35 +136,35 @@ class Cylinder:
             self.foreign_trail.append(event)
         else:
             self.audit_trail.append(event)
-        key.record_event(at, self.uid, AccessResult(decision.reason))
+        key.record_event(at, self.uid, decision.reason)
         return decision
 
     def _decide(self, key: UserKey, at: datetime) -> AccessDecision:
-        def refuse(result: AccessResult, detail: str) -> AccessDecision:
-            return AccessDecision(False, result.value, detail)
+        def refuse(result: str, detail: str) -> AccessDecision:
+            return AccessDecision(False, result, detail)
 
         if key.system != self.system:
-            return refuse(AccessResult.DENIED_NOT_AUTHORIZED, "a key of another locking system")
+            return refuse(DENIED_NOT_AUTHORIZED, "a key of another locking system")
         if key.broken:
-            return refuse(AccessResult.DENIED_NOT_AUTHORIZED, "the key is broken (R26)")
+            return refuse(DENIED_NOT_AUTHORIZED, "the key is broken (R26)")
         if key.uid in self.blocking_list:
-            return refuse(AccessResult.DENIED_BLOCKED, "the key is on the blocking list (R19)")
+            return refuse(DENIED_BLOCKED, "the key is on the blocking list (R19)")
         if key.blocked:
-            return refuse(AccessResult.DENIED_BLOCKED, "the key's memory says blocked (R18)")
+            return refuse(DENIED_BLOCKED, "the key's memory says blocked (R18)")
         if not key.validity_allows(at):
-            return refuse(AccessResult.DENIED_EXPIRED, "outside the key's validity (R12)")
+            return refuse(DENIED_EXPIRED, "outside the key's validity (R12)")
         if not key.schedule_allows(at):
-            return refuse(AccessResult.DENIED_SCHEDULE, "outside the key's schedule (R12)")
+            return refuse(DENIED_SCHEDULE, "outside the key's schedule (R12)")
         if not key.revalidation_allows(at):
-            return refuse(AccessResult.DENIED_EXPIRED, "not revalidated within its interval (R14)")
+            return refuse(DENIED_EXPIRED, "not revalidated within its interval (R14)")
         if not key.cylinder_validity_allows(self.uid, at):
             return refuse(
-                AccessResult.DENIED_EXPIRED,
+                DENIED_EXPIRED,
                 "past this cylinder's shorter extension interval (R14, flexible extensions)",
             )
         if not self.authorizes(key):
-            return refuse(AccessResult.DENIED_NOT_AUTHORIZED, "not on the access list (R11)")
-        return AccessDecision(True, AccessResult.GRANTED.value)
+            return refuse(DENIED_NOT_AUTHORIZED, "not on the access list (R11)")
+        return AccessDecision(True, GRANTED)
 
     def authorizes(self, key: UserKey) -> bool:
         """The access list lets ``key`` in: its UID, one of its key groups, or one of its

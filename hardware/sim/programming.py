@@ -39,8 +39,8 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
 )
 
-from app.factory.firmware import is_version
 from hardware.sim.user_key import SimError
+from hardware.wire import is_version
 
 MAX_WRONG_PINS = 3  # R5: the third wrong PIN in a row locks the key
 MAX_ENTRIES = 250  # jobs + results the key's memory holds

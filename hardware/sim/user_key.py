@@ -8,13 +8,13 @@ shapes of the server's remote-job payloads (``app/keys/service.py``
 - ``validity`` — ``{"alwaysValid", "validFrom", "validUntil",
   "extensionIntervalHours", "blocked"}`` (R12, R14; times RFC 3339 UTC);
 - ``schedule`` — ``{"scheduleId", "windows": [{"days", "start", "end"}]}``
-  (R12; days are ``Weekday`` names, times ``"HH:MM"``, the end minute included);
+  (R12; days are ``WEEKDAYS`` names, times ``"HH:MM"``, the end minute included);
 - ``key_memory`` — ``{"keyGroups": [int], "cylinderGroups": [int], "cylinderValidity":
   [{"cylinderUid", "validUntil"}]}`` (the last: flexible extensions, R14), E3 only,
   one slot per group (R13);
 - ``last_revalidated_at`` — when an E3 key was last revalidated (R14);
 - ``audit_trail`` — E2/E3 only: ``[{"at", "cylinderUid", "result"}]`` with
-  ``result`` an ``AccessResult`` name, oldest overwritten first (R28).
+  ``result`` one of ``ACCESS_RESULTS``, oldest overwritten first (R28).
 
 E1 keys have no clock (R10): they hold no validity, no schedule and no audit
 trail, and are always valid with the "Always" schedule. Writing what an E1 key
@@ -48,18 +48,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from app.access.service import check_interval, check_windows
-from app.devices.protocol import parse_timestamp, rfc3339
-from app.errors import DomainError
-from app.factory.firmware import is_version, parse_version
-from app.models.enums import AccessResult, Weekday
-from app.tenants.service import ALWAYS_WINDOWS
+from hardware.wire import is_version, parse_timestamp, parse_version, rfc3339
 
 KeyType = Literal["E1", "E2", "E3"]
 KEY_TYPES: tuple[str, ...] = ("E1", "E2", "E3")
@@ -71,20 +67,29 @@ ERROR_CODES = frozenset(
     {"MEMORY_FULL", "UNSUPPORTED", "NO_KEY", "WRONG_PIN", "KEY_LOCKED", "BAD_REQUEST"}
 )
 
-# R10, R26: the firmware majors a key generation runs (gen 1 up to 6.x, gen 2 10.x and up),
-# the same bounds app.factory.firmware applies to key firmware files.
+# R10, R26: the firmware majors a key generation runs (gen 1 up to 6.x, gen 2 10.x and up).
 FIRMWARE_MAJORS: dict[int, tuple[int, int | None]] = {1: (0, 6), 2: (10, None)}
 
-# Python's weekday() numbering, Monday = 0, to the server's Weekday names.
-_WEEKDAYS = [
-    Weekday.MONDAY.value,
-    Weekday.TUESDAY.value,
-    Weekday.WEDNESDAY.value,
-    Weekday.THURSDAY.value,
-    Weekday.FRIDAY.value,
-    Weekday.SATURDAY.value,
-    Weekday.SUNDAY.value,
-]
+# The days a schedule window names, in Python's weekday() order (Monday = 0).
+WEEKDAYS: tuple[str, ...] = (
+    "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"
+)
+# R12: "Always", what an E1 key is (it has no clock): every day, 00:00 to 23:59.
+ALWAYS_WINDOWS: tuple[dict[str, Any], ...] = (
+    {"days": list(WEEKDAYS), "start": "00:00", "end": "23:59"},
+)
+# R14: the longest extension interval an E3 key's memory takes, 730 days.
+MAX_EXTENSION_INTERVAL_HOURS = 730 * 24
+# What a cylinder notes for an attempt (R28), the names the audit trails carry.
+GRANTED = "GRANTED"
+DENIED_NOT_AUTHORIZED = "DENIED_NOT_AUTHORIZED"
+DENIED_SCHEDULE = "DENIED_SCHEDULE"
+DENIED_EXPIRED = "DENIED_EXPIRED"
+DENIED_BLOCKED = "DENIED_BLOCKED"
+ACCESS_RESULTS = frozenset(
+    {GRANTED, DENIED_NOT_AUTHORIZED, DENIED_SCHEDULE, DENIED_EXPIRED, DENIED_BLOCKED}
+)
+_HHMM = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]")
 
 
 class SimError(Exception):
@@ -153,7 +158,7 @@ def in_windows(windows: Sequence[Mapping[str, Any]], at: datetime) -> bool:
     The site clock of the simulator runs on UTC.
     """
     at = utc(at)
-    day = _WEEKDAYS[at.weekday()]
+    day = WEEKDAYS[at.weekday()]
     minute = f"{at.hour:02d}:{at.minute:02d}"
     return any(day in w["days"] and w["start"] <= minute <= w["end"] for w in windows)
 
@@ -163,6 +168,41 @@ def _is_always(windows: Sequence[Mapping[str, Any]]) -> bool:
         return sorted((frozenset(w["days"]), w["start"], w["end"]) for w in ws)
 
     return norm(windows) == norm(ALWAYS_WINDOWS)
+
+
+def checked_windows(windows: Any) -> list[dict[str, Any]]:
+    """R12: the windows a key's schedule memory takes, as written, or BAD_REQUEST.
+
+    At least one window; each names one or more distinct days of ``WEEKDAYS`` and
+    runs from ``start`` to ``end``, both ``"HH:MM"`` (00:00 to 23:59), start
+    before end.
+    """
+    if not isinstance(windows, list) or not windows:
+        raise SimError("BAD_REQUEST", "schedule: at least one window is required")
+    checked = []
+    for i, window in enumerate(windows):
+        where = f"schedule: window {i}"
+        if not isinstance(window, Mapping):
+            raise SimError("BAD_REQUEST", f"{where}: not an object with days, start and end")
+        days, start, end = window.get("days"), window.get("start"), window.get("end")
+        if not isinstance(days, list) or not days or any(d not in WEEKDAYS for d in days):
+            raise SimError("BAD_REQUEST", f"{where}: days are some of {list(WEEKDAYS)}")
+        if len(set(days)) != len(days):
+            raise SimError("BAD_REQUEST", f"{where}: a day is listed twice")
+        for name, value in (("start", start), ("end", end)):
+            if not isinstance(value, str) or not _HHMM.fullmatch(value):
+                raise SimError("BAD_REQUEST", f"{where}: {name} must be HH:MM (00:00 to 23:59)")
+        assert isinstance(start, str) and isinstance(end, str)
+        if start >= end:
+            raise SimError("BAD_REQUEST", f"{where}: start must be before end")
+        checked.append({"days": list(days), "start": start, "end": end})
+    return checked
+
+
+def interval_fits(hours: int) -> bool:
+    """R14: whether an E3 key's memory takes an extension interval of ``hours``: 1 hour to
+    730 days."""
+    return 1 <= hours <= MAX_EXTENSION_INTERVAL_HOURS
 
 
 # --- firmware -----------------------------------------------------------------------------
@@ -459,10 +499,12 @@ class UserKey:
                 )
             if isinstance(hours, bool) or not isinstance(hours, int):
                 raise SimError("BAD_REQUEST", "validity: extensionIntervalHours is hours")
-            try:
-                check_interval(hours)
-            except DomainError as exc:
-                raise SimError("BAD_REQUEST", f"validity: {exc.message}") from None
+            if not interval_fits(hours):
+                raise SimError(
+                    "BAD_REQUEST",
+                    f"validity: extensionIntervalHours between 1 and "
+                    f"{MAX_EXTENSION_INTERVAL_HOURS} (R14)",
+                )
         return {
             "alwaysValid": always,
             "validFrom": rfc3339(start_at) if start_at else None,
@@ -479,14 +521,7 @@ class UserKey:
             isinstance(schedule_id, bool) or not isinstance(schedule_id, int)
         ):
             raise SimError("BAD_REQUEST", "schedule: scheduleId is a number")
-        try:
-            windows = check_windows(schedule["windows"])
-        except (DomainError, KeyError, TypeError) as exc:
-            message = exc.message if isinstance(exc, DomainError) else "malformed window"
-            raise SimError("BAD_REQUEST", f"schedule: {message}") from None
-        known = {d.value for d in Weekday}
-        if any(day not in known for w in windows for day in w["days"]):
-            raise SimError("BAD_REQUEST", f"schedule: days are {sorted(known)}")
+        windows = checked_windows(schedule["windows"])
         if not self.has_clock and not _is_always(windows):
             raise SimError("UNSUPPORTED", "E1 keys have no clock: they keep 'Always' (R12)")
         return {"scheduleId": schedule_id, "windows": windows}
@@ -530,11 +565,14 @@ class UserKey:
 
     # --- its audit trail (R28) ----------------------------------------------------------
 
-    def record_event(self, at: datetime, cylinder_uid: str, result: AccessResult) -> None:
-        """An E2/E3 key notes each attempt at a cylinder; E1 and broken keys note nothing."""
+    def record_event(self, at: datetime, cylinder_uid: str, result: str) -> None:
+        """An E2/E3 key notes each attempt at a cylinder (``result`` one of
+        ``ACCESS_RESULTS``); E1 and broken keys note nothing."""
+        if result not in ACCESS_RESULTS:
+            raise ValueError(f"unknown access result {result!r}")
         if self.has_clock and not self.broken:
             self.audit_trail.append(
-                {"at": rfc3339(utc(at)), "cylinderUid": cylinder_uid, "result": result.value}
+                {"at": rfc3339(utc(at)), "cylinderUid": cylinder_uid, "result": result}
             )
 
     def read_audit_trail(self) -> list[dict[str, Any]]:

@@ -1,7 +1,7 @@
 """A simulated wall programming device (R22–R24) that talks to the real endpoint over HTTP.
 
 It signs its requests with its Ed25519 private key as a real device would
-(``app.devices.protocol``), checks that every answer is signed by its tenant,
+(``hardware.sim.device_crypto``), checks that every answer is signed by its tenant,
 keeps the last blocking list after verifying its signature (R21), and, when it
 cannot reach the server (``online=False``), decides offline updates by its
 offline settings (R24): at most ``maxOfflineUpdates`` per key after the key's
@@ -71,18 +71,17 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
 )
 
-from app.access.blocking_list import verify_served_blocking_list
-from app.devices.offline_updates import MAX_OFFLINE_UPDATES_PER_HEARTBEAT
-from app.devices.protocol import (
+from hardware.sim.device_crypto import answer_is_signed, blocking_list_is_signed, sign_request
+from hardware.wire import (
+    MAX_OFFLINE_UPDATES_PER_HEARTBEAT,
     NONCE_HEADER,
     SIGNATURE_HEADER,
+    is_version,
     parse_timestamp,
     request_path,
     rfc3339,
-    sign_request,
-    verify_answer,
+    version_at_least,
 )
-from app.factory.firmware import is_version, version_at_least
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 # What a device reports for a job the key left mid-write (docs/remote-protocol.md, R26).
@@ -347,7 +346,8 @@ class SimulatedWallDevice:
         nonce = self.last_request.headers[NONCE_HEADER]
         if tenant_key is None or signature is None:
             raise SimulatorError("the answer carries no tenant signature")
-        if not verify_answer(tenant_key, signature, nonce, response.status_code, response.content):
+        status, body = response.status_code, response.content
+        if not answer_is_signed(tenant_key, signature, nonce, status, body):
             raise SimulatorError("the answer is not signed by the tenant's key")
 
     async def request(self, verb: str, payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -405,8 +405,8 @@ class SimulatedWallDevice:
             self.tenant_public_key = answer["tenantPublicKey"]
         served = answer.get("blockingList")
         if served is not None:
-            if not verify_served_blocking_list(
-                served, tenant_id=self.tenant_id, public_key=self.tenant_public_key
+            if not blocking_list_is_signed(
+                served, tenant_id=self.tenant_id, tenant_key=self.tenant_public_key
             ):
                 raise SimulatorError("the blocking list's signature does not verify")
             self.blocking_list = served
@@ -604,8 +604,8 @@ class SimulatedWallDevice:
         if settings is None or settings["maxOfflineUpdates"] == 0:
             return refuse("OFFLINE_UPDATES_OFF", "offline updates are switched off")
         blocking = self.blocking_list
-        if blocking is None or self.tenant_public_key is None or not verify_served_blocking_list(
-            blocking, tenant_id=self.tenant_id, public_key=self.tenant_public_key
+        if blocking is None or self.tenant_public_key is None or not blocking_list_is_signed(
+            blocking, tenant_id=self.tenant_id, tenant_key=self.tenant_public_key
         ):
             return refuse("NO_BLOCKING_LIST", "no valid blocking list received yet")
         validity_hours = settings["blockingListValidityHours"]
@@ -819,11 +819,11 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     new = commands.add_parser(
-        "new", help="a new device: its key pair, and a factory data file that registers it"
+        "new", help="a new device: its key pair, and its factory record (remoteDevices[] entry)"
     )
     new.add_argument("--serial", required=True)
     new.add_argument("--tenant", required=True, help="the tenant id the device will serve")
-    new.add_argument("--out", type=Path, required=True, help="the extension file to write")
+    new.add_argument("--out", type=Path, required=True, help="the factory record to write")
     new.add_argument("--name", default=None)
     new.add_argument("--potential-free-output", action="store_true")
 
@@ -883,30 +883,25 @@ async def _run(args: argparse.Namespace, store: DeviceStore) -> dict[str, Any]:
 
 
 def _new_device(args: argparse.Namespace, store: DeviceStore) -> dict[str, Any]:
-    from app.factory.extension_file import make_extension_file
-    from app.factory.vendor import load_or_create_dev_vendor_key
-
+    """A device leaves the factory: its key pair is made, its private half stays in the device
+    (the store), and its factory record (one ``remoteDevices[]`` entry of an extension file,
+    R31) goes to ``--out`` for the vendor to sign into an extension file
+    (``keywarden factory extension --device FILE``)."""
     private = SimulatedWallDevice.generate_key()
     device = SimulatedWallDevice("", args.tenant, args.serial, private)
-    data = make_extension_file(
-        remote_devices=[
-            {
-                "serial": args.serial,
-                "kind": "WALL",
-                "name": args.name or f"Simulated wall device {args.serial}",
-                "firmwareVersion": device.firmware_version,
-                "bootloaderVersion": device.bootloader_version,
-                "publicKey": device.public_key.hex(),
-                "potentialFreeOutput": args.potential_free_output,
-                "systemLinked": False,
-            }
-        ],
-        signing_key=load_or_create_dev_vendor_key(args.var_dir),
-        order_number=f"SIM-{args.serial}",
-    )
-    args.out.write_bytes(data)
+    record = {
+        "serial": args.serial,
+        "kind": "WALL",
+        "name": args.name or f"Simulated wall device {args.serial}",
+        "firmwareVersion": device.firmware_version,
+        "bootloaderVersion": device.bootloader_version,
+        "publicKey": device.public_key.hex(),
+        "potentialFreeOutput": args.potential_free_output,
+        "systemLinked": False,
+    }
+    args.out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     store.put(args.serial, device.state())
-    return {"serial": args.serial, "publicKey": device.public_key.hex(), "file": str(args.out)}
+    return {"serial": args.serial, "publicKey": device.public_key.hex(), "record": str(args.out)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

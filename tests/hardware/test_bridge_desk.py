@@ -23,13 +23,13 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from app.auth.login import login_message
 from hardware.bridge.backoff import Backoff
 from hardware.bridge.commands import Command, CommandRunner
 from hardware.bridge.desk import Desk
 from hardware.bridge.reports import ReportQueue
 from hardware.sim.desk import DeskDevice
 from hardware.sim.world import Cylinder, ProgrammingKey, UserKey, World
+from hardware.wire import login_message
 
 PK_UID = "PK-04A1B2C3"
 E2_UID = "E2-0001"

@@ -24,10 +24,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
-from app.auth.login import login_message
 from hardware.link.client import DeskClient, DeskError, LinkError, VersionMismatch
 from hardware.sim.control import ControlClient, ControlError
 from hardware.sim.world import World
+from hardware.wire import login_message
 
 ROOT = Path(__file__).resolve().parents[2]
 ALWAYS = [

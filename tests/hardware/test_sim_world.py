@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from app.auth.login import login_message
-from app.tenants.service import ALWAYS_WINDOWS
+from hardware.sim.user_key import ALWAYS_WINDOWS
 from hardware.sim.world import (
     MAX_ENTRIES,
     Cylinder,
@@ -25,10 +24,11 @@ from hardware.sim.world import (
     UserKey,
     World,
 )
+from hardware.wire import login_message
 
 # A Monday, 10:00 UTC.
 MONDAY = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-ALWAYS = {"scheduleId": 1, "windows": ALWAYS_WINDOWS}
+ALWAYS = {"scheduleId": 1, "windows": [dict(w) for w in ALWAYS_WINDOWS]}
 OFFICE_HOURS = {
     "scheduleId": 2,
     "windows": [{"days": ["MONDAY", "TUESDAY"], "start": "08:00", "end": "17:00"}],
