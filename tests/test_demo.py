@@ -63,7 +63,7 @@ async def _seed(
 ) -> Seeded:
     created = await make_tenant(database, "Demo AG", **tenant)
     async with database.tenant_session(created.tenant_id) as s:
-        demo = await seed_demo(s, simulator=simulator, rng=rng)
+        demo = await seed_demo(s, simulator_keys=simulator.path, rng=rng)
         await s.commit()
     return Seeded(created, demo, simulator)
 
@@ -458,7 +458,7 @@ async def test_tenant_is_empty_until_the_demo_is_seeded(
     async with database.tenant_session(tenant.tenant_id) as s:
         before = await tenant_is_empty(s)
         # when
-        await seed_demo(s, simulator=simulator)
+        await seed_demo(s, simulator_keys=simulator.path)
         after = await tenant_is_empty(s)
         await s.commit()
     # then
@@ -472,7 +472,7 @@ async def test_seeding_a_tenant_that_already_has_elements_is_refused(
     # when
     async with database.tenant_session(seeded.tenant.tenant_id) as s:
         with pytest.raises(DomainError) as refused:
-            await seed_demo(s, simulator=simulator)
+            await seed_demo(s, simulator_keys=simulator.path)
     # then: nothing was added, and the simulator got no keys
     assert refused.value.code == "CONFLICT"
     async with database.tenant_session(seeded.tenant.tenant_id) as s:
@@ -488,7 +488,7 @@ async def test_seeding_reads_little_and_writes_in_batches(
     # when
     async with database.tenant_session(created.tenant_id) as s:
         with _count_statements(database) as statements:
-            await seed_demo(s, simulator=simulator)
+            await seed_demo(s, simulator_keys=simulator.path)
         await s.commit()
     # then: a few look-ups, never one per element
     assert len([sql for sql in statements if not sql.lstrip().startswith("INSERT")]) <= 8

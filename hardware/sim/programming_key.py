@@ -3,7 +3,10 @@
 The demo seeding stores each simulated key here when it registers the key's
 public key with the server, and ``keywarden login`` reads it back to sign the
 login challenge, acting as the key holder would with the real key in a
-programming device.
+programming device. The server writes and reads this file on its own
+(``app/demo_keys.py``), never through this module, so the format below is the
+contract between the two; ``tests/test_demo.py`` checks the simulator reads what
+the demo wrote.
 
 The state file is JSON, readable by its owner only (0600)::
 
@@ -28,7 +31,7 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
 )
 
-from app.auth.login import login_message
+from hardware.wire import login_message
 
 STATE_VERSION = 1
 
