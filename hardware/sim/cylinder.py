@@ -5,8 +5,9 @@ id) and the cylinder groups it is a member of (R13), a key blocking list, and
 an audit trail of the last 1,000 events plus the last 100 refused foreign keys,
 oldest overwritten first (R11).
 
-:meth:`Cylinder.try_open` decides by the server's rules, in this order, and
-notes the attempt in its trail and in an E2/E3 key's trail (R28):
+:meth:`Cylinder.try_open` decides by the hardware's rules (its own code, not the
+server's), in this order, and notes the attempt in its trail and in an E2/E3
+key's trail (R28):
 
 1. a key of another master key system (a foreign key) is refused
    ``DENIED_NOT_AUTHORIZED`` and goes to the foreign-key part of the trail;
