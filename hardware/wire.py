@@ -52,7 +52,9 @@ def parse_timestamp(text: str) -> datetime | None:
 
 # --- firmware versions (R17, R22, R25, R26) ---------------------------------------------------
 
+# The width of the server's version columns (Key.firmware_version, Firmware.version, ...).
 MAX_VERSION_LENGTH = 32
+# fullmatch with [0-9]: "$" would accept a trailing newline and "\d" Arabic-Indic digits.
 _VERSION = re.compile(r"[0-9]+(?:\.[0-9]+){0,3}")
 
 
