@@ -1,13 +1,13 @@
 """One recipe for every mutation: the right, the ids, one transaction, events, payload errors.
 
-A mutation is a declaration and one call into a domain service::
+A mutation is a declaration and one call into a domain service (app.schema.extensions)::
 
-    @mutation(right="keys.issue", description="Take an issued key back into stock.")
-    async def return_key(self, info: Info, input: KeyIdInput) -> KeyPayload:
+    @mutation(right="extensions.activate", description="R31: make the extension's elements usable.")
+    async def activate_extension(self, info: Info, id: strawberry.ID) -> ExtensionPayload:
         return await run(
-            info, KeyPayload,
-            lambda r: service.return_key(r.session, key_id=r.id(input.key_id, "Key", "keyId")),
-            key_payload,
+            info, ExtensionPayload,
+            lambda r: activate_extension(r.session, r.id(id, "Extension", "id")),
+            lambda row: ExtensionPayload(extension=Extension(row=row)),
         )
 
 ``run`` does the rest, the same way for all of them:
