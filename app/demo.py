@@ -51,7 +51,7 @@ from app.demo_layout import (
     KeySpec,
     ProgrammingKeySpec,
 )
-from app.errors import DomainError
+from app.errors import CONFLICT, NOT_FOUND, DomainError
 from app.models import (
     AccessChangeOp,
     AccessEntry,
@@ -155,11 +155,11 @@ async def seed_demo(
         select(ProgrammingKey.id).limit(1)
     ) is not None:
         raise DomainError(
-            "CONFLICT", "the demo system goes into an empty tenant only: this one has elements"
+            CONFLICT, "the demo system goes into an empty tenant only: this one has elements"
         )
     tenant = await session.get(Tenant, tenant_id)
     if tenant is None:
-        raise DomainError("NOT_FOUND", "no such tenant: create it first")
+        raise DomainError(NOT_FOUND, "no such tenant: create it first")
     default_domain = (await session.scalars(select(Domain).where(Domain.is_default))).one()
     roles = {r.name: r for r in await session.scalars(select(Role))}
     schedules = {s.name: s for s in await session.scalars(select(Schedule))}

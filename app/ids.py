@@ -12,7 +12,7 @@ import base64
 import binascii
 from collections.abc import Sequence
 
-from app.errors import DomainError
+from app.errors import NOT_FOUND, DomainError
 
 
 def to_global_id(type_name: str, pk: int | str) -> str:
@@ -38,5 +38,5 @@ def decode_id(gid: str, expected: str | Sequence[str], field: str) -> tuple[str,
     parsed = parse_global_id(gid)
     if parsed is None or parsed[0] not in allowed or not parsed[1].isdigit():
         names = " or ".join(allowed)
-        raise DomainError("NOT_FOUND", f"{field}: no {names} with id {gid!r}", field)
+        raise DomainError(NOT_FOUND, f"{field}: no {names} with id {gid!r}", field)
     return parsed[0], int(parsed[1])

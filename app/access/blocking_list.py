@@ -45,7 +45,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import DomainError
+from app.errors import CONFLICT, DomainError
 from app.models import BlockingList, Key, KeyStatus, Tenant, utcnow
 from app.tenants.scoping import ALL_DOMAINS
 from app.tenants.service import lock_tenant
@@ -177,7 +177,7 @@ async def issue_blocking_list(
     )
     if len(uids) > MAX_BLOCKED_KEYS:
         raise DomainError(
-            "CONFLICT",
+            CONFLICT,
             f"the key blocking list would hold {len(uids)} keys; cylinders take at most "
             f"{MAX_BLOCKED_KEYS} (R11)",
         )

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.access.engine import ReconcileResult, reconcile
 from app.access.remote_jobs import ensure_remote_job
 from app.db import bulk_insert, id_in
-from app.errors import DomainError
+from app.errors import CONFLICT, INVALID, NOT_FOUND, UNSUPPORTED_KEY_TYPE, DomainError
 from app.models import (
     AccessEntry,
     AccessProfile,
@@ -65,35 +65,35 @@ class AccessChangeResult:
 def _name(value: str, field_name: str, limit: int = 200) -> str:
     cleaned = value.strip()
     if not cleaned:
-        raise DomainError("INVALID", f"{field_name}: must not be empty", field_name)
+        raise DomainError(INVALID, f"{field_name}: must not be empty", field_name)
     if len(cleaned) > limit:
-        raise DomainError("INVALID", f"{field_name}: at most {limit} characters", field_name)
+        raise DomainError(INVALID, f"{field_name}: at most {limit} characters", field_name)
     return cleaned
 
 
 def check_windows(windows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Validate schedule windows: days given, "HH:MM" times, start before end (R12)."""
     if not windows:
-        raise DomainError("INVALID", "windows: a schedule needs at least one window", "windows")
+        raise DomainError(INVALID, "windows: a schedule needs at least one window", "windows")
     cleaned = []
     for i, window in enumerate(windows):
         days = list(window["days"])
         if not days:
             raise DomainError(
-                "INVALID", "windows: a window needs at least one day", f"windows.{i}.days"
+                INVALID, "windows: a window needs at least one day", f"windows.{i}.days"
             )
         names = [d.name if isinstance(d, Weekday) else str(d) for d in days]
         if len(set(names)) != len(names):
-            raise DomainError("INVALID", "windows: a day is listed twice", f"windows.{i}.days")
+            raise DomainError(INVALID, "windows: a day is listed twice", f"windows.{i}.days")
         for part in ("start", "end"):
             if not _TIME.fullmatch(str(window[part])):
                 raise DomainError(
-                    "INVALID",
+                    INVALID,
                     f"windows: {part} must be HH:MM (00:00 to 23:59)",
                     f"windows.{i}.{part}",
                 )
         if window["start"] >= window["end"]:
-            raise DomainError("INVALID", "windows: start must be before end", f"windows.{i}.end")
+            raise DomainError(INVALID, "windows: start must be before end", f"windows.{i}.end")
         cleaned.append({"days": names, "start": window["start"], "end": window["end"]})
     return cleaned
 
@@ -102,7 +102,7 @@ def check_interval(hours: int | None, field_name: str = "extensionIntervalHours"
     """R14: an extension interval is 1 hour to 730 days (or none)."""
     if hours is not None and not 1 <= hours <= MAX_EXTENSION_HOURS:
         raise DomainError(
-            "INVALID", f"{field_name}: between 1 and {MAX_EXTENSION_HOURS} hours", field_name
+            INVALID, f"{field_name}: between 1 and {MAX_EXTENSION_HOURS} hours", field_name
         )
     return hours
 
@@ -114,7 +114,7 @@ async def create_schedule(
     name = _name(name, "name")
     cleaned = check_windows(windows)
     if await session.scalar(select(Schedule.id).where(Schedule.name == name)):
-        raise DomainError("CONFLICT", f"a schedule named {name!r} exists already", "name")
+        raise DomainError(CONFLICT, f"a schedule named {name!r} exists already", "name")
     schedule = Schedule(name=name, windows=cleaned)
     session.add(schedule)
     await session.flush()
@@ -131,7 +131,7 @@ async def visible_ids(
     for i, ident in enumerate(ids):
         if ident not in found:
             raise DomainError(
-                "NOT_FOUND", f"{field_name}: no {model.__name__} with that id", f"{field_name}.{i}"
+                NOT_FOUND, f"{field_name}: no {model.__name__} with that id", f"{field_name}.{i}"
             )
     return wanted
 
@@ -139,7 +139,7 @@ async def visible_ids(
 async def default_schedule_id(session: AsyncSession) -> int:
     schedule_id = await session.scalar(select(Schedule.id).where(Schedule.is_default))
     if schedule_id is None:  # pragma: no cover - every tenant is created with one
-        raise DomainError("NOT_FOUND", "the tenant has no default schedule")
+        raise DomainError(NOT_FOUND, "the tenant has no default schedule")
     return int(schedule_id)
 
 
@@ -160,7 +160,7 @@ async def create_access_profile(
     else:
         await visible_ids(session, Schedule, [schedule_id], "scheduleId")
     if await session.scalar(select(AccessProfile.id).where(AccessProfile.name == name)):
-        raise DomainError("CONFLICT", f"an access profile named {name!r} exists already", "name")
+        raise DomainError(CONFLICT, f"an access profile named {name!r} exists already", "name")
     profile = AccessProfile(
         name=name, schedule_id=schedule_id, extension_interval_hours=extension_interval_hours
     )
@@ -180,7 +180,7 @@ async def create_key_group(
     name = _name(name, "name")
     keys = await _e3_keys(session, key_ids, "keyIds")
     if await session.scalar(select(KeyGroup.id).where(KeyGroup.name == name)):
-        raise DomainError("CONFLICT", f"a key group named {name!r} exists already", "name")
+        raise DomainError(CONFLICT, f"a key group named {name!r} exists already", "name")
     group = KeyGroup(name=name)
     session.add(group)
     await session.flush()
@@ -194,7 +194,7 @@ async def _e3_keys(session: AsyncSession, key_ids: Sequence[int], field_name: st
     for i, key_id in enumerate(key_ids):
         if keys[key_id].type != KeyType.E3:
             raise DomainError(
-                "UNSUPPORTED_KEY_TYPE",
+                UNSUPPORTED_KEY_TYPE,
                 f"{field_name}: key {keys[key_id].marking} is {keys[key_id].type.name}; "
                 "only E3 keys form key groups",
                 f"{field_name}.{i}",
@@ -258,7 +258,7 @@ async def create_cylinder_group(
     name = _name(name, "name")
     cylinders = await visible_ids(session, Cylinder, cylinder_ids, "cylinderIds")
     if await session.scalar(select(CylinderGroup.id).where(CylinderGroup.name == name)):
-        raise DomainError("CONFLICT", f"a cylinder group named {name!r} exists already", "name")
+        raise DomainError(CONFLICT, f"a cylinder group named {name!r} exists already", "name")
     group = CylinderGroup(name=name)
     session.add(group)
     await session.flush()
@@ -276,7 +276,7 @@ async def change_cylinder_group_members(
     added = await visible_ids(session, Cylinder, add, "add") if add else []
     removed = await visible_ids(session, Cylinder, remove, "remove") if remove else []
     if set(added) & set(removed):
-        raise DomainError("INVALID", "the same cylinder is both added and removed", "remove")
+        raise DomainError(INVALID, "the same cylinder is both added and removed", "remove")
     present = set(
         await session.scalars(
             select(CylinderGroupMember.cylinder_id).where(
@@ -309,7 +309,7 @@ async def set_cylinder_group_authorizations(
     """
     if cylinder_group_ids and key.type != KeyType.E3:
         raise DomainError(
-            "UNSUPPORTED_KEY_TYPE",
+            UNSUPPORTED_KEY_TYPE,
             "cylinderGroupIds: only E3 keys hold cylinder groups",
             "cylinderGroupIds",
         )
@@ -345,16 +345,16 @@ async def change_authorizations(
     cylinder after its direct authorization is removed (warned).
     """
     if not cylinder_ids:
-        raise DomainError("INVALID", "cylinderIds: name at least one cylinder", "cylinderIds")
+        raise DomainError(INVALID, "cylinderIds: name at least one cylinder", "cylinderIds")
     if len(cylinder_ids) > MAX_LIST_CYLINDERS:
         raise DomainError(
-            "INVALID", f"cylinderIds: at most {MAX_LIST_CYLINDERS} per call", "cylinderIds"
+            INVALID, f"cylinderIds: at most {MAX_LIST_CYLINDERS} per call", "cylinderIds"
         )
     if not add and not remove:
-        raise DomainError("INVALID", "add or remove at least one key or key group", "add")
+        raise DomainError(INVALID, "add or remove at least one key or key group", "add")
     both = set(add) & set(remove)
     if both:
-        raise DomainError("INVALID", "the same key or group is both added and removed", "remove")
+        raise DomainError(INVALID, "the same key or group is both added and removed", "remove")
     cylinders = await visible_ids(session, Cylinder, cylinder_ids, "cylinderIds")
     for name, subjects in (("add", add), ("remove", remove)):
         for kind, model in (("key", Key), ("group", KeyGroup)):
@@ -363,7 +363,7 @@ async def change_authorizations(
                 found = set(await session.scalars(select(model.id).where(model.id.in_(ids))))
                 for i, (k, ident) in enumerate(subjects):
                     if k == kind and ident not in found:
-                        raise DomainError("NOT_FOUND", f"{name}: no such {kind}", f"{name}.{i}")
+                        raise DomainError(NOT_FOUND, f"{name}: no such {kind}", f"{name}.{i}")
 
     existing = {
         (c, ("key", k) if k is not None else ("group", g))
@@ -450,7 +450,7 @@ async def _group_limit(session: AsyncSession, cylinders: Sequence[int]) -> list[
     over = [c for c, n in counts if n > MAX_GROUPS_PER_CYLINDER]
     if over:
         raise DomainError(
-            "CONFLICT",
+            CONFLICT,
             f"{len(over)} cylinder(s) would hold more than {MAX_GROUPS_PER_CYLINDER} key groups",
             "add",
         )

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.access.remote_jobs import WAITING, ensure_remote_job
 from app.auth.tokens import ALL_DOMAIN_KINDS
 from app.employees.csv_format import BOM, DELIMITER, FORMULA_TRIGGERS, TEXT_PREFIX
-from app.errors import DomainError
+from app.errors import CONFLICT, FORBIDDEN, INVALID, NOT_FOUND, UNSUPPORTED_KEY_TYPE, DomainError
 from app.mail import holder_email, queue_mail, role_holders
 from app.models import (
     Cylinder,
@@ -77,10 +77,10 @@ def _clean_text(value: str | None, field: str, *, required: bool) -> str | None:
     text = (value or "").strip()
     if not text:
         if required:
-            raise DomainError("INVALID", f"{field}: say why the audit trail is read (R38)", field)
+            raise DomainError(INVALID, f"{field}: say why the audit trail is read (R38)", field)
         return None
     if len(text) > MAX_TEXT:
-        raise DomainError("INVALID", f"{field}: at most {MAX_TEXT} characters", field)
+        raise DomainError(INVALID, f"{field}: at most {MAX_TEXT} characters", field)
     return text
 
 
@@ -94,7 +94,7 @@ async def _load_target(
     if cylinder_id is not None:
         cylinder = await session.scalar(select(Cylinder).where(Cylinder.id == cylinder_id))
         return ReadoutTarget(cylinder=cylinder) if cylinder is not None else None
-    raise DomainError("INVALID", f"{field}: a Key or a Cylinder is required", field)
+    raise DomainError(INVALID, f"{field}: a Key or a Cylinder is required", field)
 
 
 async def approver_emails(
@@ -215,7 +215,7 @@ async def request_readout(
     """
     if requested_by_id is None:
         raise DomainError(
-            "FORBIDDEN",
+            FORBIDDEN,
             "only a programming key logged in can request an audit trail readout: "
             "the approver history records which key asked (R29)",
         )
@@ -224,10 +224,10 @@ async def request_readout(
     assert reason_text is not None
     target = await _load_target(session, key_id, cylinder_id, "targetId")
     if target is None:
-        raise DomainError("NOT_FOUND", "targetId: no such Key or Cylinder", "targetId")
+        raise DomainError(NOT_FOUND, "targetId: no such Key or Cylinder", "targetId")
     if target.key is not None and target.key.type == KeyType.E1:
         raise DomainError(
-            "UNSUPPORTED_KEY_TYPE",
+            UNSUPPORTED_KEY_TYPE,
             f"key {target.key.marking} is an E1 key: it has no clock and keeps no audit trail "
             "(R10)",
             "targetId",
@@ -236,7 +236,7 @@ async def request_readout(
         select(ProgrammingKey).where(ProgrammingKey.id == requested_by_id)
     )
     if requester is None:
-        raise DomainError("FORBIDDEN", "the requesting programming key no longer exists")
+        raise DomainError(FORBIDDEN, "the requesting programming key no longer exists")
     tenant = await session.scalar(select(Tenant))
     assert tenant is not None
     request = ReadoutRequest(
@@ -293,14 +293,14 @@ async def decide_readout(
     """
     if decided_by_id is None:
         raise DomainError(
-            "FORBIDDEN", "only an Approver's programming key, logged in, can decide (R29)"
+            FORBIDDEN, "only an Approver's programming key, logged in, can decide (R29)"
         )
     now = now or utcnow()
     note_text = _clean_text(note, "note", required=False)
     decider = await session.scalar(select(ProgrammingKey).where(ProgrammingKey.id == decided_by_id))
     if decider is None or await holder_email(session, decider) is None:
         raise DomainError(
-            "FORBIDDEN",
+            FORBIDDEN,
             "an Approver's programming key must be issued to an employee with an e-mail "
             "address (R29)",
         )
@@ -313,14 +313,14 @@ async def decide_readout(
         else None
     )
     if request is None or target is None:
-        raise DomainError("NOT_FOUND", "requestId: no such ReadoutRequest", "requestId")
+        raise DomainError(NOT_FOUND, "requestId: no such ReadoutRequest", "requestId")
     if request.requested_by_id == decider.id:
         raise DomainError(
-            "FORBIDDEN", "nobody decides on their own readout request (R29)", "requestId"
+            FORBIDDEN, "nobody decides on their own readout request (R29)", "requestId"
         )
     if request.status != ReadoutStatus.AWAITING_APPROVAL:
         raise DomainError(
-            "CONFLICT",
+            CONFLICT,
             f"this request is {request.status.value}, not awaiting approval",
             "requestId",
         )

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import DomainError
+from app.errors import INVALID, DomainError
 from app.models import AccessResult, AuditEvent, AuditSource, Cylinder, Key
 from app.tenants.scoping import ALL_DOMAINS
 
@@ -89,17 +89,17 @@ async def store_audit_events(
         raise ValueError("a key's trail needs key_id")
     if len(events) > MAX_EVENTS_PER_READOUT:
         raise DomainError(
-            "INVALID",
+            INVALID,
             f"{field}: at most {MAX_EVENTS_PER_READOUT} events per readout (R11)",
             field,
         )
     for i, event in enumerate(events):
         if event.at.tzinfo is None or event.at.utcoffset() is None:
-            raise DomainError("INVALID", "the time must carry its UTC offset", f"{field}.{i}.at")
+            raise DomainError(INVALID, "the time must carry its UTC offset", f"{field}.{i}.at")
         for name, uid in (("keyUid", event.key_uid), ("cylinderUid", event.cylinder_uid)):
             if uid is not None and not 0 < len(uid) <= UID_LENGTH:
                 raise DomainError(
-                    "INVALID", f"a UID has 1 to {UID_LENGTH} characters", f"{field}.{i}.{name}"
+                    INVALID, f"a UID has 1 to {UID_LENGTH} characters", f"{field}.{i}.{name}"
                 )
     if not events:
         return StoredEvents([], 0)

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.pins import check_pin
 from app.auth.principal import SESSION_KIND, parse_token
 from app.auth.tokens import new_token, token_hash
-from app.errors import DomainError
+from app.errors import BAD_SIGNATURE, INVALID, NOT_FOUND, DomainError
 from app.models import (
     LoginChallenge,
     LoginSession,
@@ -42,7 +42,7 @@ def refuse_unless_active(key: ProgrammingKey, field: str) -> None:
     """
     if key.status != ProgrammingKeyStatus.ACTIVE:
         raise DomainError(
-            "INVALID",
+            INVALID,
             f"programming key {key.marking} is {key.status.value} and cannot log in",
             field,
         )
@@ -59,7 +59,7 @@ async def create_challenge(
     now = now or utcnow()
     key = await session.scalar(select(ProgrammingKey).where(ProgrammingKey.marking == marking))
     if key is None:
-        raise DomainError("NOT_FOUND", "no programming key with this marking", "marking")
+        raise DomainError(NOT_FOUND, "no programming key with this marking", "marking")
     refuse_unless_active(key, "marking")
     await session.execute(
         delete(LoginChallenge).where(
@@ -98,7 +98,7 @@ async def complete_login(
     """
     now = now or utcnow()
     if not _NONCE.fullmatch(challenge_nonce):
-        raise DomainError("INVALID", "unknown, used or expired challenge", "challenge")
+        raise DomainError(INVALID, "unknown, used or expired challenge", "challenge")
     # Spent in one statement, so that two logins racing on one challenge cannot both pass.
     key_id = await session.scalar(
         update(LoginChallenge)
@@ -111,10 +111,10 @@ async def complete_login(
         .returning(LoginChallenge.programming_key_id)
     )
     if key_id is None:
-        raise DomainError("INVALID", "unknown, used or expired challenge", "challenge")
+        raise DomainError(INVALID, "unknown, used or expired challenge", "challenge")
     key = await session.get(ProgrammingKey, key_id)
     if key is None:
-        raise DomainError("INVALID", "unknown, used or expired challenge", "challenge")
+        raise DomainError(INVALID, "unknown, used or expired challenge", "challenge")
     refuse_unless_active(key, "challenge")
 
     message = login_message(session.info["tenant_id"], challenge_nonce)
@@ -122,7 +122,7 @@ async def complete_login(
         Ed25519PublicKey.from_public_bytes(key.public_key).verify(signature, message)
     except (InvalidSignature, ValueError) as exc:
         raise DomainError(
-            "BAD_SIGNATURE", "the challenge was not signed by this programming key", "signature"
+            BAD_SIGNATURE, "the challenge was not signed by this programming key", "signature"
         ) from exc
 
     await check_pin(session, key, pin, now=now, field="pin")

@@ -19,7 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import DomainError
+from app.errors import INVALID, WRONG_PIN, DomainError
 from app.models import ProgrammingKey
 
 MAX_ATTEMPTS = 3
@@ -38,7 +38,7 @@ class PinRejected(DomainError):
     """
 
     def __init__(self, message: str, field: str, locked_until: datetime | None = None) -> None:
-        super().__init__("WRONG_PIN", message, field)
+        super().__init__(WRONG_PIN, message, field)
         self.locked_until = locked_until
 
 
@@ -62,12 +62,12 @@ def validate_new_pin(pin: str, field: str) -> None:
     (1234, 4321, 7890).
     """
     if not _PIN.fullmatch(pin):
-        raise DomainError("INVALID", "a PIN is 4 to 8 digits", field)
+        raise DomainError(INVALID, "a PIN is 4 to 8 digits", field)
     digits = [int(c) for c in pin]
     steps = {(b - a) % 10 for a, b in pairwise(digits)}
     if steps in ({0}, {1}, {9}):
         raise DomainError(
-            "INVALID", "this PIN is too easy to guess (repeated digit or a run)", field
+            INVALID, "this PIN is too easy to guess (repeated digit or a run)", field
         )
 
 

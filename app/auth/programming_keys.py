@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.pins import check_pin, hash_pin, validate_new_pin
-from app.errors import DomainError
+from app.errors import CONFLICT, INVALID, NOT_FOUND, DomainError
 from app.models import ProgrammingKey, ProgrammingKeyKind, ProgrammingKeyStatus, utcnow
 
 SUB_KINDS = (ProgrammingKeyKind.SUB, ProgrammingKeyKind.SUBMASTER)
@@ -37,10 +37,10 @@ async def change_sub_key_pin(
     now = now or utcnow()
     sub_key = await session.scalar(select(ProgrammingKey).where(ProgrammingKey.id == sub_key_id))
     if sub_key is None:
-        raise DomainError("NOT_FOUND", "subKeyId: no such ProgrammingKey", "subKeyId")
+        raise DomainError(NOT_FOUND, "subKeyId: no such ProgrammingKey", "subKeyId")
     if sub_key.kind not in SUB_KINDS:
         raise DomainError(
-            "INVALID",
+            INVALID,
             "subKeyId: only a sub or submaster key's PIN is changed with the main key's PIN (R6)",
             "subKeyId",
         )
@@ -56,7 +56,7 @@ async def change_sub_key_pin(
     )
     if main_key is None:
         raise DomainError(
-            "CONFLICT", "the tenant has no active main programming key to authorise this", None
+            CONFLICT, "the tenant has no active main programming key to authorise this", None
         )
     await check_pin(session, main_key, main_key_pin, now=now, field="mainKeyPin")
     sub_key.pin_hash = hash_pin(new_pin)

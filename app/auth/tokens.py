@@ -25,7 +25,7 @@ from app.auth.principal import (
     parse_token,
 )
 from app.auth.rights import MAIN_KEY_RIGHTS, SUBMASTER_RIGHTS, unknown_rights
-from app.errors import DomainError
+from app.errors import FORBIDDEN, INVALID, NOT_FOUND, DomainError
 from app.models import (
     ApiToken,
     Domain,
@@ -75,21 +75,21 @@ async def create_api_token(
     """
     name = name.strip()
     if not name:
-        raise DomainError("INVALID", "a token needs a name", "name")
+        raise DomainError(INVALID, "a token needs a name", "name")
     if len(name) > NAME_MAX:
-        raise DomainError("INVALID", f"a token name has at most {NAME_MAX} characters", "name")
+        raise DomainError(INVALID, f"a token name has at most {NAME_MAX} characters", "name")
 
     wanted = sorted(set(rights))
     if not wanted:
-        raise DomainError("INVALID", "a token needs at least one right", "rights")
+        raise DomainError(INVALID, "a token needs at least one right", "rights")
     unknown = unknown_rights(wanted)
     if unknown:
-        raise DomainError("INVALID", f"unknown right: {', '.join(unknown)}", "rights")
+        raise DomainError(INVALID, f"unknown right: {', '.join(unknown)}", "rights")
     if creator is not None:
         beyond = [r for r in wanted if not creator.has(r)]
         if beyond:
             raise DomainError(
-                "FORBIDDEN", f"cannot grant a right you do not hold: {', '.join(beyond)}", "rights"
+                FORBIDDEN, f"cannot grant a right you do not hold: {', '.join(beyond)}", "rights"
             )
 
     domains = await _clean_domain_ids(session, domain_ids, creator)
@@ -119,19 +119,19 @@ async def _clean_domain_ids(
     wanted = sorted(set(domain_ids))
     if not wanted:
         raise DomainError(
-            "INVALID", "give at least one domain, or none at all for every domain", "domainIds"
+            INVALID, "give at least one domain, or none at all for every domain", "domainIds"
         )
     found = set(await session.scalars(select(Domain.id).where(Domain.id.in_(wanted))))
     missing = [d for d in wanted if d not in found]
     if missing:
         raise DomainError(
-            "NOT_FOUND", f"no such domain: {', '.join(map(str, missing))}", "domainIds"
+            NOT_FOUND, f"no such domain: {', '.join(map(str, missing))}", "domainIds"
         )
     if limit is not None:
         beyond = [d for d in wanted if d not in limit]
         if beyond:
             raise DomainError(
-                "FORBIDDEN",
+                FORBIDDEN,
                 f"cannot grant a domain you do not administer: {', '.join(map(str, beyond))}",
                 "domainIds",
             )
@@ -142,7 +142,7 @@ async def revoke_api_token(session: AsyncSession, token_id: int) -> ApiToken:
     """Revoke an API token (R9): it stops working at once. Revoking twice keeps the first time."""
     row = await session.get(ApiToken, token_id)
     if row is None:
-        raise DomainError("NOT_FOUND", "no such API token", "id")
+        raise DomainError(NOT_FOUND, "no such API token", "id")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         await session.flush()

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.access.service import key_memory
 from app.bridges.service import check_slot
 from app.devices.validity import cylinder_validity
-from app.errors import DomainError
+from app.errors import CONFLICT, INVALID, NOT_FOUND, UNSUPPORTED_KEY_TYPE, DomainError
 from app.factory.firmware import compare_versions, is_version
 from app.ids import to_global_id
 from app.models import (
@@ -53,7 +53,7 @@ def _iso(value: datetime | None) -> str | None:
 async def _user_key(session: AsyncSession, key_id: int) -> Key:
     key = await session.get(Key, key_id)
     if key is None:
-        raise DomainError("NOT_FOUND", "keyId: no such key", "keyId")
+        raise DomainError(NOT_FOUND, "keyId: no such key", "keyId")
     return key
 
 
@@ -61,11 +61,11 @@ async def _programming_key(session: AsyncSession, programming_key_id: int) -> Pr
     key = await session.get(ProgrammingKey, programming_key_id)
     if key is None:
         raise DomainError(
-            "NOT_FOUND", "programmingKeyId: no such programming key", "programmingKeyId"
+            NOT_FOUND, "programmingKeyId: no such programming key", "programmingKeyId"
         )
     if key.status != ProgrammingKeyStatus.ACTIVE:
         raise DomainError(
-            "INVALID", f"programming key {key.marking} is {key.status.value}", "programmingKeyId"
+            INVALID, f"programming key {key.marking} is {key.status.value}", "programmingKeyId"
         )
     return key
 
@@ -118,7 +118,7 @@ async def write_key_payload(
     """WRITE_KEY: the key's configuration as its memory must hold it (R18)."""
     key = await _user_key(session, key_id)
     if key.status in NOT_WRITABLE:
-        raise DomainError("CONFLICT", f"keyId: the key is {key.status.name}", "keyId")
+        raise DomainError(CONFLICT, f"keyId: the key is {key.status.name}", "keyId")
     return {"slot": check_slot(slot), "keyUid": key.uid, **await key_state(session, key, now)}
 
 
@@ -161,7 +161,7 @@ async def load_jobs_payload(
     jobs = await job_items(session, key.id, CARRIED)
     if not jobs:
         raise DomainError(
-            "INVALID",
+            INVALID,
             f"programmingKeyId: no programming jobs are assigned to {key.marking}",
             "programmingKeyId",
         )
@@ -182,7 +182,7 @@ async def audit_trail_payload(
     """READ_AUDIT_TRAIL: an E2 or E3 key's own trail (R28; always allowed at the desk, R29)."""
     key = await _user_key(session, key_id)
     if key.type is KeyType.E1:
-        raise DomainError("UNSUPPORTED_KEY_TYPE", "keyId: E1 keys keep no audit trail", "keyId")
+        raise DomainError(UNSUPPORTED_KEY_TYPE, "keyId: E1 keys keep no audit trail", "keyId")
     return {"slot": check_slot(slot), "keyUid": key.uid}
 
 
@@ -196,13 +196,13 @@ async def firmware_payload(
     """
     key = await _user_key(session, key_id)
     if key.status in NOT_WRITABLE or key.status is KeyStatus.LOST:
-        raise DomainError("CONFLICT", f"keyId: the key is {key.status.name}", "keyId")
+        raise DomainError(CONFLICT, f"keyId: the key is {key.status.name}", "keyId")
     firmware = await session.get(Firmware, firmware_id)
     if firmware is None:
-        raise DomainError("NOT_FOUND", "firmwareId: no such firmware", "firmwareId")
+        raise DomainError(NOT_FOUND, "firmwareId: no such firmware", "firmwareId")
     if firmware.target is not KEY_FIRMWARE_TARGETS[key.generation]:
         raise DomainError(
-            "INVALID",
+            INVALID,
             f"firmwareId: {firmware.target.value} firmware does not fit a "
             f"{key.generation.value} key",
             "firmwareId",
@@ -211,7 +211,7 @@ async def firmware_payload(
         key.firmware_version, firmware.version
     ) >= 0:
         raise DomainError(
-            "CONFLICT",
+            CONFLICT,
             f"firmwareId: {key.marking} runs {key.firmware_version} already",
             "firmwareId",
         )

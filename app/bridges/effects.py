@@ -42,7 +42,7 @@ from app.approval.service import complete_readouts
 from app.audit.service import ReadEvent, store_audit_events
 from app.bridges.commands import CARRIED, job_items
 from app.bridges.login import complete_signed_login, fail_login_of
-from app.errors import DomainError
+from app.errors import CONFLICT, INVALID, NOT_FOUND, DomainError
 from app.events.publish import queue_job_events
 from app.factory.firmware import compare_versions, is_version
 from app.firmware.key_outcome import key_firmware_outcome
@@ -81,7 +81,7 @@ async def _key_by_uid(session: AsyncSession, uid: Any) -> Key | None:
 async def _payload_key(session: AsyncSession, command: BridgeCommand) -> Key:
     key = await _key_by_uid(session, command.payload.get("keyUid"))
     if key is None:
-        raise DomainError("NOT_FOUND", "the key of this command no longer exists", "keyUid")
+        raise DomainError(NOT_FOUND, "the key of this command no longer exists", "keyUid")
     return key
 
 
@@ -89,7 +89,7 @@ def _same_key(command: BridgeCommand, result: dict[str, Any]) -> None:
     reported = result.get("uid")
     if reported is not None and reported != command.payload.get("keyUid"):
         raise DomainError(
-            "CONFLICT",
+            CONFLICT,
             f"the desk held key {reported!s}, not {command.payload.get('keyUid')}",
             "result.uid",
         )
@@ -181,7 +181,7 @@ async def _command_programming_key(session: AsyncSession, command: BridgeCommand
         select(ProgrammingKey).where(ProgrammingKey.uid == command.payload.get("programmingKeyUid"))
     )
     if pkey is None:
-        raise DomainError("NOT_FOUND", "the programming key no longer exists", "programmingKeyUid")
+        raise DomainError(NOT_FOUND, "the programming key no longer exists", "programmingKeyUid")
     return pkey
 
 
@@ -211,18 +211,18 @@ async def _load_jobs(
 
 def _parse_at(value: Any, field: str) -> datetime:
     if not isinstance(value, str):
-        raise DomainError("INVALID", f"{field}: a time with its UTC offset", field)
+        raise DomainError(INVALID, f"{field}: a time with its UTC offset", field)
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise DomainError("INVALID", f"{field}: a time with its UTC offset", field) from exc
+        raise DomainError(INVALID, f"{field}: a time with its UTC offset", field) from exc
 
 
 def _access_result(value: Any, field: str) -> AccessResult:
     try:
         return AccessResult[value]
     except (KeyError, TypeError) as exc:
-        raise DomainError("INVALID", f"{field}: not an access result", field) from exc
+        raise DomainError(INVALID, f"{field}: not an access result", field) from exc
 
 
 async def _read_results(
@@ -232,7 +232,7 @@ async def _read_results(
     pkey = await _command_programming_key(session, command)
     raw = result.get("results")
     if not isinstance(raw, list):
-        raise DomainError("INVALID", "result.results: a list of job results", "result.results")
+        raise DomainError(INVALID, "result.results: a list of job results", "result.results")
     on_key = set(
         await session.scalars(
             select(ProgrammingJob.id).where(
@@ -246,19 +246,19 @@ async def _read_results(
     for i, item in enumerate(raw):
         at = f"result.results.{i}"
         if not isinstance(item, dict):
-            raise DomainError("INVALID", f"{at}: a job result object", at)
+            raise DomainError(INVALID, f"{at}: a job result object", at)
         job_id = _job_id(item.get("jobId"))
         if job_id is None or job_id not in on_key or any(r.job_id == job_id for r in results):
             ignored.append(item.get("jobId"))
             continue
         outcome = item.get("outcome")
         if outcome not in (JobOutcome.DONE, JobOutcome.ABORTED, JobOutcome.FAILED):
-            raise DomainError("INVALID", f"{at}.outcome: DONE, ABORTED or FAILED", f"{at}.outcome")
+            raise DomainError(INVALID, f"{at}.outcome: DONE, ABORTED or FAILED", f"{at}.outcome")
         events = []
         for j, event in enumerate(item.get("auditEvents") or []):
             where = f"{at}.auditEvents.{j}"
             if not isinstance(event, dict):
-                raise DomainError("INVALID", f"{where}: an audit event object", where)
+                raise DomainError(INVALID, f"{where}: an audit event object", where)
             events.append(ReadEvent(
                 at=_parse_at(event.get("at"), f"{where}.at"),
                 result=_access_result(event.get("result"), f"{where}.result"),
@@ -291,12 +291,12 @@ async def _read_audit_trail(
     key = await _payload_key(session, command)
     raw = result.get("events")
     if not isinstance(raw, list):
-        raise DomainError("INVALID", "result.events: a list of audit events", "result.events")
+        raise DomainError(INVALID, "result.events: a list of audit events", "result.events")
     events = []
     for i, event in enumerate(raw):
         where = f"result.events.{i}"
         if not isinstance(event, dict):
-            raise DomainError("INVALID", f"{where}: an audit event object", where)
+            raise DomainError(INVALID, f"{where}: an audit event object", where)
         events.append(ReadEvent(
             at=_parse_at(event.get("at"), f"{where}.at"),
             result=_access_result(event.get("result"), f"{where}.result"),

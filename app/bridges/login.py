@@ -41,7 +41,7 @@ from app.auth.login import CHALLENGE_TTL, login_message, refuse_unless_active
 from app.auth.principal import SESSION_KIND
 from app.auth.tokens import new_token, token_hash
 from app.bridges.service import expire_command, is_online, load_bridge, queue_command
-from app.errors import DomainError
+from app.errors import BAD_SIGNATURE, BRIDGE_OFFLINE, INVALID, NOT_FOUND, DomainError
 from app.ids import parse_global_id, to_global_id
 from app.models import (
     BridgeCommand,
@@ -106,13 +106,13 @@ async def start_bridge_login(
     """
     now = now or utcnow()
     if not _PIN.fullmatch(pin):
-        raise DomainError("INVALID", "pin: 4 to 8 digits", "pin")
+        raise DomainError(INVALID, "pin: 4 to 8 digits", "pin")
     bridge = await load_bridge(session, bridge_id)
     if bridge.revoked_at is not None or bridge.public_key is None:
-        raise DomainError("NOT_FOUND", "bridgeId: no such bridge", "bridgeId")
+        raise DomainError(NOT_FOUND, "bridgeId: no such bridge", "bridgeId")
     if not is_online(bridge, now):
         raise DomainError(
-            "BRIDGE_OFFLINE",
+            BRIDGE_OFFLINE,
             f"bridge {bridge.name} is not connected: start its agent and try again",
             "bridgeId",
         )
@@ -159,7 +159,7 @@ async def complete_signed_login(
     """
     login = await _login_of(session, command)
     if login is None or login.status is not BridgeLoginStatus.PENDING or login.expires_at <= now:
-        raise DomainError("INVALID", "unknown, used or expired challenge", "challenge")
+        raise DomainError(INVALID, "unknown, used or expired challenge", "challenge")
     uid, marking = result.get("uid"), result.get("marking")
     conditions = []
     if isinstance(uid, str) and uid:
@@ -171,7 +171,7 @@ async def complete_signed_login(
     # The UID is the key's hardware identity: it wins over a marking that names another key.
     key = next((k for k in keys if k.uid == uid), keys[0] if keys else None)
     if key is None:
-        raise DomainError("NOT_FOUND", "no programming key with this UID or marking", "uid")
+        raise DomainError(NOT_FOUND, "no programming key with this UID or marking", "uid")
     refuse_unless_active(key, "uid")
     try:
         signature = base64.b64decode(str(result.get("signature", "")), validate=True)
@@ -180,7 +180,7 @@ async def complete_signed_login(
         )
     except (InvalidSignature, ValueError) as exc:
         raise DomainError(
-            "BAD_SIGNATURE", "the challenge was not signed by this programming key", "signature"
+            BAD_SIGNATURE, "the challenge was not signed by this programming key", "signature"
         ) from exc
     login.status = BridgeLoginStatus.DONE
     login.programming_key_id = key.id

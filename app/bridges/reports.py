@@ -20,7 +20,7 @@ from app.auth.principal import Principal
 from app.bridges.effects import FAILURE_EFFECTS, SUCCESS_EFFECTS
 from app.bridges.login import fail_login_of
 from app.bridges.service import ERROR_CODE_MAX, ERROR_MESSAGE_MAX, FINISHED, UNFINISHED
-from app.errors import DomainError
+from app.errors import FORBIDDEN, INVALID, NOT_FOUND, DomainError
 from app.models import Bridge, BridgeCommand, BridgeCommandKind, BridgeCommandStatus, utcnow
 
 log = logging.getLogger("keywarden.bridges")
@@ -37,14 +37,14 @@ async def _own_command(
     """A command of the reporting bridge, locked for its report; FORBIDDEN for anyone but a
     bridge, NOT_FOUND for another bridge's command (R1)."""
     if principal is None or principal.kind != "bridge" or principal.bridge_id is None:
-        raise DomainError("FORBIDDEN", "only a bridge reports its commands")
+        raise DomainError(FORBIDDEN, "only a bridge reports its commands")
     command = await session.scalar(
         select(BridgeCommand)
         .where(BridgeCommand.id == command_id, BridgeCommand.bridge_id == principal.bridge_id)
         .with_for_update()
     )
     if command is None:
-        raise DomainError("NOT_FOUND", "commandId: no such command of this bridge", "commandId")
+        raise DomainError(NOT_FOUND, "commandId: no such command of this bridge", "commandId")
     return command
 
 
@@ -55,9 +55,9 @@ async def report_progress(
     at the desk, R26): ``done`` of ``total`` (bytes). Progress never goes backwards (a
     late, older report changes nothing); a finished command keeps its final state."""
     if total < 1:
-        raise DomainError("INVALID", "total: must be at least 1", "total")
+        raise DomainError(INVALID, "total: must be at least 1", "total")
     if not 0 <= done <= total:
-        raise DomainError("INVALID", "done: must be between 0 and total", "done")
+        raise DomainError(INVALID, "done: must be between 0 and total", "done")
     command = await _own_command(session, principal, command_id)
     moved_on = command.progress_total != total or (command.progress_done or 0) <= done
     if command.status in UNFINISHED and moved_on:

@@ -31,7 +31,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
-from app.errors import DomainError
+from app.errors import CONFLICT, INVALID, NOT_FOUND, DomainError
 from app.models import (
     Bridge,
     BridgeCommand,
@@ -89,7 +89,7 @@ def check_slot(slot: str | None, field: str = "slot") -> str | None:
     if slot is None:
         return None
     if slot not in SLOTS:
-        raise DomainError("INVALID", f"{field}: the desk's slots are 'left' and 'right'", field)
+        raise DomainError(INVALID, f"{field}: the desk's slots are 'left' and 'right'", field)
     return slot
 
 
@@ -112,9 +112,9 @@ async def create_enrolment(
     now = now or utcnow()
     name = name.strip()
     if not name:
-        raise DomainError("INVALID", "name: a bridge needs a name", "name")
+        raise DomainError(INVALID, "name: a bridge needs a name", "name")
     if len(name) > NAME_MAX:
-        raise DomainError("INVALID", f"name: at most {NAME_MAX} characters", "name")
+        raise DomainError(INVALID, f"name: at most {NAME_MAX} characters", "name")
     if domain_id is None:
         domain = await session.scalar(select(Domain).where(Domain.is_default.is_(True)))
     else:
@@ -124,7 +124,7 @@ async def create_enrolment(
     ):
         field = "domainId"
         raise DomainError(
-            "NOT_FOUND" if domain_id is not None else "INVALID",
+            NOT_FOUND if domain_id is not None else "INVALID",
             "domainId: no such domain" if domain_id is not None
             else "domainId: choose one of the domains you administer",
             field,
@@ -148,7 +148,7 @@ def _public_key(value: str) -> bytes:
         Ed25519PublicKey.from_public_bytes(raw)
     except (binascii.Error, ValueError) as exc:
         raise DomainError(
-            "INVALID", "publicKey: base64 of a raw 32-byte Ed25519 public key", "publicKey"
+            INVALID, "publicKey: base64 of a raw 32-byte Ed25519 public key", "publicKey"
         ) from exc
     return raw
 
@@ -169,7 +169,7 @@ async def enrol(
     raw = _public_key(public_key)
     if agent_version is not None and len(agent_version) > AGENT_VERSION_MAX:
         raise DomainError(
-            "INVALID", f"agentVersion: at most {AGENT_VERSION_MAX} characters", "agentVersion"
+            INVALID, f"agentVersion: at most {AGENT_VERSION_MAX} characters", "agentVersion"
         )
     digest = code_hash(code)
     # Spent in one statement: two agents racing with one code cannot both enrol.
@@ -195,7 +195,7 @@ async def enrol(
             reason = "code: this bridge was revoked"
         else:
             reason = "code: this enrolment code has expired (codes are valid 24 hours)"
-        raise DomainError("INVALID", reason, "code")
+        raise DomainError(INVALID, reason, "code")
     bridge = await session.get(Bridge, bridge_id, populate_existing=True)
     assert bridge is not None
     return bridge
@@ -205,7 +205,7 @@ async def load_bridge(session: AsyncSession, bridge_id: int, field: str = "bridg
     """A bridge the caller can see (R1, R8), else NOT_FOUND naming ``field``."""
     bridge = await session.get(Bridge, bridge_id)
     if bridge is None:
-        raise DomainError("NOT_FOUND", f"{field}: no such bridge", field)
+        raise DomainError(NOT_FOUND, f"{field}: no such bridge", field)
     return bridge
 
 
@@ -293,9 +293,9 @@ async def queue_command(
     command's creator, and its domains as the scope the report's effects run in.
     """
     if bridge.revoked_at is not None:
-        raise DomainError("CONFLICT", "bridgeId: the bridge was revoked", "bridgeId")
+        raise DomainError(CONFLICT, "bridgeId: the bridge was revoked", "bridgeId")
     if bridge.public_key is None:
-        raise DomainError("CONFLICT", "bridgeId: the bridge has not enrolled yet", "bridgeId")
+        raise DomainError(CONFLICT, "bridgeId: the bridge has not enrolled yet", "bridgeId")
     command = BridgeCommand(
         bridge_id=bridge.id,
         domain_id=bridge.domain_id,

@@ -54,7 +54,7 @@ from app.devices.protocol import (
     sign_answer,
 )
 from app.devices.results import DeviceResults, JobResult, report_results
-from app.errors import DomainError
+from app.errors import INVALID, DomainError
 from app.events.publish import publish_committed, publish_queued
 from app.factory.firmware import is_version
 from app.firmware.transfer import CHUNK_SIZE, MAX_CHUNK_SIZE
@@ -75,7 +75,7 @@ Handler = Callable[[AsyncSession, AuthenticatedDevice, Mapping[str, Any], dateti
 
 
 def _invalid(field: str, message: str) -> DomainError:
-    return DomainError("INVALID", f"{field}: {message}", field)
+    return DomainError(INVALID, f"{field}: {message}", field)
 
 
 def _no_constant(name: str) -> Any:
@@ -86,9 +86,9 @@ def _json_object(body: bytes) -> Mapping[str, Any]:
     try:
         value = json.loads(body.decode("utf-8"), parse_constant=_no_constant)
     except (ValueError, RecursionError) as exc:
-        raise DomainError("INVALID", f"the body is not UTF-8 JSON ({exc})", "body") from exc
+        raise DomainError(INVALID, f"the body is not UTF-8 JSON ({exc})", "body") from exc
     if not isinstance(value, dict):
-        raise DomainError("INVALID", "the body must be a JSON object", "body")
+        raise DomainError(INVALID, "the body must be a JSON object", "body")
     return value
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.devices.presence import MIN_HEARTBEAT_INTERVAL_SECONDS
-from app.errors import DomainError
+from app.errors import CONFLICT, INVALID, NOT_FOUND, DomainError
 from app.firmware.key_updaters import updater_flag_changed
 from app.models import KeyGeneration, RemoteDevice, RemoteDeviceKind
 from app.tenants.scoping import ALL_DOMAINS
@@ -42,7 +42,7 @@ def check_offline_settings(settings: OfflineSettings, field_name: str = "offline
     A value out of range is INVALID naming its field (``offlineUpdates.maxOfflineUpdates``)."""
     if not 0 <= settings.max_offline_updates <= MAX_OFFLINE_UPDATES:
         raise DomainError(
-            "INVALID",
+            INVALID,
             f"at most {MAX_OFFLINE_UPDATES} offline updates after an online update (0 = off)",
             f"{field_name}.maxOfflineUpdates",
         )
@@ -52,11 +52,11 @@ def check_offline_settings(settings: OfflineSettings, field_name: str = "offline
     ):
         if value is not None and value < 1:
             raise DomainError(
-                "INVALID", "at least 1 hour, or null for unlimited", f"{field_name}.{name}"
+                INVALID, "at least 1 hour, or null for unlimited", f"{field_name}.{name}"
             )
     if not 1 <= settings.offline_extension_hours <= MAX_OFFLINE_EXTENSION_HOURS:
         raise DomainError(
-            "INVALID",
+            INVALID,
             f"between 1 hour and 730 days ({MAX_OFFLINE_EXTENSION_HOURS} hours)",
             f"{field_name}.offlineExtensionHours",
         )
@@ -91,16 +91,16 @@ async def update_remote_device(
     """
     device = await session.scalar(select(RemoteDevice).where(RemoteDevice.id == device_id))
     if device is None:
-        raise DomainError("NOT_FOUND", "deviceId: no such remote device", "deviceId")
+        raise DomainError(NOT_FOUND, "deviceId: no such remote device", "deviceId")
     if name is not None:
         name = name.strip()
         if not 0 < len(name) <= MAX_NAME:
-            raise DomainError("INVALID", f"name: 1 to {MAX_NAME} characters", "name")
+            raise DomainError(INVALID, f"name: 1 to {MAX_NAME} characters", "name")
         device.name = name
     if heartbeat_interval_seconds is not None:
         if not MIN_HEARTBEAT_SECONDS <= heartbeat_interval_seconds <= MAX_HEARTBEAT_SECONDS:
             raise DomainError(
-                "INVALID",
+                INVALID,
                 f"between {MIN_HEARTBEAT_SECONDS} and {MAX_HEARTBEAT_SECONDS} seconds",
                 "heartbeatIntervalSeconds",
             )
@@ -108,7 +108,7 @@ async def update_remote_device(
     if offline is not None:
         if device.kind is not RemoteDeviceKind.WALL:
             raise DomainError(
-                "INVALID", "offline updates are a wall device's setting (R24)", "offlineUpdates"
+                INVALID, "offline updates are a wall device's setting (R24)", "offlineUpdates"
             )
         check_offline_settings(offline)
         device.offline_max_updates = offline.max_offline_updates
@@ -121,7 +121,7 @@ async def update_remote_device(
             or (device.kind is RemoteDeviceKind.MOBILE and device.system_linked)
         ):
             raise DomainError(
-                "INVALID",
+                INVALID,
                 "the generation-2 updater runs on wall devices and system-linked mobile "
                 "devices only (R26)",
                 "updaterGen2",
@@ -143,7 +143,7 @@ async def _gen1_updater_free(session: AsyncSession, device: RemoteDevice) -> Non
     """R26: generation-1 keys update at the one wall device in updater mode, never two."""
     if device.kind is not RemoteDeviceKind.WALL:
         raise DomainError(
-            "INVALID", "the generation-1 updater runs on a wall device only (R26)", "updaterGen1"
+            INVALID, "the generation-1 updater runs on a wall device only (R26)", "updaterGen1"
         )
     await lock_tenant(session)
     holder = await session.scalar(
@@ -160,7 +160,7 @@ async def _gen1_updater_free(session: AsyncSession, device: RemoteDevice) -> Non
             else "a wall device of a domain you do not administer"  # R8: no names from there
         )
         raise DomainError(
-            "CONFLICT",
+            CONFLICT,
             f"the generation-1 updater is on at {where} already: at most one wall device at "
             "a time (R26); turn it off there first",
             "updaterGen1",

@@ -43,7 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access.blocking_list import tenant_public_key
 from app.devices.protocol import parse_timestamp, rfc3339
-from app.errors import DomainError
+from app.errors import BAD_SIGNATURE, INVALID, NOT_FOUND, DomainError
 from app.ids import decode_id
 from app.models import DeviceTraceLog, RemoteDevice, Tenant, utcnow
 
@@ -73,9 +73,9 @@ def signed_file(kind: str, body: dict[str, Any], signing_key: bytes) -> bytes:
 def verify_signed_file(document: Any, public_key: bytes, kind: str, field: str) -> dict[str, Any]:
     """The body of a server file of ``kind``, after checking its signature."""
     if not isinstance(document, dict) or document.get("format") != FILE_FORMAT:
-        raise DomainError("INVALID", f"{field}: not a Keywarden device file", field)
+        raise DomainError(INVALID, f"{field}: not a Keywarden device file", field)
     if document.get("kind") != kind or not isinstance(document.get("body"), dict):
-        raise DomainError("INVALID", f"{field}: not a {kind} file", field)
+        raise DomainError(INVALID, f"{field}: not a {kind} file", field)
     try:
         signature = base64.b64decode(str(document.get("signature", "")), validate=True)
         Ed25519PublicKey.from_public_bytes(public_key).verify(
@@ -83,7 +83,7 @@ def verify_signed_file(document: Any, public_key: bytes, kind: str, field: str) 
         )
     except (binascii.Error, ValueError, InvalidSignature) as exc:
         raise DomainError(
-            "BAD_SIGNATURE", f"{field}: not signed by this installation", field
+            BAD_SIGNATURE, f"{field}: not signed by this installation", field
         ) from exc
     return dict(document["body"])
 
@@ -135,7 +135,7 @@ async def device_for_file(session: AsyncSession, device_gid: str) -> tuple[Tenan
     _, device_id = decode_id(device_gid, "RemoteDevice", "device")
     device = await session.get(RemoteDevice, device_id)
     if device is None:
-        raise DomainError("NOT_FOUND", "no such device", "device")
+        raise DomainError(NOT_FOUND, "no such device", "device")
     tenant = await session.scalar(select(Tenant))
     assert tenant is not None
     return tenant, device
@@ -179,13 +179,13 @@ async def store_trace_log(
     that device and is signed by the device itself (R27). The caller commits."""
     now = now or utcnow()
     if len(data) > MAX_LOG_BYTES:
-        raise DomainError("INVALID", f"file: a trace log is at most {MAX_LOG_BYTES} bytes", "file")
+        raise DomainError(INVALID, f"file: a trace log is at most {MAX_LOG_BYTES} bytes", "file")
     try:
         document = json.loads(data)
     except (ValueError, RecursionError) as exc:
-        raise DomainError("INVALID", "file: not a trace log (JSON expected)", "file") from exc
+        raise DomainError(INVALID, "file: not a trace log (JSON expected)", "file") from exc
     if not isinstance(document, dict) or document.get("format") != TRACE_LOG_FORMAT:
-        raise DomainError("INVALID", "file: not a Keywarden trace log", "file")
+        raise DomainError(INVALID, "file: not a Keywarden trace log", "file")
     tenant = await session.scalar(select(Tenant))
     assert tenant is not None
     request = verify_signed_file(
@@ -193,17 +193,17 @@ async def store_trace_log(
     )
     if request.get("tenant") != tenant.id or request.get("serial") != device.serial:
         raise DomainError(
-            "INVALID", "file: this trace log answers a request made for another device", "file"
+            INVALID, "file: this trace log answers a request made for another device", "file"
         )
     expires = parse_timestamp(str(request.get("expiresAt", "")))
     created = parse_timestamp(str(document.get("createdAt", "")))
     if expires is None or created is None or created > expires:
         raise DomainError(
-            "INVALID", "file: the request had expired when the log was written", "file"
+            INVALID, "file: the request had expired when the log was written", "file"
         )
     log = document.get("log")
     if not isinstance(log, str) or document.get("serial") != device.serial:
-        raise DomainError("INVALID", "file: the trace log is incomplete", "file")
+        raise DomainError(INVALID, "file: the trace log is incomplete", "file")
     try:
         signature = base64.b64decode(str(document.get("signature", "")), validate=True)
         Ed25519PublicKey.from_public_bytes(device.public_key or b"").verify(
@@ -214,7 +214,7 @@ async def store_trace_log(
         )
     except (binascii.Error, ValueError, InvalidSignature) as exc:
         raise DomainError(
-            "BAD_SIGNATURE", "file: the trace log was not written by this device", "file"
+            BAD_SIGNATURE, "file: the trace log was not written by this device", "file"
         ) from exc
     existing = await session.scalar(
         select(DeviceTraceLog).where(

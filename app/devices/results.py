@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.approval.service import complete_readouts, readout_request_ids
 from app.audit.service import ReadEvent, store_audit_events
 from app.devices.protocol import rfc3339
-from app.errors import DomainError
+from app.errors import INVALID, DomainError
 from app.events.publish import queue_job_events
 from app.firmware.key_outcome import key_firmware_outcome
 from app.models import (
@@ -238,7 +238,7 @@ async def _store_key_trail(
     results: DeviceResults,
 ) -> dict[str, Any]:
     if results.key_uid is None:
-        raise DomainError("INVALID", "keyUid: name the key whose audit trail this is", "keyUid")
+        raise DomainError(INVALID, "keyUid: name the key whose audit trail this is", "keyUid")
     key = await session.scalar(
         select(Key).where(Key.uid == results.key_uid).execution_options(**_EVERY_DOMAIN)
     )

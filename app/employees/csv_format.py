@@ -30,7 +30,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from app.errors import DomainError
+from app.errors import INVALID, DomainError
 from app.models.people import Employee
 
 DELIMITER = ";"
@@ -178,7 +178,7 @@ def clean_employee_fields(
 def parse_employees_csv(data: bytes) -> ParsedCsv:
     """Read an uploaded employee file (R30) into valid rows and per-line errors.
 
-    Whole-file problems raise DomainError("INVALID", field="file"): the file is not
+    Whole-file problems raise DomainError(INVALID, field="file"): the file is not
     UTF-8 (the message names the byte offset), is empty, or does not start with
     the header. Each other line is either a valid row or one RowError naming all
     its problems: wrong number of columns, broken quoting, a line break inside a
@@ -197,7 +197,7 @@ def parse_employees_csv(data: bytes) -> ParsedCsv:
     ):
         found = lines[0].rstrip("\r\n") if lines else ""
         raise DomainError(
-            "INVALID",
+            INVALID,
             f"the first line must be the header {HEADER!r}, found {found[:200]!r}",
             field="file",
         )
@@ -273,13 +273,13 @@ def _decode(data: bytes) -> str:
         position = offset + exc.start
         line = data[:position].count(b"\n") + 1
         raise DomainError(
-            "INVALID",
+            INVALID,
             f"the file is not UTF-8: byte 0x{data[position]:02X} at byte offset {position} "
             f'(line {line}) is not valid UTF-8; save the file as "CSV UTF-8"',
             field="file",
         ) from None
     if not text.strip():
-        raise DomainError("INVALID", "the file is empty", field="file")
+        raise DomainError(INVALID, "the file is empty", field="file")
     return text
 
 

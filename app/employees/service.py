@@ -25,7 +25,7 @@ from app.employees.csv_format import (
     export_employees_csv,
     parse_employees_csv,
 )
-from app.errors import DomainError
+from app.errors import CONFLICT, INVALID, NOT_FOUND, DomainError
 from app.models import Domain, Employee
 from app.tenants.scoping import ALL_DOMAINS
 
@@ -88,12 +88,12 @@ async def create_employee(
     }
     cleaned, problems = clean_employee_fields({k: (v or "").strip() for k, v in raw.items()})
     if problems:
-        raise DomainError("INVALID", problems[0].message, field=problems[0].field)
+        raise DomainError(INVALID, problems[0].message, field=problems[0].field)
     await _require_domain(session, domain_id)
     number = cleaned["employee_number"]
     if number is not None and await _numbers_taken_in_tenant(session, [number]):
         raise DomainError(
-            "CONFLICT",
+            CONFLICT,
             f"employee number {number!r} is already taken by another employee",
             field="employeeNumber",
         )
@@ -181,7 +181,7 @@ async def export_employees(session: AsyncSession) -> str:
 
 async def _require_domain(session: AsyncSession, domain_id: int) -> None:
     if await session.get(Domain, domain_id) is None:
-        raise DomainError("NOT_FOUND", f"domain {domain_id} not found", field="domainId")
+        raise DomainError(NOT_FOUND, f"domain {domain_id} not found", field="domainId")
 
 
 async def _plan_each_lookup_afresh(session: AsyncSession) -> None:

@@ -25,7 +25,7 @@ from sqlalchemy import Select, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import chunked
-from app.errors import DomainError
+from app.errors import CONFLICT, FORBIDDEN, NOT_FOUND, DomainError
 from app.factory.extension_file import FILE_FIELD, verify_extension_file
 from app.mail import builtin_role_emails, queue_mail
 from app.models import (
@@ -114,7 +114,7 @@ async def import_extension(
 
     if await session.scalar(select(Extension.id).where(Extension.file_id == file_id)) is not None:
         raise DomainError(
-            "CONFLICT",
+            CONFLICT,
             f"the extension file {file_id} (order {order_number}) has been imported already",
             FILE_FIELD,
         )
@@ -139,7 +139,7 @@ async def import_extension(
         named = ", ".join(conflicts[:NAMED_IN_MESSAGE])
         more = len(conflicts) - NAMED_IN_MESSAGE
         raise DomainError(
-            "CONFLICT",
+            CONFLICT,
             f"already in this system: {named}" + (f" and {more} more" if more > 0 else ""),
             FILE_FIELD,
         )
@@ -260,10 +260,10 @@ async def activate_extension(session: AsyncSession, extension_id: int) -> Extens
         select(Extension).where(Extension.id == extension_id).with_for_update()
     )
     if extension is None:
-        raise DomainError("NOT_FOUND", f"no extension {extension_id}", "id")
+        raise DomainError(NOT_FOUND, f"no extension {extension_id}", "id")
     if extension.activated:
         raise DomainError(
-            "CONFLICT", f"the extension {extension.file_id} is activated already", "id"
+            CONFLICT, f"the extension {extension.file_id} is activated already", "id"
         )
     await session.execute(
         update(Key)
@@ -304,7 +304,7 @@ async def _require_whole_tenant(session: AsyncSession) -> None:
     every_domain = set(await session.scalars(select(Domain.id)))
     if not every_domain <= set(limited_to):
         raise DomainError(
-            "FORBIDDEN",
+            FORBIDDEN,
             "importing or activating factory data needs access to every domain (R8, R31)",
         )
 

@@ -59,7 +59,7 @@ from typing import Any, TypeVar
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from app.errors import DomainError
+from app.errors import BAD_SIGNATURE, INVALID, DomainError
 from app.factory.firmware import is_version
 from app.factory.vendor import canonical_payload, public_key_hex
 from app.models import (
@@ -112,7 +112,7 @@ def make_extension_file(
     Elements are given as they appear in the file (``{"marking": ..., "uid": ...,
     "type": "E3", ...}``, see the module docstring). The payload is checked as an
     import would check it, so a file this makes is never refused as INVALID;
-    a mistake raises ``DomainError("INVALID")`` naming the element's path.
+    a mistake raises ``DomainError(INVALID)`` naming the element's path.
     """
     payload: dict[str, Any] = {
         "fileId": file_id or str(uuid.uuid4()),
@@ -154,7 +154,7 @@ def verify_extension_file(data: bytes, trusted_public_keys: Iterable[str]) -> di
     trusted = {k.lower() for k in trusted_public_keys}
     if signer.lower() not in trusted:
         raise DomainError(
-            "BAD_SIGNATURE",
+            BAD_SIGNATURE,
             f"the file is signed by vendor key {signer[:16]}…, which this system does not trust",
             FILE_FIELD,
         )
@@ -165,7 +165,7 @@ def verify_extension_file(data: bytes, trusted_public_keys: Iterable[str]) -> di
         )
     except (binascii.Error, ValueError, InvalidSignature) as exc:
         raise DomainError(
-            "BAD_SIGNATURE",
+            BAD_SIGNATURE,
             "the file's signature does not match its content: it was altered or damaged",
             FILE_FIELD,
         ) from exc
@@ -174,7 +174,7 @@ def verify_extension_file(data: bytes, trusted_public_keys: Iterable[str]) -> di
 
 
 def _invalid(path: str, message: str) -> DomainError:
-    return DomainError("INVALID", f"{path}: {message}", FILE_FIELD)
+    return DomainError(INVALID, f"{path}: {message}", FILE_FIELD)
 
 
 def _string(obj: Mapping[str, Any], name: str, path: str, *, max_length: int = 64) -> str:

@@ -62,7 +62,7 @@ from typing import Any, NoReturn, TypeVar
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from app.errors import DomainError
+from app.errors import BAD_SIGNATURE, INVALID, DomainError
 from app.factory.vendor import canonical_payload, public_key_hex
 from app.models import FirmwareTarget, utcnow
 
@@ -159,7 +159,7 @@ def make_firmware_file(
 
     ``target`` is a ``FirmwareTarget`` or its name. The header is checked as an
     import checks it, so a file this makes is never refused as INVALID; a
-    mistake (say generation-1 firmware 10.1, R10) raises ``DomainError("INVALID")``
+    mistake (say generation-1 firmware 10.1, R10) raises ``DomainError(INVALID)``
     on field ``file`` naming the header field.
     """
     header: dict[str, Any] = {
@@ -211,7 +211,7 @@ def verify_firmware_file(
 
     if signer.lower() not in {k.lower() for k in trusted_public_keys}:
         raise DomainError(
-            "BAD_SIGNATURE",
+            BAD_SIGNATURE,
             f"the firmware is signed by vendor key {signer[:16]}…, "
             "which this system does not trust",
             FILE_FIELD,
@@ -223,7 +223,7 @@ def verify_firmware_file(
         )
     except (binascii.Error, ValueError, InvalidSignature) as exc:
         raise DomainError(
-            "BAD_SIGNATURE",
+            BAD_SIGNATURE,
             "the firmware header's signature does not match: the file was altered or damaged",
             FILE_FIELD,
         ) from exc
@@ -242,7 +242,7 @@ def verify_firmware_file(
         _invalid("image", f"holds {len(image)} bytes, but header.size states {size}")
     if hashlib.sha256(image).hexdigest() != checked.sha256:
         raise DomainError(
-            "BAD_SIGNATURE",
+            BAD_SIGNATURE,
             "the firmware image does not match the signed header's SHA-256: "
             "the image was altered or damaged",
             FILE_FIELD,
@@ -292,7 +292,7 @@ class _Unreadable(ValueError):
 
 
 def _invalid(path: str, message: str) -> NoReturn:
-    raise DomainError("INVALID", f"{path}: {message}", FILE_FIELD)
+    raise DomainError(INVALID, f"{path}: {message}", FILE_FIELD)
 
 
 def _unique_fields(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import DomainError
+from app.errors import CONFLICT, INVALID, DomainError
 from app.factory.firmware import MAX_BUNDLE_LENGTH
 from app.models import CertificateBundle
 
@@ -21,17 +21,17 @@ async def create_certificate_bundle(session: AsyncSession, *, name: str) -> Cert
     """
     clean = name.strip()
     if not clean:
-        raise DomainError("INVALID", "name: must not be empty", "name")
+        raise DomainError(INVALID, "name: must not be empty", "name")
     if len(clean) > MAX_BUNDLE_LENGTH:
         raise DomainError(
-            "INVALID", f"name: must be at most {MAX_BUNDLE_LENGTH} characters", "name"
+            INVALID, f"name: must be at most {MAX_BUNDLE_LENGTH} characters", "name"
         )
     taken = await session.scalar(
         select(CertificateBundle.id).where(CertificateBundle.name == clean)
     )
     if taken is not None:
         raise DomainError(
-            "CONFLICT", f"name: a certificate bundle {clean!r} exists already", "name"
+            CONFLICT, f"name: a certificate bundle {clean!r} exists already", "name"
         )
     bundle = CertificateBundle(name=clean)
     session.add(bundle)

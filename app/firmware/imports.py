@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import DomainError
+from app.errors import CONFLICT, INVALID, NOT_FOUND, DomainError
 from app.factory.firmware import (
     VerifiedFirmware,
     compare_versions,
@@ -95,14 +95,14 @@ async def import_firmware(
     )
     if bundle is None:
         raise DomainError(
-            "NOT_FOUND",
+            NOT_FOUND,
             f"certificateBundleId: no certificate bundle {certificate_bundle_id}",
             "certificateBundleId",
         )
     verified = verify_firmware_file(data, await trusted_vendor_keys(session), max_size=max_size)
     if verified.certificate_bundle != bundle.name:
         raise DomainError(
-            "INVALID",
+            INVALID,
             f"certificateBundleId: the file is built for certificate bundle "
             f"{verified.certificate_bundle!r}, not {bundle.name!r}: "
             "choose the bundle it belongs to",
@@ -144,7 +144,7 @@ async def _store(
     existing = await existing_firmware_id(session, verified.target, verified.version, bundle.id)
     if existing is not None:
         raise DomainError(
-            "CONFLICT",
+            CONFLICT,
             f"{verified.target.name} firmware {verified.version} for certificate bundle "
             f"{bundle.name!r} has been imported already",
             "file",

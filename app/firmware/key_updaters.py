@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import chunked, id_in
-from app.errors import DomainError
+from app.errors import CONFLICT, DomainError
 from app.factory.firmware import compare_versions, is_version
 from app.firmware.targets import KEY_TARGET_OF, is_lower
 from app.models import (
@@ -54,13 +54,13 @@ async def require_updater(session: AsyncSession, generation: KeyGeneration) -> N
         )
         if not names:
             raise DomainError(
-                "CONFLICT",
+                CONFLICT,
                 "generation-1 keys update only at the one wall device in updater mode: "
                 "switch one wall device to updater mode (updaterGen1) first (R26)",
             )
         if len(names) > 1:
             raise DomainError(
-                "CONFLICT",
+                CONFLICT,
                 f"{len(names)} wall devices are in generation-1 updater mode "
                 f"({', '.join(names[:5])}); only one may be: switch all but one back to "
                 "normal mode (R26)",
@@ -81,7 +81,7 @@ async def require_updater(session: AsyncSession, generation: KeyGeneration) -> N
     )
     if found is None:
         raise DomainError(
-            "CONFLICT",
+            CONFLICT,
             "generation-2 keys update at wall devices and system-linked mobile devices with the "
             "generation-2 updater on: switch it on at one of them first (R26)",
         )

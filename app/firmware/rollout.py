@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.access.remote_jobs import WAITING
 from app.access.service import Notice
 from app.db import chunked, id_in
-from app.errors import DomainError
+from app.errors import CONFLICT, INVALID, NOT_FOUND, DomainError
 from app.factory.firmware import compare_versions, is_version
 from app.firmware.key_updaters import deploy_key_image, require_updater, updater_devices
 from app.firmware.targets import (
@@ -100,13 +100,13 @@ async def apply_firmware(
     """
     firmware = await session.scalar(select(Firmware).where(Firmware.id == firmware_id))
     if firmware is None:
-        raise DomainError("NOT_FOUND", f"firmwareId: no firmware {firmware_id}", "firmwareId")
+        raise DomainError(NOT_FOUND, f"firmwareId: no firmware {firmware_id}", "firmwareId")
     if firmware.target in DEVICE_TARGETS:
         result = await _apply_to_devices(session, firmware, device_ids or ())
     else:
         if device_ids:
             raise DomainError(
-                "INVALID",
+                INVALID,
                 "deviceIds: key firmware reaches the keys at updater devices; "
                 "leave deviceIds out (R26)",
                 "deviceIds",
@@ -123,7 +123,7 @@ async def _apply_to_devices(
     ids = list(dict.fromkeys(device_ids))
     if not ids:
         raise DomainError(
-            "INVALID",
+            INVALID,
             "deviceIds: choose the remote devices to update (R25)",
             "deviceIds",
         )
@@ -135,7 +135,7 @@ async def _apply_to_devices(
     if len(devices) != len(ids):
         missing = len(ids) - len(devices)
         raise DomainError(
-            "NOT_FOUND",
+            NOT_FOUND,
             f"deviceIds: {missing} of the chosen devices do not exist or are not visible to you",
             "deviceIds",
         )
@@ -143,7 +143,7 @@ async def _apply_to_devices(
     desk = [d.name for d in devices if d.kind not in HEARTBEAT_KINDS]
     if desk:
         raise DomainError(
-            "INVALID",
+            INVALID,
             "deviceIds: firmware travels with heartbeats, which desk programming devices do not "
             f"send: {', '.join(desk[:5])}",
             "deviceIds",
@@ -254,7 +254,7 @@ async def _require_bootloader(
         named = ", ".join(f"{d.name} (bootloader {d.bootloader_version})" for d in waiting[:5])
         more = len(waiting) - 5
         raise DomainError(
-            "CONFLICT",
+            CONFLICT,
             f"deviceIds: roll out bootloader {newest} to these devices first, then the "
             f"firmware (R25): {named}" + (f" and {more} more" if more > 0 else ""),
             "deviceIds",

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import LargeBinary, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import DomainError
+from app.errors import INVALID, DomainError
 from app.firmware.targets import stage
 from app.models import Firmware, FirmwareDeployment, FirmwareTarget, RemoteDevice, utcnow
 
@@ -73,7 +73,7 @@ async def next_firmware_chunk(
     total = int(total)
     if not 0 <= offset <= total:
         raise DomainError(
-            "INVALID", f"offset: must be between 0 and {total}, the image's size", "offset"
+            INVALID, f"offset: must be between 0 and {total}, the image's size", "offset"
         )
     data = b""
     if offset < total:
@@ -140,11 +140,11 @@ async def record_firmware_progress(
         return deployment
     if not 0 <= offset <= total:
         raise DomainError(
-            "INVALID", f"offset: must be between 0 and {total}, the image's size", "offset"
+            INVALID, f"offset: must be between 0 and {total}, the image's size", "offset"
         )
     if done and offset != total:
         raise DomainError(
-            "INVALID",
+            INVALID,
             f"offset: the image is {total} bytes; it is done only when all arrived ({offset})",
             "offset",
         )

@@ -23,7 +23,7 @@ from app.access.service import (
     set_cylinder_group_authorizations,
     visible_ids,
 )
-from app.errors import DomainError
+from app.errors import CONFLICT, INVALID, NOT_FOUND, UNSUPPORTED_KEY_TYPE, DomainError
 from app.models import (
     AccessProfile,
     Cylinder,
@@ -75,7 +75,7 @@ class CopyItem:
 async def load_key(session: AsyncSession, key_id: int, field_name: str = "keyId") -> Key:
     key = await session.get(Key, key_id)
     if key is None:
-        raise DomainError("NOT_FOUND", f"{field_name}: no such key", field_name)
+        raise DomainError(NOT_FOUND, f"{field_name}: no such key", field_name)
     return key
 
 
@@ -83,24 +83,24 @@ def check_validity(validity: ValidityChange, key: Key, field_name: str = "validi
     if validity.always_valid:
         if validity.valid_from or validity.valid_until:
             raise DomainError(
-                "INVALID", "validity: give dates only when the key is not always valid", field_name
+                INVALID, "validity: give dates only when the key is not always valid", field_name
             )
         return
     if key.type == KeyType.E1:
         raise DomainError(
-            "UNSUPPORTED_KEY_TYPE",
+            UNSUPPORTED_KEY_TYPE,
             "validity: E1 keys have no clock; they are always valid",
             field_name,
         )
     if validity.valid_from is None and validity.valid_until is None:
         raise DomainError(
-            "INVALID",
+            INVALID,
             "validity: a key that is not always valid needs validFrom or validUntil",
             field_name,
         )
     if validity.valid_from and validity.valid_until and validity.valid_from >= validity.valid_until:
         raise DomainError(
-            "INVALID", "validity: validFrom must be before validUntil", f"{field_name}.validUntil"
+            INVALID, "validity: validFrom must be before validUntil", f"{field_name}.validUntil"
         )
 
 
@@ -124,7 +124,7 @@ async def _apply_settings(
         default = await session.scalar(select(Schedule.id).where(Schedule.is_default))
         if key.type == KeyType.E1 and schedule_id != default:
             raise DomainError(
-                "UNSUPPORTED_KEY_TYPE",
+                UNSUPPORTED_KEY_TYPE,
                 "scheduleId: E1 keys have no clock; they keep 'Always'",
                 "scheduleId",
             )
@@ -133,7 +133,7 @@ async def _apply_settings(
         check_interval(extension_interval_hours)
         if extension_interval_hours is not None and key.type != KeyType.E3:
             raise DomainError(
-                "UNSUPPORTED_KEY_TYPE",
+                UNSUPPORTED_KEY_TYPE,
                 "extensionIntervalHours: only E3 keys are revalidated at remote devices",
                 "extensionIntervalHours",
             )
@@ -219,9 +219,9 @@ async def issue_key(
             KeyStatus.NOT_ACTIVATED: "activate its extension first",
             KeyStatus.ISSUED: "return it first",
         }.get(key.status, "it cannot be issued")
-        raise DomainError("CONFLICT", f"keyId: the key is {key.status.name}; {hint}", "keyId")
+        raise DomainError(CONFLICT, f"keyId: the key is {key.status.name}; {hint}", "keyId")
     if await session.get(Employee, employee_id) is None:
-        raise DomainError("NOT_FOUND", "employeeId: no such employee", "employeeId")
+        raise DomainError(NOT_FOUND, "employeeId: no such employee", "employeeId")
     before = await cylinders_of_key(session, key.id)
     await _apply_settings(
         session,
@@ -264,7 +264,7 @@ async def update_key(
     """Change a key's validity, schedule, profiles, interval or readout (R12–R14, R29)."""
     key = await load_key(session, key_id)
     if key.status in (KeyStatus.LOST, KeyStatus.DEFECTIVE):
-        raise DomainError("CONFLICT", f"keyId: the key is {key.status.name}", "keyId")
+        raise DomainError(CONFLICT, f"keyId: the key is {key.status.name}", "keyId")
     before = await cylinders_of_key(session, key.id)
     old = (key.always_valid, key.valid_from, key.valid_until, key.extension_interval_hours)
     old_schedule = key.schedule_id
@@ -279,7 +279,7 @@ async def update_key(
     if audit_readout_enabled is not None:
         if audit_readout_enabled and key.type == KeyType.E1:
             raise DomainError(
-                "UNSUPPORTED_KEY_TYPE",
+                UNSUPPORTED_KEY_TYPE,
                 "auditReadoutEnabled: E1 keys keep no audit trail",
                 "auditReadoutEnabled",
             )
@@ -307,7 +307,7 @@ async def return_key(session: AsyncSession, *, key_id: int) -> KeyChange:
     """
     key = await load_key(session, key_id)
     if key.status != KeyStatus.ISSUED:
-        raise DomainError("CONFLICT", f"keyId: the key is {key.status.name}, not issued", "keyId")
+        raise DomainError(CONFLICT, f"keyId: the key is {key.status.name}, not issued", "keyId")
     before = await cylinders_of_key(session, key.id)
     await session.execute(delete(KeyAccessProfile).where(KeyAccessProfile.key_id == key.id))
     key.holder_id = None
@@ -326,7 +326,7 @@ async def report_key_lost(session: AsyncSession, *, key_id: int, deprogram: bool
 
     key = await load_key(session, key_id)
     if key.status in (KeyStatus.LOST, KeyStatus.NOT_ACTIVATED):
-        raise DomainError("CONFLICT", f"keyId: the key is {key.status.name}", "keyId")
+        raise DomainError(CONFLICT, f"keyId: the key is {key.status.name}", "keyId")
     before = await cylinders_of_key(session, key.id)
     key.status = KeyStatus.LOST
     key.withdrawn = deprogram
@@ -355,7 +355,7 @@ async def report_key_defective(session: AsyncSession, *, key_id: int) -> KeyChan
     replacement (R20, R26)."""
     key = await load_key(session, key_id)
     if key.status in (KeyStatus.DEFECTIVE, KeyStatus.NOT_ACTIVATED, KeyStatus.LOST):
-        raise DomainError("CONFLICT", f"keyId: the key is {key.status.name}", "keyId")
+        raise DomainError(CONFLICT, f"keyId: the key is {key.status.name}", "keyId")
     key.status = KeyStatus.DEFECTIVE
     await session.flush()
     await cancel_remote_jobs(session, key.id)
@@ -379,11 +379,11 @@ async def copy_key_configuration(
     target = await load_key(session, target_id, "targetKeyId")
     if source.id == target.id:
         raise DomainError(
-            "INVALID", "targetKeyId: choose another key than the source", "targetKeyId"
+            INVALID, "targetKeyId: choose another key than the source", "targetKeyId"
         )
     if target.status in (KeyStatus.LOST, KeyStatus.DEFECTIVE, KeyStatus.NOT_ACTIVATED):
         raise DomainError(
-            "CONFLICT", f"targetKeyId: the key is {target.status.name}", "targetKeyId"
+            CONFLICT, f"targetKeyId: the key is {target.status.name}", "targetKeyId"
         )
     schedule = await session.get(Schedule, source.schedule_id)
     assert schedule is not None
@@ -427,7 +427,7 @@ async def copy_key_configuration(
         e3_functions.append("extension interval")
     if target.type != KeyType.E3 and e3_functions:
         raise DomainError(
-            "UNSUPPORTED_KEY_TYPE",
+            UNSUPPORTED_KEY_TYPE,
             f"targetKeyId: {target.marking} is {target.type.name}; E3 functions "
             f"({', '.join(e3_functions)}) cannot be copied onto it",
             "targetKeyId",
@@ -435,7 +435,7 @@ async def copy_key_configuration(
     clock = not source.always_valid or not schedule.is_default
     if target.type == KeyType.E1 and clock:
         raise DomainError(
-            "UNSUPPORTED_KEY_TYPE",
+            UNSUPPORTED_KEY_TYPE,
             f"targetKeyId: {target.marking} is E1 (no clock); validity and schedules "
             "cannot be copied onto it",
             "targetKeyId",

@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access.engine import JobOutcome, reconcile, record_programming
 from app.audit.service import ReadEvent, store_audit_events
-from app.errors import DomainError
+from app.errors import CONFLICT, FIRMWARE_TOO_OLD, INVALID, NOT_FOUND, DomainError
 from app.factory.firmware import (
     JOB_LOADING_MIN_KEY_FIRMWARE,
     JOB_LOADING_MIN_REMOTE_DEVICE_FIRMWARE,
@@ -159,11 +159,11 @@ async def assign_programming_jobs(
     """
     _cap(job_ids, "jobIds")
     if not job_ids:
-        raise DomainError("INVALID", "jobIds: give at least one programming job", "jobIds")
+        raise DomainError(INVALID, "jobIds: give at least one programming job", "jobIds")
     key = await _programming_key(session, programming_key_id)
     if key.status != ProgrammingKeyStatus.ACTIVE:
         raise DomainError(
-            "INVALID",
+            INVALID,
             f"programming key {key.marking} is {key.status.value}: jobs cannot be assigned to it",
             "programmingKeyId",
         )
@@ -174,18 +174,18 @@ async def assign_programming_jobs(
     for i, job_id in enumerate(job_ids):
         at = f"jobIds.{i}"
         if job_id not in found:
-            raise DomainError("NOT_FOUND", f"{at}: no such programming job", at)
+            raise DomainError(NOT_FOUND, f"{at}: no such programming job", at)
         job, cylinder = found[job_id]
         if job.status not in ASSIGNABLE:
             raise DomainError(
-                "CONFLICT",
+                CONFLICT,
                 f"the job on cylinder {cylinder.marking} is {job.status.value}; "
                 "only pending or assigned jobs can be assigned",
                 at,
             )
         if domains is not None and cylinder.domain_id not in domains:
             raise DomainError(
-                "INVALID",
+                INVALID,
                 f"cylinder {cylinder.marking} is in a domain programming key {key.marking} "
                 "does not administer",
                 at,
@@ -262,18 +262,18 @@ async def load_programming_jobs(
     key = await _programming_key(session, programming_key_id)
     if key.status != ProgrammingKeyStatus.ACTIVE:
         raise DomainError(
-            "INVALID",
+            INVALID,
             f"programming key {key.marking} is {key.status.value}: nothing can be loaded onto it",
             "programmingKeyId",
         )
     if key_firmware_version is not None:
         if not is_version(key_firmware_version):
-            raise DomainError("INVALID", "not a firmware version (e.g. 12.3)", "keyFirmwareVersion")
+            raise DomainError(INVALID, "not a firmware version (e.g. 12.3)", "keyFirmwareVersion")
         key.firmware_version = key_firmware_version
     if device_id is not None:
         device = await session.scalar(select(RemoteDevice).where(RemoteDevice.id == device_id))
         if device is None:
-            raise DomainError("NOT_FOUND", "deviceId: no such remote device", "deviceId")
+            raise DomainError(NOT_FOUND, "deviceId: no such remote device", "deviceId")
         if device.kind in REMOTE_LOADING_KINDS:
             _require_firmware(
                 key.firmware_version,
@@ -320,19 +320,19 @@ async def report_programming_results(
     for i, result in enumerate(results):
         at = f"results.{i}.jobId"
         if result.job_id in seen:
-            raise DomainError("INVALID", f"{at}: the job is reported twice", at)
+            raise DomainError(INVALID, f"{at}: the job is reported twice", at)
         seen.add(result.job_id)
         if result.outcome not in OUTCOMES:
             raise DomainError(
-                "INVALID", f"unknown outcome {result.outcome!r}", f"results.{i}.outcome"
+                INVALID, f"unknown outcome {result.outcome!r}", f"results.{i}.outcome"
             )
         if result.job_id not in on_key:
             other = await jobs_with_cylinders(session, select_ids={result.job_id})
             if not other:
-                raise DomainError("NOT_FOUND", f"{at}: no such programming job", at)
+                raise DomainError(NOT_FOUND, f"{at}: no such programming job", at)
             job, cylinder = other[result.job_id]
             raise DomainError(
-                "CONFLICT",
+                CONFLICT,
                 f"the job on cylinder {cylinder.marking} is not on programming key "
                 f"{key.marking} (it is {job.status.value})",
                 at,
@@ -389,7 +389,7 @@ async def report_programming_results(
 
 def _cap(items: Sequence[object], name: str) -> None:
     if len(items) > MAX_JOBS_PER_REQUEST:
-        raise DomainError("INVALID", f"{name}: at most {MAX_JOBS_PER_REQUEST} per request", name)
+        raise DomainError(INVALID, f"{name}: at most {MAX_JOBS_PER_REQUEST} per request", name)
 
 
 async def _programming_key(session: AsyncSession, programming_key_id: int) -> ProgrammingKey:
@@ -398,7 +398,7 @@ async def _programming_key(session: AsyncSession, programming_key_id: int) -> Pr
     )
     if key is None:
         raise DomainError(
-            "NOT_FOUND", "programmingKeyId: no such programming key", "programmingKeyId"
+            NOT_FOUND, "programmingKeyId: no such programming key", "programmingKeyId"
         )
     return key
 
@@ -419,7 +419,7 @@ async def _administered_domains(session: AsyncSession, key: ProgrammingKey) -> s
 def _require_firmware(version: str, minimum: str, what: str, at: str) -> None:
     if not (is_version(version) and version_at_least(version, minimum)):
         raise DomainError(
-            "FIRMWARE_TOO_OLD",
+            FIRMWARE_TOO_OLD,
             f"{what} has firmware {version}; loading programming jobs at a remote device "
             f"needs {minimum} or newer (R17)",
             at,

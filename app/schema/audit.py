@@ -9,7 +9,7 @@ import strawberry
 from sqlalchemy import Select, select
 
 from app import models as m
-from app.errors import DomainError
+from app.errors import INVALID, DomainError
 from app.schema.common import AccessResult
 from app.schema.context import Info
 from app.schema.relay import decode_id
@@ -32,7 +32,7 @@ class AuditEventFilter:
 
 def _aware(value: datetime, field: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
-        raise DomainError("INVALID", f"{field}: the time must carry its UTC offset", field)
+        raise DomainError(INVALID, f"{field}: the time must carry its UTC offset", field)
     return value
 
 

@@ -11,7 +11,7 @@ import strawberry
 from app.auth.login import complete_login, create_challenge, login_message, logout
 from app.auth.pins import PinRejected
 from app.auth.tokens import create_api_token, revoke_api_token
-from app.errors import DomainError
+from app.errors import INVALID, NOT_FOUND, DomainError
 from app.schema.common import UserError
 from app.schema.context import Info
 from app.schema.relay import parse_global_id
@@ -84,14 +84,14 @@ def tenant_uuid(value: str, field: str = "tenantId") -> str:
     try:
         return str(uuid.UUID(raw))
     except ValueError as exc:
-        raise DomainError("NOT_FOUND", f"{field}: no such tenant", field) from exc
+        raise DomainError(NOT_FOUND, f"{field}: no such tenant", field) from exc
 
 
 def _signature(value: str) -> bytes:
     try:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise DomainError("INVALID", "signature: not base64", "signature") from exc
+        raise DomainError(INVALID, "signature: not base64", "signature") from exc
 
 
 @strawberry.type

@@ -31,7 +31,7 @@ from app.bridges.service import (
     queue_command,
     revoke,
 )
-from app.errors import DomainError
+from app.errors import INVALID, NOT_FOUND, DomainError
 from app.schema import types as t
 from app.schema.auth import tenant_uuid
 from app.schema.common import Node, UserError
@@ -334,20 +334,20 @@ def _parse_result(text: str | None) -> dict[str, Any] | None:
     if text is None:
         return None
     if len(text) > RESULT_MAX_BYTES:
-        raise DomainError("INVALID", f"result: at most {RESULT_MAX_BYTES} bytes", "result")
+        raise DomainError(INVALID, f"result: at most {RESULT_MAX_BYTES} bytes", "result")
     try:
         value = json.loads(text)
     except ValueError as exc:
-        raise DomainError("INVALID", "result: not JSON", "result") from exc
+        raise DomainError(INVALID, "result: not JSON", "result") from exc
     if not isinstance(value, dict):
-        raise DomainError("INVALID", "result: a JSON object", "result")
+        raise DomainError(INVALID, "result: a JSON object", "result")
     return value
 
 
 def _login_tenant(login_gid: str) -> str:
     parsed = parse_login_gid(login_gid)
     if parsed is None:
-        raise DomainError("NOT_FOUND", "no such login")
+        raise DomainError(NOT_FOUND, "no such login")
     return parsed[0]
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from strawberry.file_uploads import Upload
 
 from app.employees.service import ImportResult, create_employee, import_employees
-from app.errors import DomainError
+from app.errors import FORBIDDEN, INVALID, NOT_FOUND, DomainError
 from app.models import Domain as DomainRow
 from app.models import Employee as EmployeeRow
 from app.schema.common import UserError
@@ -65,14 +65,14 @@ async def target_domain(r: Run, domain_gid: str | None, field: str = "domainId")
     if domain_gid is not None:
         domain_id = r.id(domain_gid, "Domain", field)
         if principal.domain_ids is not None and domain_id not in principal.domain_ids:
-            raise DomainError("NOT_FOUND", f"{field}: no Domain with id {domain_gid!r}", field)
+            raise DomainError(NOT_FOUND, f"{field}: no Domain with id {domain_gid!r}", field)
         return domain_id
     stmt = select(DomainRow.id).order_by(DomainRow.is_default.desc(), DomainRow.name).limit(1)
     if principal.domain_ids is not None:
         stmt = stmt.where(DomainRow.id.in_(principal.domain_ids))
     domain_id = await r.session.scalar(stmt)
     if domain_id is None:
-        raise DomainError("FORBIDDEN", "you administer no domain", field)
+        raise DomainError(FORBIDDEN, "you administer no domain", field)
     return int(domain_id)
 
 
@@ -80,7 +80,7 @@ async def read_upload(upload: Upload, field: str = "file") -> bytes:
     try:
         return await upload.read()  # type: ignore[attr-defined,no-any-return]
     except AttributeError as exc:
-        raise DomainError("INVALID", f"{field}: expected an uploaded file", field) from exc
+        raise DomainError(INVALID, f"{field}: expected an uploaded file", field) from exc
 
 
 @strawberry.type

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.file_uploads import Upload
 
-from app.errors import DomainError
+from app.errors import INVALID, DomainError
 from app.firmware import bundles, imports, rollout
 from app.schema.common import UserError, Warning
 from app.schema.context import Info
@@ -58,7 +58,7 @@ class CertificateBundlePayload:
 def _device_ids(r: Run, values: list[strawberry.ID] | None) -> list[int] | None:
     if values is not None and len(values) > MAX_DEVICE_IDS:
         raise DomainError(
-            "INVALID", f"deviceIds: at most {MAX_DEVICE_IDS} devices at once", "deviceIds"
+            INVALID, f"deviceIds: at most {MAX_DEVICE_IDS} devices at once", "deviceIds"
         )
     return r.optional_ids(values, "RemoteDevice", "deviceIds")
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import strawberry
 
-from app.errors import DomainError
+from app.errors import INVALID, DomainError
 from app.events import queue_job_events
 from app.keys import service
 from app.schema.common import UserError, Warning
@@ -26,7 +26,7 @@ class ValidityInput:
     def to_change(self) -> service.ValidityChange:
         for name, value in (("validFrom", self.valid_from), ("validUntil", self.valid_until)):
             if value is not None and value.tzinfo is None:
-                raise DomainError("INVALID", f"validity.{name}: give a time zone (UTC offset)",
+                raise DomainError(INVALID, f"validity.{name}: give a time zone (UTC offset)",
                                   f"validity.{name}")
         return service.ValidityChange(self.always_valid, self.valid_from, self.valid_until)
 

@@ -10,7 +10,7 @@ from sqlalchemy import Select, or_, select
 
 from app import models as m
 from app.auth.rights import RIGHTS
-from app.errors import DomainError
+from app.errors import INVALID, DomainError
 from app.schema import types as t
 from app.schema.common import (
     CylinderStatus,
@@ -108,7 +108,7 @@ class CoreQuery:
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
         info.context.db  # noqa: B018
         if len(ids) > MAX_NODES:
-            raise DomainError("INVALID", f"ids: at most {MAX_NODES} per request", "ids")
+            raise DomainError(INVALID, f"ids: at most {MAX_NODES} per request", "ids")
         return await _load_nodes(info, ids)
 
     @strawberry.field

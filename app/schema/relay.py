@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Select, func, select, tuple_
 
-from app.errors import DomainError
+from app.errors import INVALID, DomainError
 
 # The API modules read global ids through here; the owner is app.ids.
 from app.ids import decode_id as decode_id
@@ -31,9 +31,9 @@ def decode_cursor(cursor: str, width: int) -> list[Any]:
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise DomainError("INVALID", "after: not a cursor of this list", "after") from exc
+        raise DomainError(INVALID, "after: not a cursor of this list", "after") from exc
     if not isinstance(values, list) or len(values) != width:
-        raise DomainError("INVALID", "after: not a cursor of this list", "after")
+        raise DomainError(INVALID, "after: not a cursor of this list", "after")
     return values
 
 
@@ -52,7 +52,7 @@ def page_size(first: int | None) -> int:
     if first is None:
         return DEFAULT_PAGE
     if first < 0 or first > MAX_PAGE:
-        raise DomainError("INVALID", f"first: must be between 0 and {MAX_PAGE}", "first")
+        raise DomainError(INVALID, f"first: must be between 0 and {MAX_PAGE}", "first")
     return first
 
 
@@ -93,7 +93,7 @@ def _from_cursor(column: Any, value: Any) -> Any:
         try:
             return datetime.fromisoformat(value)
         except ValueError as exc:
-            raise DomainError("INVALID", "after: not a cursor of this list", "after") from exc
+            raise DomainError(INVALID, "after: not a cursor of this list", "after") from exc
     return value
 
 

@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.config import Settings
-from app.errors import DomainError, Forbidden
+from app.errors import FORBIDDEN, NOT_FOUND, DomainError, Forbidden
 from app.events.publish import publish_queued
 from app.schema.common import UserError
 from app.schema.context import Info
@@ -132,7 +132,7 @@ class Run:
         """
         found = await self.session.get(model, self.id(gid, type_name, field))
         if found is None:
-            raise DomainError("NOT_FOUND", f"{field}: no {type_name} with id {gid!r}", field)
+            raise DomainError(NOT_FOUND, f"{field}: no {type_name} with id {gid!r}", field)
         return found
 
     def after_commit(self, step: Callable[[], Any]) -> None:
@@ -237,6 +237,6 @@ def _allowed(info: Info, requirement: str | Requirement) -> Principal | None:
     if requirement is BRIDGE_ITSELF:
         principal = context.principal
         if principal is None or principal.kind != "bridge":
-            raise DomainError("FORBIDDEN", "only a bridge reports its commands")
+            raise DomainError(FORBIDDEN, "only a bridge reports its commands")
         return principal
     return None

@@ -49,7 +49,7 @@ from app.bridges import service as bridge_service
 from app.bridges.auth import BridgeAuthError, authenticate_bridge, parse_credential
 from app.bridges.events import bridge_topic, commands_from_message
 from app.db import Database, SerialSession, id_in
-from app.errors import DomainError
+from app.errors import FORBIDDEN, INVALID, DomainError
 from app.events.publish import (
     DEVICE_STATUS,
     JOB_EVENTS,
@@ -123,7 +123,7 @@ def _current_scope() -> _EventScope:
     scope = _event_scope.get()
     if scope is None:
         raise DomainError(
-            "INVALID",
+            INVALID,
             "only subscriptions are served over the WebSocket; send queries and mutations "
             "over HTTP POST",
         )
@@ -197,7 +197,7 @@ class _Feed:
     def __init__(self, info: Info, topic: str, right: str) -> None:
         context = info.context
         if not isinstance(context, SubscriptionContext):
-            raise DomainError("INVALID", "subscriptions are served over WebSocket only")
+            raise DomainError(INVALID, "subscriptions are served over WebSocket only")
         self.context = context
         self.topic = topic
         self.right = right
@@ -357,9 +357,9 @@ class _BridgeFeed:
         context = info.context
         principal = context.principal
         if not isinstance(context, SubscriptionContext):
-            raise DomainError("INVALID", "subscriptions are served over WebSocket only")
+            raise DomainError(INVALID, "subscriptions are served over WebSocket only")
         if principal is None or principal.kind != "bridge" or principal.bridge_id is None:
-            raise DomainError("FORBIDDEN", "bridgeCommands is for site bridges only")
+            raise DomainError(FORBIDDEN, "bridgeCommands is for site bridges only")
         self.context = context
         self.tenant_id = principal.tenant_id
         self.bridge_id = principal.bridge_id

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.rights import BUILTIN_ROLES
-from app.errors import DomainError
+from app.errors import NOT_FOUND, DomainError
 from app.models import Domain, HostingMode, Role, Schedule, Tenant, TrustedVendorKey
 
 # R12: the default schedule, Sunday 00:00 to Saturday 23:59, every day all day.
@@ -85,5 +85,5 @@ async def lock_tenant(session: AsyncSession) -> Tenant:
         )
     tenant = await session.scalar(select(Tenant).with_for_update())
     if tenant is None:
-        raise DomainError("NOT_FOUND", "no such tenant")
+        raise DomainError(NOT_FOUND, "no such tenant")
     return tenant

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import DomainError
+from app.errors import IMMUTABLE, NOT_FOUND, DomainError
 from app.models import Tenant
 
 
@@ -24,10 +24,10 @@ async def update_tenant_settings(
     """
     tenant = await session.scalar(select(Tenant))
     if tenant is None:
-        raise DomainError("NOT_FOUND", "no such tenant")
+        raise DomainError(NOT_FOUND, "no such tenant")
     if approver_function is not None and approver_function != tenant.approver_function:
         raise DomainError(
-            "IMMUTABLE",
+            IMMUTABLE,
             "the approver function is chosen when the tenant is created; it can never be "
             "changed (R29)",
             "approverFunction",

@@ -16,7 +16,7 @@ from sqlalchemy import Select, and_, func, or_, select
 
 from app import models as m
 from app.access.authorizations import EffectiveAuthorization
-from app.errors import DomainError
+from app.errors import INVALID, DomainError
 from app.schema.common import (
     AccessChangeOp,
     AccessResult,
@@ -494,7 +494,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         moment = datetime.fromisoformat(at)
     except (TypeError, ValueError, binascii.Error) as exc:
-        raise DomainError("INVALID", "after: not a cursor of this list", "after") from exc
+        raise DomainError(INVALID, "after: not a cursor of this list", "after") from exc
     if moment.tzinfo is None or not isinstance(ident, int) or isinstance(ident, bool):
-        raise DomainError("INVALID", "after: not a cursor of this list", "after")
+        raise DomainError(INVALID, "after: not a cursor of this list", "after")
     return moment, ident
