@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 UV_VERSION := 0.13.10
 
-.PHONY: run test test-sqlite test-postgres lint bench clean lock
+.PHONY: run test test-soak test-sqlite test-postgres lint bench clean lock
 
 # Installs from the lock, then Keywarden itself without resolving anything again;
 # runs again whenever the lock or pyproject.toml changes.
@@ -32,7 +32,7 @@ run: $(STAMP)
 	$(BIN)/keywarden serve
 
 # The whole suite on the embedded default (SQLite), then on PostgreSQL when it is reachable
-# (CI always has it: .ci/run starts it).
+# (CI always has it: .ci/run starts it); in CI ($$CI set) the soak tests follow.
 test: $(STAMP)
 	$(BIN)/ruff check app hardware tests bench
 	$(BIN)/pytest -q
@@ -40,6 +40,12 @@ test: $(STAMP)
 		KEYWARDEN_TEST_DB=postgres $(BIN)/pytest -q; \
 	elif [ -n "$$CI" ]; then echo "PostgreSQL is not reachable on 127.0.0.1:5432" >&2; exit 1; \
 	else echo "PostgreSQL not reachable: skipped the PostgreSQL run"; fi
+	@if [ -n "$$CI" ]; then $(MAKE) --no-print-directory test-soak; fi
+
+# The soak tests (pytest mark "soak", left out of the runs above): the job engine's R15
+# property with 2,000 examples on PostgreSQL. CI runs them as part of `make test`.
+test-soak: $(STAMP)
+	KEYWARDEN_TEST_DB=postgres $(BIN)/pytest -q -m soak
 
 lint: $(STAMP)
 	$(BIN)/ruff check app hardware tests bench

@@ -5,7 +5,8 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
@@ -39,7 +40,7 @@ from app.models import (
     ProgrammingJobStatus,
     Schedule,
 )
-from tests.conftest import make_tenant
+from tests.conftest import BACKEND, make_tenant
 
 
 @dataclass
@@ -185,21 +186,56 @@ async def apply(database: Database, world: World, op: tuple[str, int, object]) -
         await s.commit()
 
 
-# No deadline and no "too slow" check: each example runs real transactions, and CI machines
-# are sometimes busy; the property is what is tested, not the speed.
-@settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(ops=operations)
-async def test_open_jobs_always_equal_desired_minus_programmed(
-    database: Database, ops: list[tuple[str, int, object]]
-) -> None:
+# Failed once on PostgreSQL (issue 9): a job planned on top of an earlier one still on its
+# programming key takes back what the earlier one adds (key 0 added to cylinders 0 and 1 by
+# its profile, the add loaded; key 0 withdrawn, so a removal is planned and loaded too). The
+# projection depends on the order the two jobs count in, and PostgreSQL returned them in
+# heap order, not id order: ``project`` now orders them itself (R15).
+PLANNED_ON_A_LOADED_JOB = [
+    ("give_profile", 0, 0), ("revoke_group", 0, 2), ("load", 1, 0), ("withdraw", 0, True),
+    ("load", 1, 0), ("take_profile", 2, 0), ("take_profile", 0, 0), ("revoke_group", 0, 2),
+    ("give_profile", 0, 0), ("authorize_group", 0, 0), ("authorize_key", 1, 2),
+    ("revoke_key", 1, 0),
+]
+
+
+async def run_operations(database: Database, ops: list[tuple[str, int, object]]) -> None:
+    """Apply ``ops`` to a fresh world, checking R11/R15 after each one."""
     world = await build_world(database)
     for op in ops:
         await apply(database, world, op)
         await check_invariant(database, world)
+
+
+# No deadline and no "too slow" check: each example runs real transactions, and CI machines
+# are sometimes busy; the property is what is tested, not the speed.
+PROPERTY = settings(
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@settings(PROPERTY, max_examples=60)
+@given(ops=operations)
+@example(ops=PLANNED_ON_A_LOADED_JOB)
+async def test_open_jobs_always_equal_desired_minus_programmed(
+    database: Database, ops: list[tuple[str, int, object]]
+) -> None:
+    await run_operations(database, ops)
+
+
+# The same property with many more examples, on PostgreSQL, whose row order is not insertion
+# order (the run that found the failure above). Not in the default run: `make test-soak`,
+# which `make test` runs in CI.
+@pytest.mark.soak
+@pytest.mark.skipif(BACKEND != "postgres", reason="the soak run is on PostgreSQL")
+@settings(PROPERTY, max_examples=2000)
+@given(ops=operations)
+@example(ops=PLANNED_ON_A_LOADED_JOB)
+async def test_open_jobs_always_equal_desired_minus_programmed_over_2000_examples(
+    database: Database, ops: list[tuple[str, int, object]]
+) -> None:
+    await run_operations(database, ops)
 
 
 async def test_reverting_a_change_before_it_is_programmed_cancels_the_job(
@@ -247,3 +283,19 @@ async def test_a_job_broken_off_leaves_a_full_reprogramming_job(database: Databa
             AccessEntry.cylinder_id == world.cylinders[0])))
     assert cylinder is not None and not cylinder.needs_reprogramming
     assert [(e.key_id, e.programmed) for e in entries] == [(world.keys[0], True)]
+
+
+def test_jobs_on_programming_keys_count_in_the_order_they_were_planned() -> None:
+    # R15: key 0's addition was loaded onto a programming key; the key was withdrawn, so its
+    # removal was planned on top of that job and loaded too. Whatever order the two jobs are
+    # read in (PostgreSQL returns rows in heap order), the cylinder ends up without the key.
+    key = ("key", 1)
+    added = ProgrammingJob(id=1, status=ProgrammingJobStatus.ON_KEY, full_reprogram=False)
+    removed = ProgrammingJob(id=2, status=ProgrammingJobStatus.ON_KEY, full_reprogram=False)
+    changes = {
+        1: {(AccessChangeOp.ADD, key): ProgrammingJobChange(op=AccessChangeOp.ADD, key_id=1)},
+        2: {(AccessChangeOp.REMOVE, key): ProgrammingJobChange(op=AccessChangeOp.REMOVE,
+                                                               key_id=1)},
+    }
+    assert project(set(), set(), [added, removed], changes) == set()
+    assert project(set(), set(), [removed, added], changes) == set()

@@ -374,9 +374,15 @@ def project(
     on_key: Sequence[ProgrammingJob],
     changes: dict[int, dict[Change, ProgrammingJobChange]],
 ) -> set[Subject]:
-    """What a cylinder will hold once the jobs already on programming keys are carried out."""
+    """What a cylinder will hold once the jobs already on programming keys are carried out.
+
+    The jobs count in the order they were planned (their ids, R15): each one was planned
+    on top of the ones before it, so a later job may take back what an earlier one adds
+    (a key added, then withdrawn while the first job was already on a key). Applied in
+    any other order, the same jobs would predict another access list.
+    """
     projected = set(programmed)
-    for job in on_key:
+    for job in sorted(on_key, key=lambda j: j.id):
         if job.full_reprogram:
             projected = set(wanted)
         for op, subject in changes[job.id]:
