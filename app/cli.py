@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import secrets
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -43,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the API (GraphQL at /graphql)")
     serve.add_argument("--host", help="default: $HOST or 127.0.0.1")
     serve.add_argument("--port", type=int, help="default: $PORT or 8000")
+    serve.add_argument(
+        "--fd", type=int, metavar="N",
+        help="serve on this inherited, already listening socket instead of --host/--port "
+        "(socket activation: nothing can take the port between binding and serving)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     worker = sub.add_parser("worker", help="run Dramatiq workers (needs REDIS_URL)")
@@ -140,13 +147,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
+    from uvicorn.config import STARTUP_FAILURE
 
     from app.logs import configure_server_logging
     from app.web import create_app
 
     settings = get_settings()
     log_config = configure_server_logging(settings)
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(settings),
         host=args.host or settings.host,
         port=args.port or settings.port,
@@ -157,7 +165,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
         access_log=False,
         proxy_headers=False,
     )
-    return 0
+    sockets = None
+    if args.fd is not None:
+        try:
+            inherited = socket.socket(fileno=args.fd)
+        except OSError as exc:
+            raise CliError(f"--fd {args.fd}: not an open socket ({exc.strerror})") from exc
+        logging.getLogger("keywarden.serve").info(
+            "serving on the inherited socket %s", inherited.getsockname()
+        )
+        sockets = [inherited]
+    server = uvicorn.Server(config)
+    try:
+        server.run(sockets=sockets)
+    except KeyboardInterrupt:
+        pass
+    # As uvicorn.run: a server that never started (its application failed) is a failure.
+    return 0 if server.started else STARTUP_FAILURE
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

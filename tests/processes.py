@@ -1,9 +1,16 @@
 """Real components as separate OS processes for the tests (R3): worker and API processes, an
-SMTP server, Redis queue namespaces, and waiting for things to happen.
+SMTP server, servers in threads, Redis queue namespaces, and waiting for things to happen.
 
-Shared by the worker, redelivery and device-story tests. Every process gets
+Shared by every test that starts a process, a server or a socket. Every process gets
 the test's database, its own Redis queue namespace and pub/sub prefix, and
 writes its output to a log file that assertion messages quote.
+
+No port is chosen and then released: a server gets a socket already bound to a
+port the kernel picked and listening (``tests.harness.listening_socket``), in a
+thread or inherited by a process (``keywarden serve --fd``), so nothing else can
+take the port in between. Readiness is waited for (``/health``, a line in the
+log), never slept for, and every wait is bounded by a deadline that grows when
+the machine is busy (``tests.harness.patience``).
 """
 
 from __future__ import annotations
@@ -11,31 +18,35 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import pytest
 import redis
+import uvicorn
 from aiosmtpd.controller import Controller
 from pydantic import SecretStr
 
 from app.config import Settings
 from app.workers.broker import configure_broker
+from tests.harness import (
+    TIMEOUT,
+    LoggedProcess,
+    listening_socket,
+    patience,
+    wait_until,
+)
 
 REDIS_URL = os.environ.get("KEYWARDEN_TEST_REDIS", "redis://127.0.0.1:6379/0")
-ROOT = Path(__file__).resolve().parent.parent
-TIMEOUT = 30.0
 # What a worker process needs to see a dead worker's messages again within seconds
 # (app.workers.broker.redelivery_options): a short heartbeat timeout, maintenance always.
 FAST_REDELIVERY = {
@@ -44,21 +55,39 @@ FAST_REDELIVERY = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+# --- servers in threads ------------------------------------------------------------
 
 
-async def eventually(
-    condition: Callable[[], Awaitable[bool]], what: str, seconds: float = TIMEOUT
-) -> None:
-    """Wait until ``condition()`` holds; AssertionError naming ``what`` after ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while not await condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {seconds}s waiting for {what}")
-        await asyncio.sleep(0.1)
+class ThreadedServer:
+    """An ASGI application under uvicorn in a thread of the test process, on its own port."""
+
+    def __init__(self, app: Any, **config: Any) -> None:
+        self.sock = listening_socket()
+        self.port = int(self.sock.getsockname()[1])
+        self.server = uvicorn.Server(uvicorn.Config(app, **{"log_level": "warning", **config}))
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Self:
+        self.thread.start()
+
+        def started() -> bool:
+            assert self.thread.is_alive(), "the server thread ended while starting"
+            return bool(self.server.started)
+
+        wait_until(started, f"the server on port {self.port} to start")
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(patience(TIMEOUT))
+        self.sock.close()
+        assert not self.thread.is_alive(), f"the server on port {self.port} did not stop"
 
 
 # --- a real SMTP server ---------------------------------------------------------------
@@ -92,7 +121,7 @@ class SmtpSink:
             # Keep the sender waiting for the server's answer, as if it were slow.
             self.held.discard(email["Message-ID"])
             self.arrived.set()
-            await asyncio.to_thread(self.released.wait, TIMEOUT)
+            await asyncio.to_thread(self.released.wait, patience(TIMEOUT))
             return "451 4.3.0 held by the test"
         await asyncio.sleep(self.delay)
         with self._lock:
@@ -109,13 +138,27 @@ def message_id(outbox_id: int) -> str:
     return f"<outbox-{outbox_id}@keywarden>"
 
 
+class _ListeningController(Controller):
+    """aiosmtpd's threaded controller, serving on a socket that is already listening."""
+
+    def __init__(self, handler: SmtpSink, sock: socket.socket) -> None:
+        # aiosmtpd gives the server one second to start by default: too short when busy.
+        super().__init__(handler, hostname="127.0.0.1", port=sock.getsockname()[1],
+                         ready_timeout=patience(TIMEOUT))
+        self.sock = sock
+
+    def _create_server(self) -> Any:
+        return self.loop.create_server(self._factory_invoker, sock=self.sock)
+
+
 class SmtpServer:
     """An SMTP server on a loopback port, keeping what it accepts in ``sink``."""
 
-    def __init__(self, port: int | None = None) -> None:
-        self.port = port or free_port()
+    def __init__(self) -> None:
+        sock = listening_socket()
+        self.port = int(sock.getsockname()[1])
         self.sink = SmtpSink()
-        self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.port)
+        self.controller = _ListeningController(self.sink, sock)
 
     def start(self) -> SmtpServer:
         self.controller.start()
@@ -224,39 +267,6 @@ def process_env(settings: Settings, namespace: str, **extra: str) -> dict[str, s
     return env
 
 
-class LoggedProcess:
-    """A child process whose output goes to a log file."""
-
-    def __init__(self, argv: list[str], env: Mapping[str, str], log: Path) -> None:
-        self.log = log
-        self._out = log.open("wb")
-        self.process = subprocess.Popen(
-            argv, cwd=ROOT, env=dict(env), stdout=self._out, stderr=subprocess.STDOUT
-        )
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def alive(self) -> bool:
-        if self.process.poll() is not None:
-            raise AssertionError(f"{self.log.name}: the process exited early:\n{self.output()}")
-        return True
-
-    def signal(self, signum: int) -> int:
-        """Send ``signum`` and wait for the process to end; its exit status."""
-        self.process.send_signal(signum)
-        try:
-            return self.process.wait(timeout=TIMEOUT)
-        finally:
-            self._out.close()
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        self._out.close()
-
-
 class WorkerProcess(LoggedProcess):
     """``python -m app.workers.main`` with this test's database, Redis namespace and SMTP server.
 
@@ -279,23 +289,28 @@ class WorkerProcess(LoggedProcess):
         )
 
     async def ready(self, processes: int = 1) -> None:
-        async def all_ready() -> bool:
-            return self.alive() and self.output().count(" ready: ") >= processes
-
-        await eventually(all_ready, f"the worker to start\n{self.output()}")
+        await self.logged(" ready: ", count=processes)
 
 
-class ApiProcess(LoggedProcess):
-    """``keywarden serve`` on a free loopback port with this test's database and Redis."""
+class ServerProcess(LoggedProcess):
+    """``keywarden serve`` on a loopback socket made here and inherited (``--fd``).
 
-    def __init__(self, settings: Settings, namespace: str, log: Path, **env: str) -> None:
-        self.port = free_port()
+    The port is this server's from the start: there is no moment in which another
+    process could take it, and requests sent before the server accepts wait.
+    """
+
+    def __init__(self, env: Mapping[str, str], log: Path) -> None:
+        sock = listening_socket()
+        self.port = int(sock.getsockname()[1])
         keywarden = Path(sys.executable).parent / "keywarden"
-        super().__init__(
-            [str(keywarden), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            process_env(settings, namespace, **env),
-            log,
-        )
+        try:
+            super().__init__(
+                [str(keywarden), "serve", "--fd", str(sock.fileno())], env, log,
+                pass_fds=[sock.fileno()],
+            )
+        finally:
+            # The server holds the socket now; once it is gone, connections are refused.
+            sock.close()
 
     @property
     def url(self) -> str:
@@ -305,15 +320,24 @@ class ApiProcess(LoggedProcess):
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/graphql"
 
+    def healthy(self) -> bool:
+        """Whether the server answers ``/health`` (it must not have exited)."""
+        self.alive()
+        try:
+            with urllib.request.urlopen(f"{self.url}/health", timeout=patience(5)) as response:
+                return bool(response.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def wait_ready(self) -> None:
+        wait_until(self.healthy, "the server to answer /health", details=self.output)
+
     async def ready(self) -> None:
-        def healthy() -> bool:
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as response:
-                    return bool(response.status == 200)
-            except (urllib.error.URLError, OSError):
-                return False
+        await asyncio.to_thread(self.wait_ready)
 
-        async def up() -> bool:
-            return self.alive() and await asyncio.to_thread(healthy)
 
-        await eventually(up, f"the API process to answer\n{self.output()}")
+class ApiProcess(ServerProcess):
+    """``keywarden serve`` with this test's database, Redis queue namespace and pub/sub prefix."""
+
+    def __init__(self, settings: Settings, namespace: str, log: Path, **env: str) -> None:
+        super().__init__(process_env(settings, namespace, **env), log)

@@ -81,16 +81,8 @@ from app.tenants.service import NewTenant
 from hardware.bridge.state import StateDir
 from hardware.sim.control import ControlClient
 from tests.conftest import BACKEND, GraphQLClient, make_tenant, superadmin_token
-from tests.processes import (
-    ROOT,
-    ApiProcess,
-    LoggedProcess,
-    SmtpServer,
-    WorkerProcess,
-    eventually,
-    reachable_redis,
-    redis_queue,
-)
+from tests.harness import ROOT, LoggedProcess, eventually, patience
+from tests.processes import ApiProcess, SmtpServer, WorkerProcess, reachable_redis, redis_queue
 
 WAIT = 30.0
 PIN = "482913"
@@ -234,7 +226,7 @@ def _python(*args: str) -> list[str]:
 def _bridge_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         _python("-m", "hardware.bridge", *args), cwd=ROOT, capture_output=True, text=True,
-        timeout=60,
+        timeout=patience(60),
     )
 
 
@@ -268,19 +260,18 @@ async def stories(
         )
         stack.callback(desk.close)
 
-        async def desk_up() -> bool:
-            return desk.alive() and sock.exists() and link.is_symlink()
-
+        # The simulator says who it is once its pty, link and control socket are up.
         await asyncio.gather(
-            api.ready(), *([worker.ready()] if worker else []),
-            eventually(desk_up, "the desk simulator to serve"),
+            api.ready(), *([worker.ready()] if worker else []), desk.logged("identity: "),
         )
-        control = ControlClient(sock)
+        control = ControlClient(sock, timeout=patience(WAIT))
         stack.callback(control.close)
 
         # One tenant for the stories, with the approver function on (R29, story 4).
         tenant = await make_tenant(database, "Bridge stories", approver_function=True)
-        http = await stack.enter_async_context(httpx.AsyncClient(base_url=api.url, timeout=WAIT))
+        http = await stack.enter_async_context(
+            httpx.AsyncClient(base_url=api.url, timeout=patience(WAIT))
+        )
         gql = GraphQLClient(http, await superadmin_token(database, tenant))
 
         # Enrolment, once: a one-time code from the admin, then the agent's own command.
@@ -309,17 +300,14 @@ async def stories(
             logs=[agent.log, desk.log, api.log, *([worker.log] if worker else [])],
         )
 
-        async def subscribed() -> bool:
-            return agent.alive() and "subscribed to bridgeCommands" in agent.output()
-
-        await eventually(subscribed, f"the agent to subscribe\n{agent.output()}")
+        await agent.logged("subscribed to bridgeCommands")
 
         # The agent logs "subscribed" when it sent the subscription; the server marks the
         # bridge online once it took it up.
         async def online() -> bool:
             return bool((await gql(BRIDGE, {"id": site.bridge_id}))["node"]["online"])
 
-        await eventually(online, f"the bridge to be online\n{agent.output()}")
+        await eventually(online, "the bridge to be online", details=agent.output)
         yield site
         # A clean stop (SIGTERM) leaves no report behind.
         assert agent.signal(signal.SIGTERM) == 0, agent.output()

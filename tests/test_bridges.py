@@ -53,6 +53,7 @@ from app.models import (
 from app.schema.relay import to_global_id
 from app.tenants.service import NewTenant
 from tests.conftest import GraphQLClient, StatementCounter, make_tenant, superadmin_token
+from tests.harness import patience
 from tests.test_programming_keys_jobs import assign, build_site, open_jobs, outbox
 from tests.test_subscriptions import GraphQLSocket, LiveServer
 
@@ -156,7 +157,7 @@ class Agent:
         from websockets.asyncio.client import connect
 
         conn = await connect(live.ws_url, subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
-                             open_timeout=WAIT)
+                             open_timeout=patience(WAIT))
         await conn.send(json.dumps({
             "type": "connection_init", "payload": {"bridge": credential or self.credential()},
         }))
@@ -171,7 +172,7 @@ class Agent:
 
 
 async def until_online(database: Database, tenant_id: str, bridge_id: int) -> None:
-    deadline = time.monotonic() + WAIT
+    deadline = time.monotonic() + patience(WAIT)
     while time.monotonic() < deadline:
         async with database.tenant_session(tenant_id) as s:
             bridge = await s.get(Bridge, bridge_id)
@@ -373,7 +374,7 @@ async def test_a_bridge_is_offline_once_its_subscription_ends(
     listed = (await gql(BRIDGES))["bridges"]["edges"]
     assert [e["node"]["online"] for e in listed if e["node"]["id"] == agent.bridge_gid] == [True]
     await socket.close()
-    deadline = time.monotonic() + WAIT
+    deadline = time.monotonic() + patience(WAIT)
     while True:
         listed = (await gql(BRIDGES))["bridges"]["edges"]
         online = [e["node"]["online"] for e in listed if e["node"]["id"] == agent.bridge_gid]

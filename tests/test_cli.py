@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,8 @@ import httpx
 import pytest
 
 from app.config import Settings
+from tests.harness import patience, wait_until
+from tests.processes import ServerProcess, SmtpServer
 
 BIN = Path(sys.executable).parent / "keywarden"
 
@@ -29,63 +29,38 @@ def cli_env(settings: Settings, tmp_path: Path) -> dict[str, str]:
         env["DATABASE_URL"] = settings.database_url.get_secret_value()
     else:
         # The embedded default, in a var dir of its own: migrate it like `make run` does.
-        subprocess.run([BIN, "migrate"], env=env, check=True, timeout=120)
+        subprocess.run([BIN, "migrate"], env=env, check=True, timeout=patience(120))
     return env
 
 
 def run(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        [BIN, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+        [BIN, *args], env=env, capture_output=True, text=True, timeout=patience(120),
+        check=False,
     )
     if ok:
         assert result.returncode == 0, result.stderr
     return result
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
-def smtp(cli_env: dict[str, str]) -> Iterator[Any]:
+def smtp(cli_env: dict[str, str]) -> Iterator[SmtpServer]:
     """A real SMTP server on loopback; the server process sends its e-mail there (R33)."""
-    from tests.test_workers import SmtpServer
-
     smtp_server = SmtpServer().start()
-    cli_env.update(
-        SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp_server.port), SMTP_FROM="keywarden@example.test"
-    )
+    cli_env.update(smtp_server.env)
     yield smtp_server
     smtp_server.stop()
 
 
 @pytest.fixture
-def server(cli_env: dict[str, str], smtp: Any) -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [BIN, "serve", "--port", str(port)],
-        env=cli_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
+def server(cli_env: dict[str, str], smtp: SmtpServer, tmp_path: Path) -> Iterator[str]:
+    """``keywarden serve`` as an operator starts it, on a loopback port of its own."""
+    process = ServerProcess(cli_env, tmp_path / "serve.log")
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            raise AssertionError("server did not come up")
-        yield url
+        process.wait_ready()
+        yield process.url
     finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+        process.close()
 
 
 def graphql(
@@ -96,7 +71,7 @@ def graphql(
         f"{url}/graphql",
         json={"query": query, "variables": variables or {}},
         headers=headers,
-        timeout=30,
+        timeout=patience(30),
     )
     body = response.json()
     assert not body.get("errors"), body
@@ -146,7 +121,7 @@ def test_schema_prints_sdl_that_honours_the_queries_of_the_contract(
         input=sdl,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=patience(60),
         check=False,
     )
     gaps = [line for line in result.stdout.splitlines() if line.startswith("missing field Query")]
@@ -188,7 +163,7 @@ def test_factory_extension_file_imports_into_a_tenant(
         data={"operations": operations, "map": json.dumps({"0": ["variables.i.file"]})},
         files={"0": ("order.kwx", path.read_bytes(), "application/json")},
         headers={"Authorization": f"Bearer {tenant['token']}", "X-Keywarden-CSRF": "1"},
-        timeout=30,
+        timeout=patience(30),
     )
     result = response.json()["data"]["importExtension"]
     # then
@@ -227,7 +202,7 @@ def test_factory_extension_signs_a_simulated_device_record_and_refuses_a_broken_
 
 
 def test_the_embedded_queue_mails_admins_about_a_new_extension(
-    cli_env: dict[str, str], server: str, smtp: Any, tmp_path: Path
+    cli_env: dict[str, str], server: str, smtp: SmtpServer, tmp_path: Path
 ) -> None:
     # given: the demo tenant, whose Superadmin key holder has an e-mail address
     run(cli_env, "demo", "--if-empty")
@@ -247,7 +222,7 @@ def test_the_embedded_queue_mails_admins_about_a_new_extension(
         data={"operations": operations, "map": json.dumps({"0": ["variables.i.file"]})},
         files={"0": ("order.kwx", path.read_bytes(), "application/json")},
         headers={"Authorization": f"Bearer {saved['token']}", "X-Keywarden-CSRF": "1"},
-        timeout=30,
+        timeout=patience(30),
     )
     assert response.json()["data"]["importExtension"]["errors"] == []
     # then: the outbox e-mail reaches the SMTP server (R31, R33); on PostgreSQL the server
@@ -255,10 +230,10 @@ def test_the_embedded_queue_mails_admins_about_a_new_extension(
     def extension_mails() -> list[Any]:
         return [m for m in smtp.sink.accepted if "extension" in m["Subject"].lower()]
 
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not extension_mails():
-        time.sleep(0.2)
-    assert extension_mails(), f"no extension e-mail arrived: {smtp.sink.accepted}"
+    wait_until(
+        lambda: bool(extension_mails()), "the extension e-mail to arrive",
+        details=lambda: f"arrived: {smtp.sink.accepted}",
+    )
 
 
 def test_worker_without_redis_explains_the_embedded_default(cli_env: dict[str, str]) -> None:
@@ -281,6 +256,13 @@ def test_unknown_command_arguments_fail_cleanly(cli_env: dict[str, str]) -> None
         ok=False,
     )
     assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_on_a_descriptor_that_is_no_socket_names_the_option(cli_env: dict[str, str]) -> None:
+    result = run(cli_env, "serve", "--fd", "2", ok=False)
+    assert result.returncode == 1
+    assert "--fd 2: not an open socket" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -11,8 +11,6 @@ import asyncio
 import base64
 import json
 import shutil
-import socket
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -24,7 +22,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
@@ -50,40 +47,19 @@ from app.tenants.service import NewTenant
 from app.workers.broker import InProcessWorker, configure_broker
 from app.workers.datacenter import poll_data_center as poll_actor
 from tests.conftest import make_tenant
+from tests.harness import listening_socket, patience, refused_port
+from tests.processes import ThreadedServer
 
 OFFERED_AT = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 BUNDLE = "CCB 7F01"
 
 
-class DataCenter:
-    """``keywarden datacenter``'s app served by uvicorn on a free loopback port."""
+class DataCenter(ThreadedServer):
+    """``keywarden datacenter``'s app served by uvicorn on a loopback port of its own."""
 
     def __init__(self, var_dir: Path) -> None:
+        super().__init__(create_app(var_dir), lifespan="off", ws="none")
         self.var_dir = var_dir
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        config = uvicorn.Config(
-            create_app(var_dir), log_level="warning", lifespan="off", ws="none"
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
-        )
-
-    def start(self) -> DataCenter:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the data center did not start")
-            time.sleep(0.02)
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.sock.close()
 
     def request(
         self, method: str, path: str, body: bytes | None = None, **query: str
@@ -93,7 +69,7 @@ class DataCenter:
             url += "?" + urllib.parse.urlencode(query)
         request = urllib.request.Request(url, data=body, method=method)
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
+            with urllib.request.urlopen(request, timeout=patience(10)) as response:
                 return response.status, response.read()
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read()
@@ -364,12 +340,12 @@ async def test_an_unreachable_data_center_is_reported_per_tenant(
 ) -> None:
     # given: nothing listens there
     t = await connected_tenant(database, vendor, "Offline Co")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        closed = f"http://127.0.0.1:{s.getsockname()[1]}"
 
     # when
-    report = of(await poll_data_center(database, settings, url=closed), t)
+    with refused_port() as port:
+        report = of(
+            await poll_data_center(database, settings, url=f"http://127.0.0.1:{port}"), t
+        )
 
     # then
     [(offer_id, reason)] = report["failed"]
@@ -382,9 +358,7 @@ async def test_a_data_center_that_never_answers_costs_the_poll_one_timeout(
 ) -> None:
     # given: a server that accepts the connection and then says nothing
     t = await connected_tenant(database, vendor, "Silent Co")
-    silent = socket.socket()
-    silent.bind(("127.0.0.1", 0))
-    silent.listen()
+    silent = listening_socket()
     url = f"http://127.0.0.1:{silent.getsockname()[1]}"
 
     # when
@@ -399,7 +373,7 @@ async def test_a_data_center_that_never_answers_costs_the_poll_one_timeout(
     [(offer_id, reason)] = report["failed"]
     assert offer_id is None
     assert "unavailable: ReadTimeout" in reason
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < patience(10)
 
 
 async def test_a_refused_request_is_reported_with_its_status(
@@ -425,20 +399,19 @@ async def test_the_poll_actor_imports_for_connected_tenants_through_the_queue(
     # given: the workers find the data center through their settings
     t = await connected_tenant(database, vendor, "Queued Co")
     offer_id = data_center.offer(extension(vendor, "Q-K1"), t, datetime.now(UTC))
-    with socket.socket() as s:  # the outbox sender finds no SMTP server and keeps the e-mail
-        s.bind(("127.0.0.1", 0))
-        no_smtp = s.getsockname()[1]
-    worker_settings = settings.model_copy(
-        update={"datacenter_url": data_center.url, "smtp_port": no_smtp}
-    )
 
     # when: the poll is sent and the in-process worker runs it, and its per-tenant messages
-    try:
-        with InProcessWorker(worker_settings, periodic=False) as worker:
-            poll_actor.send()
-            await asyncio.to_thread(worker.join)
-    finally:
-        configure_broker(settings)
+    # (the outbox sender finds no SMTP server and keeps the e-mail)
+    with refused_port() as no_smtp:
+        worker_settings = settings.model_copy(
+            update={"datacenter_url": data_center.url, "smtp_port": no_smtp}
+        )
+        try:
+            with InProcessWorker(worker_settings, periodic=False) as worker:
+                poll_actor.send()
+                await asyncio.to_thread(worker.join)
+        finally:
+            configure_broker(settings)
 
     # then
     async with database.tenant_session(t.tenant_id) as s:

@@ -43,15 +43,8 @@ from app.tenants.service import NewTenant
 from app.workers.maintenance import mark_devices_offline_actor
 from hardware.sim.wall_device import SimulatedWallDevice
 from tests.conftest import BACKEND, GraphQLClient, make_tenant, superadmin_token
-from tests.processes import (
-    ApiProcess,
-    SmtpServer,
-    WorkerProcess,
-    eventually,
-    free_port,
-    reachable_redis,
-    redis_queue,
-)
+from tests.harness import eventually, patience, refused_port
+from tests.processes import ApiProcess, SmtpServer, WorkerProcess, reachable_redis, redis_queue
 from tests.test_devices import REPORT_LOST, Clock, add_device, add_key, change_interval, close_to
 from tests.test_firmware import add_bundle, apply, firmware_file, upload
 from tests.test_subscriptions import GraphQLSocket, numsub
@@ -96,8 +89,8 @@ async def stack(
     url = reachable_redis()
     logs = tmp_path_factory.mktemp("stories")
     # Nobody listens there: connected tenants of other modules are polled in vain.
-    nowhere = {"KEYWARDEN_DATACENTER_URL": f"http://127.0.0.1:{free_port()}"}
-    with redis_queue(settings, url) as (with_redis, namespace):
+    with refused_port() as port, redis_queue(settings, url) as (with_redis, namespace):
+        nowhere = {"KEYWARDEN_DATACENTER_URL": f"http://127.0.0.1:{port}"}
         smtp = SmtpServer().start()
         api = ApiProcess(with_redis, namespace, logs / "api.log", **smtp.env, **nowhere)
         worker = WorkerProcess(with_redis, namespace, smtp, logs / "worker.log", env=nowhere)
@@ -152,7 +145,7 @@ async def site(stack: Stack, settings: Settings, database: Database) -> AsyncIte
         database, f"Story {secrets.token_hex(3)}", vendor_public_keys=[public_key_hex(vendor)]
     )
     token = await superadmin_token(database, tenant)
-    async with httpx.AsyncClient(base_url=stack.api.url, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=stack.api.url, timeout=patience(10)) as http:
         yield Site(tenant, token, GraphQLClient(http, token), stack, vendor)
 
 
@@ -364,8 +357,5 @@ async def test_a_device_that_stops_calling_is_marked_offline_by_the_worker_and_h
     assert (await device_row(database, site, device_id)).online is False
     worker = site.stack.worker
 
-    async def logged() -> bool:
-        return "device(s) went offline" in worker.output()
-
-    await eventually(logged, f"the worker process to report it\n{worker.output()}")
+    await worker.logged("device(s) went offline")
 

@@ -66,6 +66,7 @@ from app.tenants.service import NewTenant
 from hardware.sim.wall_device import DeviceRefused, DeviceStore, SimulatedWallDevice
 from hardware.sim.wall_device import main as wall_main
 from tests.conftest import GraphQLClient, make_tenant, superadmin_token
+from tests.harness import eventually
 from tests.test_approval import decide, request, staff_council
 
 UPDATE_KEY = """
@@ -220,11 +221,12 @@ async def live_server(settings: Settings, database: Database) -> AsyncIterator[s
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
-    for _ in range(500):
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    assert server.started, "uvicorn did not start"
+
+    async def started() -> bool:
+        assert not task.done(), task  # it ended: the failure is in the task
+        return bool(server.started)
+
+    await eventually(started, "uvicorn to start", 5)
     port = server.servers[0].sockets[0].getsockname()[1]
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True

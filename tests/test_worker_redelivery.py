@@ -20,7 +20,6 @@ import asyncio
 import json
 import secrets
 import signal
-import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -30,7 +29,6 @@ from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
-import uvicorn
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -60,12 +58,12 @@ from app.tenants.service import NewTenant, lock_tenant
 from app.workers.datacenter import poll_data_center_tenant
 from app.workers.maintenance import mark_devices_offline_actor, reissue_blocking_lists_actor
 from tests.conftest import BACKEND, make_tenant
+from tests.harness import TIMEOUT, eventually, patience
 from tests.processes import (
     FAST_REDELIVERY,
-    TIMEOUT,
     SmtpServer,
+    ThreadedServer,
     WorkerProcess,
-    eventually,
     queue_idle,
     reachable_redis,
     redis_queue,
@@ -125,7 +123,7 @@ async def drained(queue: tuple[Settings, str], worker: WorkerProcess) -> None:
         url = settings.redis_url.get_secret_value()
         return worker.alive() and await asyncio.to_thread(queue_idle, url, namespace)
 
-    await eventually(idle, f"the queue to drain\n{worker.output()}")
+    await eventually(idle, "the queue to drain", details=worker.output)
 
 
 # --- holding a row lock the actor needs ---------------------------------------------------
@@ -155,7 +153,7 @@ async def two_tenants(database: Database, name: str) -> tuple[NewTenant, NewTena
 # --- the data-center poll (R2, R25, R31) ------------------------------------------------
 
 
-class StallingDataCenter:
+class StallingDataCenter(ThreadedServer):
     """``keywarden datacenter``'s app on a loopback port, holding one file's first download.
 
     ``stall(path)`` makes the first request for ``path`` wait (``arrived`` is set)
@@ -168,36 +166,17 @@ class StallingDataCenter:
         self.stalled: str | None = None
         self.arrived = threading.Event()
         self.release = threading.Event()
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        config = uvicorn.Config(
-            self._serve, log_level="warning", lifespan="off", ws="none", interface="asgi3"
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
-        )
+        super().__init__(self._serve, lifespan="off", ws="none", interface="asgi3")
 
     async def _serve(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"] == self.stalled and not self.arrived.is_set():
             self.arrived.set()
-            await asyncio.to_thread(self.release.wait, TIMEOUT)
+            await asyncio.to_thread(self.release.wait, patience(TIMEOUT))
         await self.app(scope, receive, send)
-
-    def start(self) -> StallingDataCenter:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline and self.thread.is_alive(), "no data center"
-            time.sleep(0.02)
-        return self
 
     def stop(self) -> None:
         self.release.set()
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.sock.close()
+        super().stop()
 
 
 @pytest.fixture
@@ -239,7 +218,7 @@ async def test_a_poll_killed_mid_download_imports_each_file_once_and_mails_once_
 
     # when: the tenant's poll runs; the extension is imported, the firmware download hangs
     poll_data_center_tenant.send(t.tenant_id)
-    arrived = await asyncio.to_thread(data_center.arrived.wait, TIMEOUT)
+    arrived = await asyncio.to_thread(data_center.arrived.wait, patience(TIMEOUT))
     assert arrived, first.output()
     assert await count(database, t, Extension) == 1
     assert await count(database, t, Firmware) == 0
@@ -254,7 +233,7 @@ async def test_a_poll_killed_mid_download_imports_each_file_once_and_mails_once_
     async def imported() -> bool:
         return second.alive() and await count(database, t, Firmware) == 1
 
-    await eventually(imported, f"the redelivered poll to import the firmware\n{second.output()}")
+    await eventually(imported, "the redelivered poll to import the firmware", details=second.output)
     await drained(queue, second)
 
     # then: one extension, one firmware, one e-mail of each kind, each delivered once (R33)
@@ -267,7 +246,7 @@ async def test_a_poll_killed_mid_download_imports_each_file_once_and_mails_once_
     async def delivered() -> bool:
         return all(len(smtp.sink.copies(m.id)) == 1 for m in mails)
 
-    await eventually(delivered, f"both e-mails to be sent\n{second.output()}")
+    await eventually(delivered, "both e-mails to be sent", details=second.output)
     assert all(len(smtp.sink.copies(m.id)) == 1 for m in mails)
 
 
@@ -316,7 +295,7 @@ async def test_a_reissue_killed_mid_way_leaves_one_new_signed_version_per_tenant
         async def stuck() -> bool:
             return worker.alive() and await blocked_by(database, pid)
 
-        await eventually(stuck, f"the reissue to wait for the second tenant\n{worker.output()}")
+        await eventually(stuck, "the reissue to wait for the second tenant", details=worker.output)
         # then: the first tenant's new list is committed, the second's not yet
         assert [r.version for r in await lists_of(database, first)] == [1, 2]
         assert [r.version for r in await lists_of(database, second)] == [1]
@@ -330,7 +309,7 @@ async def test_a_reissue_killed_mid_way_leaves_one_new_signed_version_per_tenant
     async def reissued() -> bool:
         return again.alive() and len(await lists_of(database, second)) == 2
 
-    await eventually(reissued, f"the redelivered reissue\n{again.output()}")
+    await eventually(reissued, "the redelivered reissue", details=again.output)
     await drained(queue, again)
 
     # then: each tenant has exactly one new version, signed, with its lost key, in order
@@ -427,7 +406,7 @@ async def test_marking_offline_killed_mid_way_announces_each_device_once(
             async def stuck() -> bool:
                 return worker.alive() and await blocked_by(database, pid)
 
-            await eventually(stuck, f"the check to wait for the device\n{worker.output()}")
+            await eventually(stuck, "the check to wait for the device", details=worker.output)
             # then: the first tenant's device went offline and was announced
             assert not await is_online(database, first, devices[first.tenant_id])
 
@@ -448,7 +427,7 @@ async def test_marking_offline_killed_mid_way_announces_each_device_once(
                 database, second, devices[second.tenant_id]
             )
 
-        await eventually(offline, f"the redelivered check\n{again.output()}")
+        await eventually(offline, "the redelivered check", details=again.output)
         await drained(queue, again)
         await listener.collect(0.5)
 

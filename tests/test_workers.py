@@ -24,15 +24,8 @@ from app.tenants.service import NewTenant
 from app.workers.broker import InProcessWorker, configure_broker, start_in_process_worker
 from app.workers.main import run_worker
 from app.workers.outbox import MAX_ATTEMPTS, deliver_outbox, notify_outbox
-from tests.processes import (
-    REDIS_URL,
-    TIMEOUT,
-    SmtpServer,
-    WorkerProcess,
-    eventually,
-    message_id,
-    reachable_redis,
-)
+from tests.harness import TIMEOUT, eventually, patience
+from tests.processes import REDIS_URL, SmtpServer, WorkerProcess, message_id, reachable_redis
 from tests.processes import redis_queue as shared_redis_queue
 
 # --- a real SMTP server ---------------------------------------------------------------
@@ -376,7 +369,7 @@ async def test_separate_worker_processes_deliver_an_enqueued_message(
     async def sent() -> bool:
         return (await outbox_row(database, outbox_id)).sent_at is not None
 
-    await eventually(sent, f"outbox {outbox_id} to be marked sent\n{worker.output()}")
+    await eventually(sent, f"outbox {outbox_id} to be marked sent", details=worker.output)
     assert len(smtp_server.sink.copies(outbox_id)) == 1
 
     # when: the service manager stops the workers
@@ -400,7 +393,7 @@ async def test_a_worker_killed_while_sending_loses_no_message(
     outbox_id = await write_outbox(database, tenant, "ivan@acme.test", "Keys imported")
     smtp_server.sink.held.add(message_id(outbox_id))
     notify_outbox()
-    arrived = await asyncio.to_thread(smtp_server.sink.arrived.wait, TIMEOUT)
+    arrived = await asyncio.to_thread(smtp_server.sink.arrived.wait, patience(TIMEOUT))
     assert arrived, first.output()
 
     # when
@@ -418,6 +411,6 @@ async def test_a_worker_killed_while_sending_loses_no_message(
     async def sent() -> bool:
         return (await outbox_row(database, outbox_id)).sent_at is not None
 
-    await eventually(sent, f"outbox {outbox_id} to be marked sent\n{second.output()}")
+    await eventually(sent, f"outbox {outbox_id} to be marked sent", details=second.output)
     assert len(smtp_server.sink.copies(outbox_id)) == 1
     assert second.signal(signal.SIGTERM) == 0, second.output()

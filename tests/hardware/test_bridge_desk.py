@@ -30,6 +30,7 @@ from hardware.bridge.reports import ReportQueue
 from hardware.sim.desk import DeskDevice
 from hardware.sim.world import Cylinder, ProgrammingKey, UserKey, World
 from hardware.wire import login_message
+from tests.harness import eventually, patience
 
 PK_UID = "PK-04A1B2C3"
 E2_UID = "E2-0001"
@@ -75,11 +76,11 @@ def site(tmp_path: Path) -> Iterator[Site]:
 async def opened(site: Site, tmp_path: Path) -> AsyncIterator[Desk]:
     """The agent's Desk on the site's port, kept open by its maintenance task."""
     stopping = asyncio.Event()
-    desk = Desk(str(site.port), timeout=0.3, known_desks=tmp_path / "known_desks.json",
+    desk = Desk(str(site.port), timeout=patience(0.3), known_desks=tmp_path / "known_desks.json",
                 backoff=Backoff(base=0.05, cap=0.2))
     task = asyncio.create_task(desk.maintain(stopping))
     try:
-        assert await desk.wait_open(10), desk.last_error
+        assert await desk.wait_open(patience(10)), desk.last_error
         yield desk
     finally:
         stopping.set()
@@ -272,11 +273,12 @@ async def test_a_write_while_the_cable_is_out_waits_for_it_and_lands_once(
         runner = CommandRunner(desk, no_image, link_retry_seconds=20)
         # given: the cable is pulled (the agent notices while polling for key events)
         await asyncio.to_thread(site.device.unplug)
-        for _ in range(200):
-            if not desk.is_open:
-                break
-            await asyncio.sleep(0.02)
-        assert not desk.is_open and desk.state == "error"
+
+        async def noticed() -> bool:
+            return not desk.is_open
+
+        await eventually(noticed, "the agent to notice the pulled cable", 4)
+        assert desk.state == "error"
         # when: a write arrives, and the cable comes back a moment later
         until = (datetime.now(UTC) + timedelta(days=30)).replace(microsecond=0).isoformat()
         validity = {"alwaysValid": False, "validFrom": None, "validUntil": until,
@@ -287,7 +289,7 @@ async def test_a_write_while_the_cable_is_out_waits_for_it_and_lands_once(
         await asyncio.sleep(0.4)
         assert not write.done()
         await asyncio.to_thread(site.plug_back)
-        report = await asyncio.wait_for(write, 20)
+        report = await asyncio.wait_for(write, patience(20))
     # then: the write landed on the key
     assert report["ok"], report
     assert site.world.user_key(E2_UID).validity["validUntil"].startswith(until[:19])  # type: ignore[index]

@@ -13,6 +13,7 @@ import textwrap
 from pathlib import Path
 
 from hardware.bridge.reports import LIVE, PendingClear, Report, ReportQueue
+from tests.harness import patience
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,7 +30,7 @@ def _kill_after(child: subprocess.Popen[str], lines: int) -> list[str]:
     assert child.stdout is not None
     seen = [child.stdout.readline().strip() for _ in range(lines)]
     os.kill(child.pid, signal.SIGKILL)
-    child.wait(10)
+    child.wait(patience(10))
     assert child.returncode == -signal.SIGKILL
     return seen
 
@@ -82,7 +83,9 @@ def test_a_report_leaves_the_queue_only_after_it_is_acknowledged_even_across_sig
         left = [item.report.command_id for item in queue.pending()]
         assert not set(acked) & set(left)
         assert left == [f"c{i}" for i in range(20 - len(left), 20)]
-        assert len(left) in (14, 15)  # the sixth acknowledgement may have committed too
+        # five were acknowledged before the kill; more may have been (the test reads slowly on a
+        # busy machine), never fewer
+        assert len(left) <= 15
         # and: an acknowledged command is still known as executed, with its report
         done = queue.executed("c0")
         assert done is not None and done.outcome == "ACKED"

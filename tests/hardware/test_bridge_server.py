@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -39,6 +41,7 @@ from hardware.bridge.transport import ConnectionRefused, GraphQLConnection
 from hardware.sim.desk import DeskDevice
 from hardware.sim.world import ProgrammingKey, UserKey, World
 from tests.conftest import GraphQLClient
+from tests.harness import LoggedProcess, listening_socket, patience
 from tests.test_subscriptions import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,7 +90,7 @@ async def enrolment_code(gql: GraphQLClient, name: str = "Front desk") -> str:
 
 async def until(condition: Any, seconds: float = WAIT) -> Any:
     """Wait for ``condition()`` (sync or async) to be truthy; its value."""
-    deadline = time.monotonic() + seconds
+    deadline = time.monotonic() + patience(seconds)
     while True:
         value = condition()
         if asyncio.iscoroutine(value):
@@ -141,7 +144,7 @@ async def test_the_client_authenticates_subscribes_and_reports_over_one_websocke
     commands = await connection.subscribe(COMMANDS_SUBSCRIPTION)
     queued = await read_key_at(gql, done["bridgeId"])
     # then: the command queued by the admin arrives
-    event = await asyncio.wait_for(anext(commands), WAIT)  # type: ignore[arg-type]
+    event = await asyncio.wait_for(anext(commands), patience(WAIT))  # type: ignore[arg-type]
     command = event["data"]["bridgeCommands"]
     assert (command["id"], command["kind"], command["status"]) == (queued, "READ_KEY", "SENT")
     assert json.loads(command["payload"]) == {"slot": None}
@@ -168,56 +171,55 @@ async def test_the_client_authenticates_subscribes_and_reports_over_one_websocke
 
 
 class Relay:
-    """A TCP relay between the agent and the server that the test can cut and restore."""
+    """A TCP relay between the agent and the server that the test can cut and restore.
+
+    It listens on its own port from start to end (no other process can take the port
+    while the network is "down"); while cut, it resets every connection at once.
+    """
 
     def __init__(self, upstream_port: int) -> None:
         self.upstream = ("127.0.0.1", upstream_port)
-        probe = socket.socket()
-        probe.bind(("127.0.0.1", 0))
-        self.port = int(probe.getsockname()[1])
-        probe.close()
-        self.listener: socket.socket | None = None
+        self.listener = listening_socket()
+        self.port = int(self.listener.getsockname()[1])
+        self.up = False
         self.sockets: list[socket.socket] = []
         self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def restore(self) -> None:
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(16)
-        self.listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        with self.lock:
+            self.up = True
 
     def cut(self) -> None:
-        """The network is gone: existing connections drop, new ones are refused."""
+        """The network is gone: existing connections drop, new ones are reset."""
         with self.lock:
-            listener, self.listener = self.listener, None
+            self.up = False
             sockets, self.sockets = self.sockets, []
-        if listener is not None:
-            # shutdown() wakes the thread blocked in accept(); close() alone would leave the
-            # kernel socket listening until that accept() returned.
-            try:
-                listener.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            listener.close()
         for s in sockets:
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            s.close()
+            _reset(s)
 
-    def _accept(self, listener: socket.socket) -> None:
+    def close(self) -> None:
+        self.cut()
+        # shutdown() wakes the thread blocked in accept(); close() alone would not.
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)
+        self.listener.close()
+
+    def _accept(self) -> None:
         while True:
             try:
-                client, _ = listener.accept()
+                client, _ = self.listener.accept()
             except OSError:
                 return
+            with self.lock:
+                up = self.up
+            if not up:
+                _reset(client)
+                continue
             try:
                 server = socket.create_connection(self.upstream)
             except OSError:
@@ -236,40 +238,53 @@ class Relay:
         except OSError:
             pass
         for s in (source, target):
-            try:
+            with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+
+
+def _reset(s: socket.socket) -> None:
+    """Close a connection with a reset, as a network that is gone leaves it."""
+    with contextlib.suppress(OSError):
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.shutdown(socket.SHUT_RDWR)
+    s.close()
 
 
 class AgentProcess:
-    """``python -m hardware.bridge run`` with its log in a file."""
+    """``python -m hardware.bridge run`` with its log in a file; started again after a stop."""
 
     def __init__(self, state: Path, port: Path, server: str, log: Path, *extra: str) -> None:
         self.args = [sys.executable, "-m", "hardware.bridge", "run", "--state-dir", str(state),
                      "--port", str(port), "--server", server, "--max-backoff", "1",
                      "--link-retry", "30", *extra]
         self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
+        self.runs: list[LoggedProcess] = []
+
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        return self.runs[-1].process if self.runs else None
 
     def start(self) -> AgentProcess:
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(self.args, cwd=ROOT, stdout=out, stderr=out)
+        # Each run writes a log of its own; ``text`` reads them all in order.
+        run = self.log.with_name(f"{self.log.stem}-{len(self.runs)}{self.log.suffix}")
+        self.runs.append(LoggedProcess(self.args, os.environ, run))
         return self
 
     def text(self) -> str:
-        return self.log.read_text()
+        return "".join(r.output() for r in self.runs)
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
-        assert self.process is not None
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-        return self.process.wait(20)
+        assert self.runs
+        return self.runs[-1].signal(sig)
+
+    def close(self) -> None:
+        for r in self.runs:
+            r.close()
 
 
 def bridge_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "hardware.bridge", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=patience(60))
 
 
 def status(state: Path) -> dict[str, Any]:
@@ -406,9 +421,8 @@ async def test_reports_made_offline_survive_a_killed_agent_and_arrive_once(
         assert agent.stop() == 0
         assert "stopped (0 reports still queued)" in agent.text()
     finally:
-        if agent.process is not None and agent.process.poll() is None:
-            agent.process.kill()
-        relay.cut()
+        agent.close()
+        relay.close()
 
 
 async def test_a_browser_logs_in_through_the_agent_and_the_pin_is_kept_nowhere(
@@ -457,10 +471,9 @@ async def test_a_browser_logs_in_through_the_agent_and_the_pin_is_kept_nowhere(
         assert site.pkey.wrong_pins == 0
         assert agent.stop() == 0
     finally:
-        if agent.process is not None and agent.process.poll() is None:
-            agent.process.kill()
+        agent.close()
     # and: the PIN is in no file of the agent's state and not in its log
-    for path in [*state.iterdir(), agent.log]:
+    for path in [*state.iterdir(), *(run.log for run in agent.runs)]:
         data = path.read_bytes()
         assert PIN.encode() not in data, path
         assert base64.b64encode(PIN.encode()) not in data, path
@@ -500,6 +513,5 @@ async def test_sigterm_lets_the_command_in_flight_finish_and_keeps_its_report_qu
         assert site.reads == 1
         assert agent.stop() == 0
     finally:
-        if agent.process is not None and agent.process.poll() is None:
-            agent.process.kill()
-        relay.cut()
+        agent.close()
+        relay.close()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -24,6 +23,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hardware.bridge.state import ConfigError, Enrolment, StateDir, public_key_b64
+from tests.harness import LoggedProcess, patience, refused_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,13 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def bridge(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
     """``python -m hardware.bridge ARGS`` to completion."""
     return subprocess.run([sys.executable, "-m", "hardware.bridge", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+                          capture_output=True, text=True, timeout=patience(timeout))
 
 
 def enrolled_state(path: Path, server: str = "http://127.0.0.1:9") -> StateDir:
@@ -55,7 +49,7 @@ def enrolled_state(path: Path, server: str = "http://127.0.0.1:9") -> StateDir:
 
 
 def until(condition: Any, seconds: float = 10.0) -> Any:
-    deadline = time.monotonic() + seconds
+    deadline = time.monotonic() + patience(seconds)
     while True:
         value = condition()
         if value:
@@ -74,20 +68,17 @@ def status_json(state: StateDir) -> dict[str, Any]:
 @pytest.fixture
 def agent_process(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], StateDir, Path]]:
     """A running agent whose server refuses connections and whose serial port is missing."""
-    state = enrolled_state(tmp_path / "state", server=f"http://127.0.0.1:{free_port()}")
-    log_path = tmp_path / "agent.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
+    with refused_port() as port:
+        state = enrolled_state(tmp_path / "state", server=f"http://127.0.0.1:{port}")
+        agent = LoggedProcess(
             [sys.executable, "-m", "hardware.bridge", "run", "--state-dir", str(state.path),
              "--port", str(tmp_path / "no-such-tty"), "--max-backoff", "1"],
-            cwd=ROOT, stderr=log, stdout=log,
+            os.environ, tmp_path / "agent.log",
         )
-    try:
-        yield process, state, log_path
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
+        try:
+            yield agent.process, state, agent.log
+        finally:
+            agent.close()
 
 
 # --- the key and the state directory ------------------------------------------------------
@@ -139,8 +130,9 @@ def test_a_second_enrolment_is_refused_without_force(tmp_path: Path) -> None:
 def test_an_enrolment_the_server_cannot_take_leaves_no_key_behind(tmp_path: Path) -> None:
     # when: the server cannot be reached
     state_dir = tmp_path / "state"
-    done = bridge("enrol", "--state-dir", str(state_dir), "--server",
-                  f"http://127.0.0.1:{free_port()}", "--tenant", "t", "--code", "AAAA-BBBB")
+    with refused_port() as port:
+        done = bridge("enrol", "--state-dir", str(state_dir), "--server",
+                      f"http://127.0.0.1:{port}", "--tenant", "t", "--code", "AAAA-BBBB")
     # then: a clear failure, and nothing that looks enrolled
     assert done.returncode == 1
     assert "enrolment failed: cannot reach" in done.stderr
@@ -193,7 +185,7 @@ def test_sigterm_stops_the_agent_cleanly_and_status_says_it_is_not_running(
     # when: systemd stops the service
     process.send_signal(signal.SIGTERM)
     # then: it exits 0 promptly
-    assert process.wait(15) == 0
+    assert process.wait(patience(15)) == 0
     assert "stopped (0 reports still queued)" in log_path.read_text()
     # and: status reports it stopped (exit 3, as systemctl does), with when it was last seen
     report = status_json(state)

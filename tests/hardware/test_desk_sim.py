@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
+import os
+import signal
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,41 +28,59 @@ from hardware.link.client import DeskClient, DeskError, LinkError, VersionMismat
 from hardware.sim.control import ControlClient, ControlError
 from hardware.sim.world import World
 from hardware.wire import login_message
+from tests.harness import LoggedProcess, patience, wait_until
 
-ROOT = Path(__file__).resolve().parents[2]
 ALWAYS = [
     {"days": ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"],
      "start": "00:00", "end": "23:59"}
 ]
 
 
+def link_timeout() -> float:
+    """The client's retransmission time: 0.5 s, longer on a busy machine."""
+    return patience(0.5)
+
+
 @dataclass
 class Sim:
     """A running desk simulator: its process, pty path, control client and world file."""
 
-    process: subprocess.Popen[str]
+    process: LoggedProcess
     pty: str
     control: ControlClient
     world: Path
     tmp: Path
 
     def client(self, **kwargs: Any) -> DeskClient:
-        return DeskClient.open(self.pty, timeout=0.5, **kwargs)
+        return DeskClient.open(self.pty, timeout=link_timeout(), **kwargs)
+
+    def stop(self) -> int:
+        """Stop the simulator as a service manager would (SIGTERM); its exit status."""
+        self.control.close()
+        try:
+            return self.process.signal(signal.SIGTERM)
+        finally:
+            self.process.close()
 
 
 def start_sim(tmp: Path, baud: int = 0) -> Sim:
     world, sock = tmp / "world.json", tmp / "desk.sock"
-    process = subprocess.Popen(
+    process = LoggedProcess(
         [sys.executable, "-m", "hardware.sim", "desk", "--pty", "--world", str(world),
          "--control", str(sock), "--baud", str(baud)],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        os.environ, tmp / "desk.log",
     )
-    assert process.stdout is not None
-    first = process.stdout.readline()
-    assert first.startswith("pty: /dev/"), first
-    assert process.stdout.readline().startswith("control: ")
-    assert process.stdout.readline().startswith("identity: ")
-    return Sim(process, first.split(": ", 1)[1].strip(), ControlClient(sock), world, tmp)
+    try:
+        # "identity:" comes last, once the pty and the control socket are up.
+        process.wait_logged("identity: ")
+        lines = process.output().splitlines()
+        assert lines[0].startswith("pty: /dev/"), lines
+        assert lines[1].startswith("control: "), lines
+        return Sim(process, lines[0].split(": ", 1)[1].strip(),
+                   ControlClient(sock, timeout=patience(30)), world, tmp)
+    except BaseException:
+        process.close()
+        raise
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +89,7 @@ def running_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
     # each test gets its own hardware in it (``hw``) and finds the cable plugged, slots empty.
     running = start_sim(tmp_path_factory.mktemp("desk"))
     yield running
-    running.control.close()
-    running.process.terminate()
-    assert running.process.wait(timeout=10) == 0
+    assert running.stop() == 0, running.process.output()
 
 
 @pytest.fixture
@@ -322,7 +338,7 @@ def test_firmware_update_resumes_after_the_cable_is_pulled_mid_transfer(
     # plugged back in (a new port path): the key held on to what it had received
     pty = sim.control.replug()
     resumed: list[int] = []
-    with DeskClient.open(pty, timeout=0.5) as desk:
+    with DeskClient.open(pty, timeout=link_timeout()) as desk:
         version = desk.update_firmware("left", "12.1.0", image, lambda o, s: resumed.append(o))
         assert version == "12.1.0"
         assert desk.read_key("left")["firmwareVersion"] == "12.1.0"
@@ -333,16 +349,18 @@ def test_firmware_update_resumes_after_the_cable_is_pulled_mid_transfer(
 def test_a_write_cut_off_by_the_cable_leaves_the_key_as_it_was_and_is_applied_once_resent(
     tmp_path: Path,
 ) -> None:
-    # The one paced test: at 115200 baud a 60-job write takes long enough to pull the cable.
+    # The one paced test: at 115200 baud a 240-job write (36 kB; a programming key holds 250)
+    # is on the wire for about three seconds, long enough to pull the cable once under way.
     sim = start_sim(tmp_path, baud=115200)
     try:
         raw = PRIVATE.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()).hex()
         sim.control.add_programming_key("P-1", "PR-0001", raw, PIN)
         sim.control.insert("left", "P-1")
-        jobs = [job(f"J-{i:03d}", f"C-{i % 2 + 1}", f"KEY-{i:04d}") for i in range(60)]
-        request_bytes = len(json.dumps({"args": {"slot": "left", "jobs": jobs}}))
+        jobs = [job(f"J-{i:03d}", f"C-{i % 2 + 1}", f"KEY-{i:04d}") for i in range(240)]
+        assert len(json.dumps({"args": {"slot": "left", "jobs": jobs}})) > 30 * 1024
         failure: list[BaseException] = []
         desk = sim.client()
+        before = sim.control.state()["desk"]["link"]["frames_received"]
 
         def write() -> None:
             try:
@@ -352,23 +370,26 @@ def test_a_write_cut_off_by_the_cable_leaves_the_key_as_it_was_and_is_applied_on
 
         writer = threading.Thread(target=write)
         writer.start()
-        time.sleep(request_bytes * 10 / 115200 * 0.3)  # about a third of the way through
+        # once a few of its frames have arrived, the cable is pulled
+        wait_until(
+            lambda: sim.control.state()["desk"]["link"]["frames_received"] >= before + 3,
+            "the write to be on the wire", details=sim.process.output,
+        )
         sim.control.unplug()
-        writer.join(timeout=10)
+        writer.join(timeout=patience(10))
         desk.close()
-        assert failure and isinstance(failure[0], LinkError)
+        assert not writer.is_alive(), "the write did not notice the pulled cable"
+        assert failure and isinstance(failure[0], LinkError), failure
         # nothing of the write reached the key, in the device or in its world file
         assert World.load(sim.world).programming_keys["P-1"].jobs == []
         pty = sim.control.replug()
-        with DeskClient.open(pty, timeout=0.5) as desk:
+        with DeskClient.open(pty, timeout=link_timeout()) as desk:
             assert desk.read_key("left")["jobs"] == 0
             # sent again in full, it is applied once
-            assert desk.write_jobs("left", jobs) == 60
-        assert len(World.load(sim.world).programming_keys["P-1"].jobs) == 60
+            assert desk.write_jobs("left", jobs) == len(jobs)
+        assert len(World.load(sim.world).programming_keys["P-1"].jobs) == len(jobs)
     finally:
-        sim.control.close()
-        sim.process.terminate()
-        sim.process.wait(timeout=10)
+        assert sim.stop() == 0, sim.process.output()
 
 
 def test_a_request_sent_again_with_its_id_gets_the_first_answer_and_no_second_effect(
@@ -382,7 +403,7 @@ def test_a_request_sent_again_with_its_id_gets_the_first_answer_and_no_second_ef
         desk.call("SIGN_LOGIN", request, request_id=request_id)
     # the cable is pulled before the PC is sure the request got through; it sends it again
     pty = sim.control.replug()
-    with DeskClient.open(pty, timeout=0.5) as desk:
+    with DeskClient.open(pty, timeout=link_timeout()) as desk:
         with pytest.raises(DeskError) as again:
             desk.call("SIGN_LOGIN", request, request_id=request_id)
         assert (again.value.code, again.value.details) == (first.value.code, first.value.details)
@@ -406,9 +427,9 @@ def test_pulling_the_cable_fails_the_port_and_plugging_it_back_gives_a_working_o
     finally:
         desk.close()
     pty = sim.control.replug()
-    with DeskClient.open(pty, timeout=0.5) as desk:
+    with DeskClient.open(pty, timeout=link_timeout()) as desk:
         sim.control.insert("right", hw.e3)
-        event = desk.next_event(2)
+        event = desk.next_event(patience(2))
         assert event is not None and (event["event"], event["uid"]) == ("KEY_INSERTED", hw.e3)
     assert sim.control.state()["desk"]["pty"] == pty
 
