@@ -409,7 +409,9 @@ async def test_the_poll_actor_imports_for_connected_tenants_through_the_queue(
         try:
             with InProcessWorker(worker_settings, periodic=False) as worker:
                 poll_actor.send()
-                await asyncio.to_thread(worker.join)
+                # All connected tenants of the session are polled, and every due e-mail
+                # tried: on a busy machine that takes longer than the default half minute.
+                await asyncio.to_thread(worker.join, timeout_ms=round(patience(60) * 1000))
         finally:
             configure_broker(settings)
 

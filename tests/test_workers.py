@@ -266,7 +266,7 @@ async def test_notify_outbox_has_the_in_process_worker_deliver_the_message(
 
         # when
         notify_outbox()
-        await asyncio.to_thread(worker.join)
+        await asyncio.to_thread(worker.join, timeout_ms=round(patience(30) * 1000))
 
     # then
     assert len(smtp_server.sink.copies(outbox_id)) == 1
