@@ -14,7 +14,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,14 @@ from app.logs import RequestContextFilter, server_logging_config
 from app.tenants.service import NewTenant
 from hardware.logconfig import JsonFormatter, TextFormatter, check, logging_config
 from tests.conftest import superadmin_token
-from tests.processes import SmtpServer, WorkerProcess, free_port, reachable_redis, redis_queue
+from tests.harness import patience
+from tests.processes import (
+    ServerProcess,
+    SmtpServer,
+    WorkerProcess,
+    reachable_redis,
+    redis_queue,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -115,8 +121,8 @@ def test_the_shared_set_up_needs_nothing_of_the_server() -> None:
         "print(sorted(m for m in sys.modules if m == 'app' or m.startswith('app.')))\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT,
-        check=True,
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=patience(60),
+        cwd=ROOT, check=True,
     )
 
     # then
@@ -212,34 +218,21 @@ async def test_without_the_access_log_requests_keep_their_id_but_write_no_line(
 # --- a real `keywarden serve` -------------------------------------------------------------
 
 
-def serve_and_ask(env: dict[str, str], token: str) -> tuple[httpx.Response, str]:
-    """Start ``keywarden serve``, send one GraphQL request, stop it; the answer and stderr."""
-    port = free_port()
-    process = subprocess.Popen(
-        [BIN / "keywarden", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
+def serve_and_ask(env: dict[str, str], token: str, log: Path) -> tuple[httpx.Response, str]:
+    """Start ``keywarden serve``, send one GraphQL request, stop it; the answer and its output."""
+    server = ServerProcess(env, log)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{url}/health", timeout=1)
-                break
-            except httpx.HTTPError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(process.communicate()[1]) from None
-                time.sleep(0.2)
+        server.wait_ready()
         response = httpx.post(
-            f"{url}/graphql",
+            f"{server.url}/graphql",
             json={"query": KEYS, "operationName": "Keys"},
             headers={"Authorization": f"Bearer {token}", "X-Request-ID": "serve-test-1"},
-            timeout=30,
+            timeout=patience(30),
         )
+        server.signal(signal.SIGINT)
     finally:
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=60)
-    return response, stderr
+        server.close()
+    return response, server.output()
 
 
 @pytest.fixture
@@ -251,24 +244,26 @@ def serve_env(settings: Settings, tmp_path: Path) -> dict[str, str]:
     if settings.database_url:
         env["DATABASE_URL"] = settings.database_url.get_secret_value()
     else:
-        subprocess.run([BIN / "keywarden", "migrate"], env=env, check=True, timeout=120)
+        subprocess.run(
+            [BIN / "keywarden", "migrate"], env=env, check=True, timeout=patience(120)
+        )
     return env
 
 
 @pytest.mark.parametrize("fmt", ["json", "text"])
 def test_serve_prints_our_info_lines_and_uvicorns_in_one_format(
-    serve_env: dict[str, str], fmt: str
+    serve_env: dict[str, str], fmt: str, tmp_path: Path
 ) -> None:
     # given
     created = subprocess.run(
         [BIN / "keywarden", "tenant", "create", "--name", "Logging Co"],
-        env=serve_env, capture_output=True, text=True, timeout=120, check=True,
+        env=serve_env, capture_output=True, text=True, timeout=patience(120), check=True,
     )
     tenant_id, token = (json.loads(created.stdout)[k] for k in ("tenant_id", "token"))
     serve_env["KEYWARDEN_LOG_FORMAT"] = fmt
 
     # when
-    response, stderr = serve_and_ask(serve_env, token)
+    response, stderr = serve_and_ask(serve_env, token, tmp_path / "serve.log")
 
     # then
     assert response.status_code == 200, response.text
@@ -325,7 +320,7 @@ def test_the_bridge_agent_refuses_an_unknown_log_format(tmp_path: Path) -> None:
     # when
     result = subprocess.run(
         [BIN / "keywarden-bridge", "status", "--state-dir", str(tmp_path), "--log-format", "xml"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True, text=True, timeout=patience(60),
     )
 
     # then
