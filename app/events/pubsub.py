@@ -222,6 +222,11 @@ class InProcessPubSub(PubSub):
             self._fanout.remove(mailbox)
 
 
+def listener_name(prefix: str) -> str:
+    """The Redis client name of the pub/sub listener of deployments using ``prefix``."""
+    return f"keywarden-pubsub:{prefix}"
+
+
 class RedisPubSub(PubSub):
     """Redis pub/sub with one reconnecting listener per process and event loop (R3, R23).
 
@@ -256,6 +261,9 @@ class RedisPubSub(PubSub):
             health_check_interval=health_check_interval,
             socket_keepalive=True,
             socket_connect_timeout=5,
+            # Named in CLIENT LIST, so one deployment's (or test's) listener can be told
+            # apart from the others sharing the Redis server.
+            client_name=listener_name(prefix),
         )
         self._pubsub: Any = None  # the listener's current redis PubSub, None while disconnected
         self._wanted: dict[str, asyncio.Event] = {}  # channel -> set once Redis confirmed it
