@@ -178,7 +178,7 @@ async def create_key_group(
 ) -> tuple[KeyGroup, list[RemoteJob]]:
     """A group of E3 keys that cylinders can authorise as a whole (R10, R13)."""
     name = _name(name, "name")
-    keys = await _e3_keys(session, key_ids, "keyIds")
+    keys = await e3_keys(session, key_ids, "keyIds")
     if await session.scalar(select(KeyGroup.id).where(KeyGroup.name == name)):
         raise DomainError(CONFLICT, f"a key group named {name!r} exists already", "name")
     group = KeyGroup(name=name)
@@ -188,7 +188,10 @@ async def create_key_group(
     return group, jobs
 
 
-async def _e3_keys(session: AsyncSession, key_ids: Sequence[int], field_name: str) -> list[Key]:
+async def e3_keys(session: AsyncSession, key_ids: Sequence[int], field_name: str) -> list[Key]:
+    """The keys of ``key_ids`` in their order, each once, if all are visible E3 keys: only
+    E3 keys form key groups (R10, R13); otherwise NOT_FOUND or UNSUPPORTED_KEY_TYPE naming
+    the entry of ``field_name``."""
     await visible_ids(session, Key, key_ids, field_name)
     keys = {k.id: k for k in await session.scalars(select(Key).where(Key.id.in_(key_ids)))}
     for i, key_id in enumerate(key_ids):

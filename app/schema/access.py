@@ -189,7 +189,7 @@ class AccessMutations:
         async def action(r: Run) -> tuple[KeyGroupRow, list[RemoteJobRow]]:
             group = await r.row(KeyGroupRow, input.key_group_id, "KeyGroup", "keyGroupId")
             keys = r.ids(input.key_ids, "Key", "keyIds")
-            key_rows = await service._e3_keys(r.session, keys, "keyIds")
+            key_rows = await service.e3_keys(r.session, keys, "keyIds")
             return group, await service.add_keys_to_group(r.session, group, key_rows)
 
         return await run(info, KeyGroupPayload, action, _key_group_payload)
