@@ -1,4 +1,4 @@
-"""Creating employees and importing and exporting them as CSV (R4, R30).
+"""Employees: create, change and delete them, import and export them as CSV (R4, R13, R30).
 
 The import is all or nothing: if any line of the file is invalid, the real
 import writes nothing and returns the invalid lines, so a file is never half
@@ -11,12 +11,15 @@ The caller owns the transaction: these functions flush, never commit.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.access.engine import cylinders_of_key, reconcile
+from app.access.service import visible_ids
 from app.employees.csv_format import (
     COLUMNS,
     EmployeeRow,
@@ -26,19 +29,40 @@ from app.employees.csv_format import (
     parse_employees_csv,
 )
 from app.errors import CONFLICT, INVALID, NOT_FOUND, DomainError
-from app.models import Domain, Employee
+from app.models import (
+    AccessProfile,
+    AccessProfileCylinder,
+    Domain,
+    Employee,
+    EmployeeAccessProfile,
+    Key,
+    KeyStatus,
+    ProgrammingJob,
+    ProgrammingKey,
+)
 from app.tenants.scoping import ALL_DOMAINS
 
 # Employee numbers per SELECT ... IN (...): far below every driver's bound-parameter limit.
 LOOKUP_CHUNK = 1000
 
 __all__ = [
+    "EmployeeChange",
     "ImportResult",
     "RowError",
     "create_employee",
+    "delete_employee",
     "export_employees",
     "import_employees",
+    "update_employee",
 ]
+
+
+@dataclass
+class EmployeeChange:
+    """An employee as changed, and the programming jobs the change created or changed (R15)."""
+
+    employee: Employee
+    programming_jobs: list[ProgrammingJob] = field(default_factory=list)
 
 
 @dataclass
@@ -78,28 +102,114 @@ async def create_employee(
     when another employee of the tenant has that number, in any domain. The
     caller has checked that the principal may administer ``domain_id`` (R8).
     """
-    raw = {
-        "employee_number": employee_number,
-        "first_name": first_name,
-        "last_name": last_name,
-        "email": email,
-        "department": department,
-        "phone": phone,
-    }
-    cleaned, problems = clean_employee_fields({k: (v or "").strip() for k, v in raw.items()})
-    if problems:
-        raise DomainError(INVALID, problems[0].message, field=problems[0].field)
+    cleaned = _checked_fields(
+        {
+            "employee_number": employee_number,
+            "first_name": first_name,
+            "last_name": last_name,
+            "email": email,
+            "department": department,
+            "phone": phone,
+        }
+    )
     await _require_domain(session, domain_id)
-    number = cleaned["employee_number"]
-    if number is not None and await _numbers_taken_in_tenant(session, [number]):
-        raise DomainError(
-            CONFLICT,
-            f"employee number {number!r} is already taken by another employee",
-            field="employeeNumber",
-        )
+    await _require_free_number(session, cleaned["employee_number"])
     employee = Employee(domain_id=domain_id, **cleaned)
     session.add(employee)
     await session.flush()
+    return employee
+
+
+async def update_employee(
+    session: AsyncSession,
+    *,
+    employee_id: int,
+    changes: Mapping[str, str | None],
+    profile_ids: Sequence[int] | None,
+) -> EmployeeChange:
+    """Change an employee's fields and access profiles (R4, R13, R15).
+
+    ``changes`` holds only the fields to change, by Employee attribute name; they
+    are checked like a line of the import file (None or blank clears an optional
+    field, first and last name are mandatory) and an employee number taken by
+    another employee of the tenant, in any domain, is CONFLICT on employeeNumber.
+    ``profile_ids`` (None: leave as they are) become exactly the employee's access
+    profiles, which apply to every key the employee holds: the cylinders of the
+    profiles added or removed are reconciled by the job engine, and the jobs it
+    created or changed are returned (jobEvents subscribers hear of them, and of
+    any it cancelled). NOT_FOUND names employeeId for an employee outside the
+    session's tenant or domains (R1, R8), and accessProfileIds.N for a profile
+    that is not the tenant's.
+    """
+    employee = await _load_employee(session, employee_id)
+    current = {attribute: getattr(employee, attribute) for attribute in _ATTRIBUTES}
+    unknown = set(changes) - set(_ATTRIBUTES)
+    if unknown:
+        raise ValueError(f"not employee fields: {sorted(unknown)}")
+    cleaned = _checked_fields({**current, **changes})
+    if cleaned["employee_number"] != employee.employee_number:
+        await _require_free_number(session, cleaned["employee_number"])
+    for attribute, value in cleaned.items():
+        setattr(employee, attribute, value)
+    await session.flush()
+    jobs: list[ProgrammingJob] = []
+    if profile_ids is not None:
+        jobs = await _set_access_profiles(session, employee, profile_ids)
+    return EmployeeChange(employee, jobs)
+
+
+async def delete_employee(session: AsyncSession, *, employee_id: int) -> Employee:
+    """Remove an employee who holds no key and no programming key (R4, R5, R13).
+
+    CONFLICT on employeeId names the issued keys the employee holds (return them
+    first; keys in domains the session does not see are counted, not named, R8)
+    and the programming keys whose holder they are (give them another holder
+    first: job and approval e-mails go to the holder, R17, R29). Lost or defective
+    keys that still name the employee lose their holder; the employee's access
+    profiles go with the employee, and the cylinders that keys still opened
+    through them are reconciled, their jobs announced on jobEvents (R15).
+    Returns the deleted employee (its id stays readable).
+    """
+    employee = await _load_employee(session, employee_id)
+    held = (
+        await session.execute(
+            select(Key.id, Key.marking, Key.status, Key.domain_id)
+            .where(Key.holder_id == employee.id)
+            .order_by(Key.marking),
+            execution_options={ALL_DOMAINS: True},
+        )
+    ).all()
+    holder_of = list(
+        await session.scalars(
+            select(ProgrammingKey.marking)
+            .where(ProgrammingKey.holder_id == employee.id)
+            .order_by(ProgrammingKey.marking)
+        )
+    )
+    issued = [key for key in held if key.status == KeyStatus.ISSUED]
+    if issued or holder_of:
+        raise DomainError(
+            CONFLICT,
+            _still_in_use(employee, issued, holder_of, session.info.get("domain_ids")),
+            field="employeeId",
+        )
+    cylinders: set[int] = set()
+    for key in held:
+        cylinders |= await cylinders_of_key(session, key.id)
+    await session.execute(
+        delete(EmployeeAccessProfile).where(EmployeeAccessProfile.employee_id == employee.id)
+    )
+    if held:
+        await session.execute(
+            update(Key)
+            .where(Key.holder_id == employee.id)
+            .values(holder_id=None)
+            .execution_options(synchronize_session="fetch", **{ALL_DOMAINS: True})
+        )
+    await session.delete(employee)
+    await session.flush()
+    if cylinders:
+        await reconcile(session, cylinders)
     return employee
 
 
@@ -177,6 +287,100 @@ async def export_employees(session: AsyncSession) -> str:
         )
     )
     return export_employees_csv(rows)
+
+
+_ATTRIBUTES = tuple(column.attribute for column in COLUMNS)
+
+
+def _checked_fields(values: Mapping[str, str | None]) -> dict[str, str | None]:
+    """The fields, whitespace around them removed, checked like a line of the file (R4);
+    INVALID names the first field at fault."""
+    cleaned, problems = clean_employee_fields({k: (v or "").strip() for k, v in values.items()})
+    if problems:
+        raise DomainError(INVALID, problems[0].message, field=problems[0].field)
+    return cleaned
+
+
+async def _require_free_number(session: AsyncSession, number: str | None) -> None:
+    """R4: employee numbers are unique per tenant, across every domain."""
+    if number is not None and await _numbers_taken_in_tenant(session, [number]):
+        raise DomainError(
+            CONFLICT,
+            f"employee number {number!r} is already taken by another employee",
+            field="employeeNumber",
+        )
+
+
+async def _load_employee(session: AsyncSession, employee_id: int) -> Employee:
+    employee = await session.get(Employee, employee_id)
+    if employee is None:
+        raise DomainError(NOT_FOUND, "employeeId: no such employee", field="employeeId")
+    return employee
+
+
+async def _set_access_profiles(
+    session: AsyncSession, employee: Employee, profile_ids: Sequence[int]
+) -> list[ProgrammingJob]:
+    """Give the employee exactly these access profiles; reconcile the cylinders concerned (R13).
+
+    Only the cylinders of profiles added or removed can change; those of every
+    domain count, since domains partition administration, not access (R8).
+    """
+    wanted = set(await visible_ids(session, AccessProfile, profile_ids, "accessProfileIds"))
+    present = set(
+        await session.scalars(
+            select(EmployeeAccessProfile.access_profile_id).where(
+                EmployeeAccessProfile.employee_id == employee.id
+            )
+        )
+    )
+    if wanted == present:
+        return []
+    if present - wanted:
+        await session.execute(
+            delete(EmployeeAccessProfile).where(
+                EmployeeAccessProfile.employee_id == employee.id,
+                EmployeeAccessProfile.access_profile_id.in_(present - wanted),
+            )
+        )
+    session.add_all(
+        EmployeeAccessProfile(employee_id=employee.id, access_profile_id=profile_id)
+        for profile_id in wanted - present
+    )
+    await session.flush()
+    cylinders = set(
+        await session.scalars(
+            select(AccessProfileCylinder.cylinder_id).where(
+                AccessProfileCylinder.access_profile_id.in_(wanted ^ present)
+            )
+        )
+    )
+    if not cylinders:
+        return []
+    return (await reconcile(session, cylinders)).touched
+
+
+def _still_in_use(
+    employee: Employee,
+    issued: Sequence[Any],
+    holder_of: Sequence[str],
+    domain_ids: Sequence[int] | None,
+) -> str:
+    """Why an employee cannot be deleted yet, naming what they still hold (R8: keys the
+    session does not see are only counted)."""
+    name = f"{employee.first_name} {employee.last_name}"
+    reasons = []
+    if issued:
+        shown = [k.marking for k in issued if domain_ids is None or k.domain_id in domain_ids]
+        hidden = len(issued) - len(shown)
+        listed = ", ".join(shown + ([f"{hidden} outside your domains"] if hidden else []))
+        reasons.append(f"holds key(s) {listed} (return them first)")
+    if holder_of:
+        reasons.append(
+            f"is the holder of programming key(s) {', '.join(holder_of)} "
+            "(give them another holder first)"
+        )
+    return f"employeeId: {name} " + " and ".join(reasons)
 
 
 async def _require_domain(session: AsyncSession, domain_id: int) -> None:

@@ -42,6 +42,14 @@ class UserError:
 
 
 @strawberry.type
+class DeletePayload:
+    """What every delete answers: the global id of what was removed, or why not."""
+
+    deleted_id: strawberry.ID | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
 class Warning:
     code: str
     message: str

@@ -1,4 +1,4 @@
-"""Employees (R4, R30): create, import from CSV, export as CSV."""
+"""Employees (R4, R13, R30): create, change, delete, import from CSV."""
 
 from __future__ import annotations
 
@@ -6,14 +6,21 @@ import strawberry
 from sqlalchemy import select
 from strawberry.file_uploads import Upload
 
-from app.employees.service import ImportResult, create_employee, import_employees
+from app.employees.service import (
+    EmployeeChange,
+    ImportResult,
+    create_employee,
+    delete_employee,
+    import_employees,
+    update_employee,
+)
 from app.errors import FORBIDDEN, INVALID, NOT_FOUND, DomainError
 from app.models import Domain as DomainRow
 from app.models import Employee as EmployeeRow
-from app.schema.common import UserError
+from app.schema.common import DeletePayload, UserError
 from app.schema.context import Info
 from app.schema.runner import Run, mutation, run
-from app.schema.types import Employee
+from app.schema.types import Employee, ProgrammingJob, gid
 
 
 @strawberry.input
@@ -30,6 +37,34 @@ class CreateEmployeeInput:
 
 
 @strawberry.input
+class UpdateEmployeeInput:
+    """Only the fields given change; null clears an optional field (R4)."""
+
+    employee_id: strawberry.ID
+    employee_number: str | None = strawberry.UNSET
+    first_name: str | None = strawberry.UNSET
+    last_name: str | None = strawberry.UNSET
+    email: str | None = strawberry.UNSET
+    department: str | None = strawberry.UNSET
+    phone: str | None = strawberry.UNSET
+    access_profile_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="Exactly these profiles, for every key the employee holds (R13); "
+        "needs the right keys.write as well.",
+    )
+
+    def changes(self) -> dict[str, str | None]:
+        """The fields given, by Employee attribute name."""
+        fields = ("employee_number", "first_name", "last_name", "email", "department", "phone")
+        return {f: getattr(self, f) for f in fields if getattr(self, f) is not strawberry.UNSET}
+
+
+@strawberry.input
+class EmployeeIdInput:
+    employee_id: strawberry.ID
+
+
+@strawberry.input
 class ImportFileInput:
     file: Upload
     dry_run: bool | None = None
@@ -41,6 +76,9 @@ class ImportFileInput:
 @strawberry.type
 class EmployeePayload:
     employee: Employee | None = None
+    programming_jobs: list[ProgrammingJob] = strawberry.field(
+        default_factory=list, description="Jobs the change created or changed (R15)."
+    )
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -101,6 +139,45 @@ class EmployeeMutations:
 
         return await run(
             info, EmployeePayload, action, lambda row: EmployeePayload(employee=Employee(row=row))
+        )
+
+    @mutation(
+        right="employees.write",
+        description="Change an employee's fields and access profiles (R4, R13, R15).",
+    )
+    async def update_employee(self, info: Info, input: UpdateEmployeeInput) -> EmployeePayload:
+        async def action(r: Run) -> EmployeeChange:
+            if input.access_profile_ids is not None:
+                # The profiles change what every key of the employee opens, as updateKey does.
+                r.caller.require("keys.write")
+            return await update_employee(
+                r.session,
+                employee_id=r.id(input.employee_id, "Employee", "employeeId"),
+                changes=input.changes(),
+                profile_ids=r.optional_ids(
+                    input.access_profile_ids, "AccessProfile", "accessProfileIds"
+                ),
+            )
+
+        return await run(
+            info, EmployeePayload, action,
+            lambda change: EmployeePayload(
+                employee=Employee(row=change.employee),
+                programming_jobs=[ProgrammingJob(row=j) for j in change.programming_jobs],
+            ),
+        )
+
+    @mutation(
+        right="employees.write",
+        description="CONFLICT while the employee holds keys or programming keys (R4, R5).",
+    )
+    async def delete_employee(self, info: Info, input: EmployeeIdInput) -> DeletePayload:
+        return await run(
+            info, DeletePayload,
+            lambda r: delete_employee(
+                r.session, employee_id=r.id(input.employee_id, "Employee", "employeeId")
+            ),
+            lambda row: DeletePayload(deleted_id=gid(row)),
         )
 
     @mutation(

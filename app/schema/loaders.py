@@ -16,6 +16,7 @@ from app.models import (
     AccessProfile,
     AccessProfileCylinder,
     Domain,
+    EmployeeAccessProfile,
     Key,
     KeyAccessProfile,
     KeyGroup,
@@ -76,6 +77,19 @@ class Loaders:
             return await self._grouped(stmt, key_ids)
 
         return self._many("key_access_profiles", fetch)
+
+    @property
+    def employee_access_profiles(self) -> DataLoader[int, list[AccessProfile]]:
+        async def fetch(employee_ids: Sequence[int]) -> list[list[AccessProfile]]:
+            stmt = (
+                select(EmployeeAccessProfile.employee_id, AccessProfile)
+                .join(AccessProfile, AccessProfile.id == EmployeeAccessProfile.access_profile_id)
+                .where(EmployeeAccessProfile.employee_id.in_(set(employee_ids)))
+                .order_by(AccessProfile.name, AccessProfile.id)
+            )
+            return await self._grouped(stmt, employee_ids)
+
+        return self._many("employee_access_profiles", fetch)
 
     @property
     def key_groups_of_key(self) -> DataLoader[int, list[KeyGroup]]:

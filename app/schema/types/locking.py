@@ -68,6 +68,11 @@ class Employee(Node):
         rows = await info.context.loaders.keys_of_holder.load(self.row.id)
         return [Key(row=r) for r in rows]
 
+    @strawberry.field(description="Profiles that apply to every key the employee holds (R13).")
+    async def access_profiles(self, info: Info) -> list[AccessProfile]:
+        rows = await info.context.loaders.employee_access_profiles.load(self.row.id)
+        return [AccessProfile(row=r) for r in rows]
+
 
 @strawberry.type
 class AccessProfile(Node):
