@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -80,6 +82,21 @@ async def tenant(database: Database) -> NewTenant:
 @pytest.fixture
 async def other_tenant(database: Database) -> NewTenant:
     return await make_tenant(database, "Other Corp")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A terminated run (SIGTERM: CI's timeout, a killed make) unwinds like Ctrl-C.
+
+    Python's default for SIGTERM is to die on the spot, so fixture teardown never
+    runs and the simulators, bridge agents and servers the tests started live on.
+    As KeyboardInterrupt, pytest stops and tears every fixture down, ending them.
+    """
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"pytest received {signal.Signals(signum).name}")
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
 
 
 def pytest_report_header() -> str:

@@ -53,7 +53,7 @@ from app.models import (
 from app.schema.relay import to_global_id
 from app.tenants.service import NewTenant
 from tests.conftest import GraphQLClient, StatementCounter, make_tenant, superadmin_token
-from tests.harness import patience
+from tests.harness import eventually, patience
 from tests.test_programming_keys_jobs import assign, build_site, open_jobs, outbox
 from tests.test_subscriptions import GraphQLSocket, LiveServer
 
@@ -374,14 +374,13 @@ async def test_a_bridge_is_offline_once_its_subscription_ends(
     listed = (await gql(BRIDGES))["bridges"]["edges"]
     assert [e["node"]["online"] for e in listed if e["node"]["id"] == agent.bridge_gid] == [True]
     await socket.close()
-    deadline = time.monotonic() + patience(WAIT)
-    while True:
+
+    async def offline() -> bool:
         listed = (await gql(BRIDGES))["bridges"]["edges"]
         online = [e["node"]["online"] for e in listed if e["node"]["id"] == agent.bridge_gid]
-        if online == [False]:
-            break
-        assert time.monotonic() < deadline, "the bridge stayed online"
-        await _sleep(0.05)
+        return online == [False]
+
+    await eventually(offline, "the bridge to be listed offline once its socket closed", WAIT)
 
 
 async def _e2_key_with_desk_jobs(database: Database, tenant: NewTenant) -> Key:

@@ -262,7 +262,10 @@ class DeskClient:
                     not self._channel.busy
                     and time.monotonic() - self._channel.last_progress > patience
                 ):
-                    self._channel.kill(f"no answer to {op} within {patience:g} s")
+                    # Whether the answer never came or came tampered, the tally says.
+                    self._channel.kill(
+                        f"no answer to {op} within {patience:g} s; {self._channel.refusals()}"
+                    )
                     break
         finally:
             with self._waiters_lock:

@@ -245,13 +245,18 @@ class Channel:
             if pending.tries >= self.max_tries:
                 self.kill(
                     f"no acknowledgement for frame {pending.seq} after {pending.tries} tries "
-                    f"({self.rto:g} s apart); refused frames so far: "
-                    f"{self.stats.auth_failures} failed authentication, "
-                    f"{self.stats.replays_refused} replayed or reordered, "
-                    f"{self.stats.bad_frames} damaged"
+                    f"({self.rto:g} s apart); {self.refusals()}"
                 )
                 return
             self._retransmit()
+
+    def refusals(self) -> str:
+        """The frames refused so far, by cause: what a link error tells about the cable."""
+        return (
+            f"refused frames so far: {self.stats.auth_failures} failed authentication, "
+            f"{self.stats.replays_refused} replayed or reordered, "
+            f"{self.stats.bad_frames} damaged"
+        )
 
     def _retransmit(self) -> None:
         pending = self._outstanding

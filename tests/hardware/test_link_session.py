@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import select
 import threading
 import time
@@ -292,7 +293,11 @@ def test_a_cable_that_tampers_with_every_frame_ends_in_link_error_naming_it(
         tap.to_pc = lambda w: tamper_ciphertext(w) if kind(w) == FrameType.DATA else [w]
         with pytest.raises(LinkError) as failed:
             client.call("INFO", {})
-        assert "failed authentication" in failed.value.message
+        # The desk's answers all failed authentication, and the error says so with a count
+        # above zero, however the link gave up (no acknowledgement, or no answer in time).
+        assert re.search(r"\b[1-9]\d* failed authentication", failed.value.message), (
+            failed.value.message
+        )
         assert client.stats.auth_failures >= 1
 
 
