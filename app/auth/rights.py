@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from app.auth.principal import Principal
+from app.errors import FORBIDDEN, INVALID, DomainError
+
 RIGHTS: dict[str, str] = {
     "domains.read": "See domains",
     "roles.read": "See roles and their rights",
@@ -63,3 +68,26 @@ BUILTIN_ROLES: dict[str, list[str]] = {
 
 def unknown_rights(rights: list[str]) -> list[str]:
     return [r for r in rights if r not in RIGHTS]
+
+
+def grantable_rights(
+    rights: Iterable[str], granter: Principal | None, field: str = "rights"
+) -> list[str]:
+    """``rights`` sorted and each once, once they may be granted by ``granter`` (R7).
+
+    Every right must exist (INVALID naming the unknown ones) and, with a
+    ``granter``, be one the granter holds: nobody hands out more than they have
+    (FORBIDDEN naming the rights they lack). None as granter is the system itself
+    (tenant creation, the demo). Both errors are on ``field``.
+    """
+    wanted = sorted(set(rights))
+    unknown = unknown_rights(wanted)
+    if unknown:
+        raise DomainError(INVALID, f"unknown right: {', '.join(unknown)}", field)
+    if granter is not None:
+        beyond = [r for r in wanted if not granter.has(r)]
+        if beyond:
+            raise DomainError(
+                FORBIDDEN, f"cannot grant a right you do not hold: {', '.join(beyond)}", field
+            )
+    return wanted

@@ -25,7 +25,7 @@ from sqlalchemy import Select, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import chunked
-from app.errors import CONFLICT, FORBIDDEN, NOT_FOUND, DomainError
+from app.errors import CONFLICT, NOT_FOUND, DomainError
 from app.factory.extension_file import FILE_FIELD, verify_extension_file
 from app.mail import builtin_role_emails, queue_mail
 from app.models import (
@@ -48,6 +48,7 @@ from app.models import (
     TrustedVendorKey,
     utcnow,
 )
+from app.tenants.service import require_every_domain
 
 # R31, R33: these roles hear about a new extension (the FAQ: "Admin/Superadmin").
 NOTIFIED_ROLES = ("Superadmin", "Admin")
@@ -102,7 +103,7 @@ async def import_extension(
     (factory data concerns them all, R8). ``dry_run`` checks everything and
     writes nothing. Never commits.
     """
-    await _require_whole_tenant(session)
+    await require_every_domain(session, "importing or activating factory data (R31)")
     trusted = list(await session.scalars(select(TrustedVendorKey.public_key)))
     payload = verify_extension_file(data, trusted)
     file_id: str = payload["fileId"]
@@ -255,7 +256,7 @@ async def activate_extension(session: AsyncSession, extension_id: int) -> Extens
     tenant does not have, CONFLICT when it is activated already, FORBIDDEN when
     the session is limited to some of the tenant's domains. Never commits.
     """
-    await _require_whole_tenant(session)
+    await require_every_domain(session, "importing or activating factory data (R31)")
     extension = await session.scalar(
         select(Extension).where(Extension.id == extension_id).with_for_update()
     )
@@ -290,23 +291,6 @@ async def activate_extension(session: AsyncSession, extension_id: int) -> Extens
     extension.activated_at = utcnow()
     await session.flush()
     return extension
-
-
-async def _require_whole_tenant(session: AsyncSession) -> None:
-    """Refuse a session limited to some domains: factory data concerns every domain (R8).
-
-    A domain-limited session would not see elements of other domains, so it
-    could neither recognise a clone nor a marking that is taken.
-    """
-    limited_to = session.info.get("domain_ids")
-    if limited_to is None:
-        return
-    every_domain = set(await session.scalars(select(Domain.id)))
-    if not every_domain <= set(limited_to):
-        raise DomainError(
-            FORBIDDEN,
-            "importing or activating factory data needs access to every domain (R8, R31)",
-        )
 
 
 async def _existing_identities(
