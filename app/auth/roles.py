@@ -4,7 +4,8 @@ Built-in roles (Superadmin, Admin, Operator, Auditor, Approver) come with every
 tenant and cannot be changed or removed (IMMUTABLE). A role's rights reach
 every programming key that holds it, in every domain, so roles are changed only
 by callers who administer every domain (R8), and only with rights the caller
-holds itself: nobody hands out more than they have.
+holds itself: nobody hands out more than they have (except the approver's
+right, which administrators give without holding it, R29).
 """
 
 from __future__ import annotations
@@ -136,7 +137,9 @@ def _rights(rights: Iterable[str], granter: Principal | None, kept: Iterable[str
     """The role's new rights: ``kept`` ones need not be held by the granter, new ones must."""
     wanted = grantable_rights(rights, None)
     already = set(kept)
-    grantable_rights([r for r in wanted if r not in already], granter)
+    grantable_rights(
+        [r for r in wanted if r not in already], granter, to_programming_keys=True
+    )
     if not wanted:
         raise DomainError(INVALID, "a role needs at least one right", "rights")
     return wanted

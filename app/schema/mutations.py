@@ -14,6 +14,7 @@ from app.schema.extensions import ExtensionMutations
 from app.schema.firmware import FirmwareMutations
 from app.schema.keys import KeyMutations
 from app.schema.programming import ProgrammingMutations
+from app.schema.programming_keys import ProgrammingKeyMutations
 from app.schema.roles import RoleMutations
 from app.schema.settings import SettingsMutations
 
@@ -32,5 +33,6 @@ class Mutation(
     FirmwareMutations,
     BridgeMutations,
     RoleMutations,
+    ProgrammingKeyMutations,
 ):
     """Every mutation takes one input and answers a payload whose errors are UserErrors."""
