@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -30,7 +29,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.pins import hash_pin, validate_new_pin
+from app.auth.pins import hash_pin, random_pin
 from app.demo_keys import DemoKeyPair, store_key_pairs
 from app.demo_layout import (
     BUILDING_A,
@@ -217,8 +216,8 @@ async def seed_demo(
     for spec in PROGRAMMING_KEYS:
         # R37: PINs come from the system's CSPRNG, never from the layout's seed: no two
         # installations share a PIN, even though their demo buildings look the same.
-        pin = _new_pin(_PIN_RNG, 6)
-        puk = _new_pin(_PIN_RNG, 8) if spec.kind is ProgrammingKeyKind.MAIN else None
+        pin = random_pin(6)
+        puk = random_pin(8) if spec.kind is ProgrammingKeyKind.MAIN else None
         to_hash.extend([pin] if puk is None else [pin, puk])
         key = ProgrammingKey(
             marking=spec.marking,
@@ -326,20 +325,6 @@ def _uid(rng: random.Random, used: set[str]) -> str:
         if uid not in used:
             used.add(uid)
             return uid
-
-
-_PIN_RNG = secrets.SystemRandom()
-
-
-def _new_pin(rng: random.Random, digits: int) -> str:
-    """A random PIN (or PUK) that passes the rules for new PINs: nothing trivial (R37)."""
-    while True:
-        pin = "".join(rng.choice("0123456789") for _ in range(digits))
-        try:
-            validate_new_pin(pin, "pin")
-        except DomainError:
-            continue
-        return pin
 
 
 def _employees(rng: random.Random, domains: dict[str, Domain]) -> dict[str, Employee]:

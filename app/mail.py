@@ -12,6 +12,8 @@ sees, R8).
 - :func:`role_holders` / :func:`builtin_role_emails` — the holders of active
   programming keys with given roles (Superadmins of new firmware, R25;
   Superadmins and Admins of an extension, R31; Approvers, R29).
+- :func:`main_key_holder_emails` — the holder of the main key, the system's owner
+  (told of a new extension, R31: "You as the PR owner ... will receive an e-mail").
 
 The caller owns the transaction: these functions add and flush, never commit,
 and the caller calls ``notify_outbox()`` after its commit.
@@ -139,3 +141,17 @@ async def builtin_role_emails(session: AsyncSession, role_names: Collection[str]
         )
     )
     return sorted({holder.email for holder in await role_holders(session, role_ids)})
+
+
+async def main_key_holder_emails(session: AsyncSession) -> list[str]:
+    """The address of the active main key's (PR) holder, if it has one (R5, R31)."""
+    emails = await session.scalars(
+        select(Employee.email)
+        .join(ProgrammingKey, ProgrammingKey.holder_id == Employee.id)
+        .where(
+            ProgrammingKey.kind == ProgrammingKeyKind.MAIN,
+            ProgrammingKey.status == ProgrammingKeyStatus.ACTIVE,
+        )
+        .execution_options(**_EVERY_DOMAIN)
+    )
+    return sorted({a for a in map(_address, emails) if a is not None})

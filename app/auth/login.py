@@ -97,6 +97,33 @@ async def complete_login(
     caller must commit (see ``app.auth.pins``).
     """
     now = now or utcnow()
+    key = await signed_by_key(
+        session, challenge_nonce=challenge_nonce, signature=signature, now=now
+    )
+    await check_pin(session, key, pin, now=now, field="pin")
+
+    token = new_token(SESSION_KIND, session.info["tenant_id"])
+    login = LoginSession(
+        programming_key_id=key.id,
+        secret_hash=token_hash(token),
+        created_at=now,
+        expires_at=now + timedelta(hours=session_hours),
+    )
+    session.add(login)
+    await session.flush()
+    return login, token
+
+
+async def signed_by_key(
+    session: AsyncSession, *, challenge_nonce: str, signature: bytes, now: datetime
+) -> ProgrammingKey:
+    """The active programming key that signed the challenge ``challenge_nonce`` (R5).
+
+    Spends the challenge, which must be unused and unexpired (INVALID on
+    ``challenge``), and checks the Ed25519 signature over :func:`login_message`
+    against the key's public key (BAD_SIGNATURE on ``signature``): whoever passes
+    holds the key. Used by the login and by a factory key's first PIN.
+    """
     if not _NONCE.fullmatch(challenge_nonce):
         raise DomainError(INVALID, "unknown, used or expired challenge", "challenge")
     # Spent in one statement, so that two logins racing on one challenge cannot both pass.
@@ -124,19 +151,7 @@ async def complete_login(
         raise DomainError(
             BAD_SIGNATURE, "the challenge was not signed by this programming key", "signature"
         ) from exc
-
-    await check_pin(session, key, pin, now=now, field="pin")
-
-    token = new_token(SESSION_KIND, session.info["tenant_id"])
-    login = LoginSession(
-        programming_key_id=key.id,
-        secret_hash=token_hash(token),
-        created_at=now,
-        expires_at=now + timedelta(hours=session_hours),
-    )
-    session.add(login)
-    await session.flush()
-    return login, token
+    return key
 
 
 async def logout(session: AsyncSession, token: str, *, now: datetime | None = None) -> bool:

@@ -1,4 +1,5 @@
-"""Programming-key PINs: slow hashes, rules for new PINs, lock-out after wrong PINs (R5, R6, R37).
+"""Programming-key PINs and the main key's PUK: slow hashes, rules for new PINs, lock-out after
+wrong tries (R5, R6, R37).
 
 A wrong PIN must count even though the operation that checked it fails. So
 :func:`check_pin` records the failed attempt in the session (flushed) and raises
@@ -11,6 +12,8 @@ so that commit persists only the attempt (and, at login, the spent challenge).
 from __future__ import annotations
 
 import re
+import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
 
@@ -71,6 +74,20 @@ def validate_new_pin(pin: str, field: str) -> None:
         )
 
 
+@dataclass(frozen=True)
+class _Secret:
+    """Which of a programming key's secrets is checked, and where its count and lock live."""
+
+    name: str
+    hash: str
+    failed: str
+    locked_until: str
+
+
+_PIN_SECRET = _Secret("PIN", "pin_hash", "failed_pin_attempts", "locked_until")
+_PUK_SECRET = _Secret("PUK", "puk_hash", "failed_puk_attempts", "puk_locked_until")
+
+
 async def check_pin(
     session: AsyncSession,
     programming_key: ProgrammingKey,
@@ -87,42 +104,89 @@ async def check_pin(
     hours). While locked every PIN, the right one too, is refused unchecked. The
     caller must commit the session after a :class:`PinRejected` (module docstring).
     """
-    locked_until = programming_key.locked_until
+    await _check(session, programming_key, pin, _PIN_SECRET, now=now, field=field)
+
+
+async def check_puk(
+    session: AsyncSession,
+    programming_key: ProgrammingKey,
+    puk: str,
+    *,
+    now: datetime,
+    field: str = "puk",
+) -> None:
+    """Check the main key's PUK exactly as :func:`check_pin` checks a PIN (R5, R6).
+
+    Wrong PUKs have their own count and lock: the PUK is what opens a key whose
+    PIN is locked, so a PIN lock-out must not lock it, nor a right PIN clear it.
+    """
+    await _check(session, programming_key, puk, _PUK_SECRET, now=now, field=field)
+
+
+async def _check(
+    session: AsyncSession,
+    programming_key: ProgrammingKey,
+    given: str,
+    secret: _Secret,
+    *,
+    now: datetime,
+    field: str,
+) -> None:
+    locked_until: datetime | None = getattr(programming_key, secret.locked_until)
     if locked_until is not None and locked_until > now:
         raise PinRejected(
-            f"too many wrong PINs: locked until {locked_until.isoformat()}", field, locked_until
+            f"too many wrong {secret.name}s: locked until {locked_until.isoformat()}",
+            field,
+            locked_until,
         )
-    if programming_key.pin_hash is None:
-        raise PinRejected("this programming key has no PIN yet", field)
+    stored: str | None = getattr(programming_key, secret.hash)
+    if stored is None:
+        raise PinRejected(f"this programming key has no {secret.name} yet", field)
 
-    if verify_pin(programming_key.pin_hash, pin):
-        if programming_key.failed_pin_attempts or programming_key.locked_until is not None:
-            programming_key.failed_pin_attempts = 0
-            programming_key.locked_until = None
-        if _hasher.check_needs_rehash(programming_key.pin_hash):
-            programming_key.pin_hash = hash_pin(pin)
+    if verify_pin(stored, given):
+        if getattr(programming_key, secret.failed) or locked_until is not None:
+            setattr(programming_key, secret.failed, 0)
+            setattr(programming_key, secret.locked_until, None)
+        if _hasher.check_needs_rehash(stored):
+            setattr(programming_key, secret.hash, hash_pin(given))
         return
 
-    # Incremented in SQL so that concurrent wrong PINs are all counted.
+    # Incremented in SQL so that concurrent wrong tries are all counted.
+    counter = getattr(ProgrammingKey, secret.failed)
     failed = (
         await session.execute(
             update(ProgrammingKey)
             .where(ProgrammingKey.id == programming_key.id)
-            .values(failed_pin_attempts=ProgrammingKey.failed_pin_attempts + 1)
-            .returning(ProgrammingKey.failed_pin_attempts)
+            .values({counter: counter + 1})
+            .returning(counter)
         )
     ).scalar_one()
-    programming_key.failed_pin_attempts = failed
+    setattr(programming_key, secret.failed, failed)
     if failed % MAX_ATTEMPTS == 0:
         doublings = min(failed // MAX_ATTEMPTS - 1, 10)  # bounded: the cap is reached anyway
         lock = min(LOCK_TIME * 2**doublings, MAX_LOCK_TIME)
-        programming_key.locked_until = now + lock
+        setattr(programming_key, secret.locked_until, now + lock)
         await session.flush()
         raise PinRejected(
-            f"wrong PIN; too many wrong PINs: locked until {(now + lock).isoformat()}",
+            f"wrong {secret.name}; too many wrong {secret.name}s: "
+            f"locked until {(now + lock).isoformat()}",
             field,
             now + lock,
         )
     await session.flush()
     left = MAX_ATTEMPTS - failed % MAX_ATTEMPTS
-    raise PinRejected(f"wrong PIN; {left} attempt(s) left before the key is locked", field)
+    raise PinRejected(
+        f"wrong {secret.name}; {left} attempt(s) left before the key is locked", field
+    )
+
+
+def random_pin(digits: int) -> str:
+    """A random PIN (or PUK) of ``digits`` digits from the system CSPRNG that passes
+    :func:`validate_new_pin` (R37: nothing trivial, no two installations alike)."""
+    while True:
+        pin = "".join(secrets.choice("0123456789") for _ in range(digits))
+        try:
+            validate_new_pin(pin, "pin")
+        except DomainError:
+            continue
+        return pin

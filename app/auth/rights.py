@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from app.auth.principal import Principal
+from app.errors import FORBIDDEN, INVALID, DomainError
+
 RIGHTS: dict[str, str] = {
     "domains.read": "See domains",
     "roles.read": "See roles and their rights",
@@ -63,3 +68,39 @@ BUILTIN_ROLES: dict[str, list[str]] = {
 
 def unknown_rights(rights: list[str]) -> list[str]:
     return [r for r in rights if r not in RIGHTS]
+
+
+# R29: the approver function separates who asks from who decides, so the right to decide is
+# given to a programming key (directly or through a role) by administrators who do not hold
+# it themselves: no built-in administrator role does.
+GIVEN_WITHOUT_HOLDING = frozenset({"readout.approve"})
+
+
+def grantable_rights(
+    rights: Iterable[str],
+    granter: Principal | None,
+    field: str = "rights",
+    *,
+    to_programming_keys: bool = False,
+) -> list[str]:
+    """``rights`` sorted and each once, once they may be granted by ``granter`` (R7).
+
+    Every right must exist (INVALID naming the unknown ones) and, with a
+    ``granter``, be one the granter holds: nobody hands out more than they have
+    (FORBIDDEN naming the rights they lack). Rights that go to programming keys
+    (roles, a key's roles) may include :data:`GIVEN_WITHOUT_HOLDING` all the same
+    (R29). None as granter is the system itself (tenant creation, the demo). Both
+    errors are on ``field``.
+    """
+    wanted = sorted(set(rights))
+    unknown = unknown_rights(wanted)
+    if unknown:
+        raise DomainError(INVALID, f"unknown right: {', '.join(unknown)}", field)
+    if granter is not None:
+        exempt = GIVEN_WITHOUT_HOLDING if to_programming_keys else frozenset()
+        beyond = [r for r in wanted if not granter.has(r) and r not in exempt]
+        if beyond:
+            raise DomainError(
+                FORBIDDEN, f"cannot grant a right you do not hold: {', '.join(beyond)}", field
+            )
+    return wanted

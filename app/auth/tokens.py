@@ -24,7 +24,7 @@ from app.auth.principal import (
     format_token,
     parse_token,
 )
-from app.auth.rights import MAIN_KEY_RIGHTS, SUBMASTER_RIGHTS, unknown_rights
+from app.auth.rights import MAIN_KEY_RIGHTS, SUBMASTER_RIGHTS, grantable_rights
 from app.errors import FORBIDDEN, INVALID, NOT_FOUND, DomainError
 from app.models import (
     ApiToken,
@@ -79,18 +79,9 @@ async def create_api_token(
     if len(name) > NAME_MAX:
         raise DomainError(INVALID, f"a token name has at most {NAME_MAX} characters", "name")
 
-    wanted = sorted(set(rights))
+    wanted = grantable_rights(rights, creator)
     if not wanted:
         raise DomainError(INVALID, "a token needs at least one right", "rights")
-    unknown = unknown_rights(wanted)
-    if unknown:
-        raise DomainError(INVALID, f"unknown right: {', '.join(unknown)}", "rights")
-    if creator is not None:
-        beyond = [r for r in wanted if not creator.has(r)]
-        if beyond:
-            raise DomainError(
-                FORBIDDEN, f"cannot grant a right you do not hold: {', '.join(beyond)}", "rights"
-            )
 
     domains = await _clean_domain_ids(session, domain_ids, creator)
     token = new_token(API_TOKEN_KIND, session.info["tenant_id"])

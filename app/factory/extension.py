@@ -25,9 +25,9 @@ from sqlalchemy import Select, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import chunked
-from app.errors import CONFLICT, FORBIDDEN, NOT_FOUND, DomainError
-from app.factory.extension_file import FILE_FIELD, verify_extension_file
-from app.mail import builtin_role_emails, queue_mail
+from app.errors import CONFLICT, NOT_FOUND, DomainError
+from app.factory.extension_file import FILE_FIELD, verify_extension_file, without_secrets
+from app.mail import builtin_role_emails, main_key_holder_emails, queue_mail
 from app.models import (
     Cylinder,
     CylinderStatus,
@@ -48,8 +48,10 @@ from app.models import (
     TrustedVendorKey,
     utcnow,
 )
+from app.tenants.service import require_every_domain
 
-# R31, R33: these roles hear about a new extension (the FAQ: "Admin/Superadmin").
+# R31, R33: these roles hear about a new extension (the FAQ: "Admin/Superadmin"), and so does
+# the main key's holder ("You as the PR owner ... will receive an e-mail").
 NOTIFIED_ROLES = ("Superadmin", "Admin")
 OPEN_JOB_STATUSES = (
     ProgrammingJobStatus.PENDING,
@@ -92,8 +94,9 @@ async def import_extension(
     admin activates it. A cylinder whose marking exists already is a clone
     (R32): it needs no activation, so here and now the existing cylinder is
     flagged ``needs_reprogramming`` and gets one full reprogramming job. Every
-    Superadmin and Admin with an e-mail address is told through the outbox
-    (R31, R33).
+    Superadmin and Admin with an e-mail address, and the main key's holder (the
+    FAQ's "PR owner"), is told through the outbox (R31, R33). Programming keys
+    keep the PIN and PUK hashes of the factory's letter when the file has them.
 
     Raises ``DomainError``: BAD_SIGNATURE or INVALID for the file (see
     ``verify_extension_file``); CONFLICT when the file was imported before or
@@ -102,7 +105,7 @@ async def import_extension(
     (factory data concerns them all, R8). ``dry_run`` checks everything and
     writes nothing. Never commits.
     """
-    await _require_whole_tenant(session)
+    await require_every_domain(session, "importing or activating factory data (R31)")
     trusted = list(await session.scalars(select(TrustedVendorKey.public_key)))
     payload = verify_extension_file(data, trusted)
     file_id: str = payload["fileId"]
@@ -170,7 +173,7 @@ async def import_extension(
     now = utcnow()
     extension = Extension(
         file_id=file_id,
-        content=payload,
+        content=without_secrets(payload),
         new_keys=result.new_keys,
         new_cylinders=result.new_cylinders,
         clones=result.clones,
@@ -215,6 +218,9 @@ async def import_extension(
             status=ProgrammingKeyStatus.NOT_ACTIVATED,
             firmware_version=p["firmwareVersion"],
             public_key=bytes.fromhex(p["publicKey"]),
+            # The factory's PIN (and PUK) letter; without it the holder sets the first PIN.
+            pin_hash=p.get("pinHash"),
+            puk_hash=p.get("pukHash"),
             extension_id=extension.id,
         )
         for p in programming_keys
@@ -255,7 +261,7 @@ async def activate_extension(session: AsyncSession, extension_id: int) -> Extens
     tenant does not have, CONFLICT when it is activated already, FORBIDDEN when
     the session is limited to some of the tenant's domains. Never commits.
     """
-    await _require_whole_tenant(session)
+    await require_every_domain(session, "importing or activating factory data (R31)")
     extension = await session.scalar(
         select(Extension).where(Extension.id == extension_id).with_for_update()
     )
@@ -290,23 +296,6 @@ async def activate_extension(session: AsyncSession, extension_id: int) -> Extens
     extension.activated_at = utcnow()
     await session.flush()
     return extension
-
-
-async def _require_whole_tenant(session: AsyncSession) -> None:
-    """Refuse a session limited to some domains: factory data concerns every domain (R8).
-
-    A domain-limited session would not see elements of other domains, so it
-    could neither recognise a clone nor a marking that is taken.
-    """
-    limited_to = session.info.get("domain_ids")
-    if limited_to is None:
-        return
-    every_domain = set(await session.scalars(select(Domain.id)))
-    if not every_domain <= set(limited_to):
-        raise DomainError(
-            FORBIDDEN,
-            "importing or activating factory data needs access to every domain (R8, R31)",
-        )
 
 
 async def _existing_identities(
@@ -400,8 +389,12 @@ async def _full_reprogram_jobs(
 async def _notify_admins(
     session: AsyncSession, result: ImportedExtension, has_new_elements: bool
 ) -> None:
-    """Write one e-mail per Superadmin/Admin address to the outbox (R31, R33)."""
-    recipients = await builtin_role_emails(session, NOTIFIED_ROLES)
+    """Write one e-mail per address of a Superadmin, an Admin or the main key's holder to the
+    outbox (R31, R33)."""
+    recipients = sorted(
+        set(await builtin_role_emails(session, NOTIFIED_ROLES))
+        | set(await main_key_holder_emails(session))
+    )
     if not recipients:
         return
     lines = [

@@ -30,7 +30,8 @@ accepted only if ``signer`` is one of the tenant's ``TrustedVendorKey`` rows.
                 "firmwareVersion"}],
       "cylinders": [{"marking", "uid", "securityRelevant": bool}],
       "programmingKeys": [{"marking", "uid", "kind": "MAIN|SUBMASTER|SUB",
-                           "firmwareVersion", "publicKey": "<hex, 32 bytes>"}],
+                           "firmwareVersion", "publicKey": "<hex, 32 bytes>",
+                           "pinHash"?: "<argon2id>", "pukHash"?: "<argon2id, MAIN only>"}],
       "remoteDevices": [{"serial", "kind": "WALL|MOBILE|DESK", "name", "firmwareVersion",
                          "bootloaderVersion", "publicKey": "<hex, 32 bytes>",
                          "potentialFreeOutput": bool, "systemLinked": bool}]
@@ -40,6 +41,9 @@ All four lists are required (they may be empty). Markings, UIDs and serials
 are unique within their list; a key's firmware must fit its generation (R10:
 GEN1 runs firmware up to 6.x, GEN2 10.x and up); only a wall device can have a
 potential-free output (R22); a master key system has one MAIN key (R5).
+A programming key may carry the argon2id hash of the PIN (and, for the MAIN key,
+of the PUK) the factory printed on the letter it sends the customer; without a
+PIN hash its holder sets the first PIN (``app.auth.programming_keys``, R5).
 
 Importing and activating an extension is ``app.factory.extension``.
 """
@@ -74,6 +78,8 @@ E = TypeVar("E", bound=enum.Enum)
 
 FORMAT = "keywarden-extension/1"
 FILE_FIELD = "file"
+ARGON2ID_PREFIX = "$argon2id$"
+SECRET_FIELDS = frozenset({"pinHash", "pukHash"})
 
 _HEX_KEY = re.compile(r"[0-9a-fA-F]{64}")
 # R10: generation 1 (ASIC1) runs firmware up to 6.x, generation 2 (ASIC2) 10.x and up.
@@ -223,6 +229,27 @@ def _public_key(obj: Mapping[str, Any], name: str, path: str) -> bytes:
     return bytes.fromhex(value)
 
 
+def _secret_hash(obj: Mapping[str, Any], name: str, path: str) -> bool:
+    """Check an optional PIN or PUK hash; whether it is there. Only argon2id (R5: slow)."""
+    if name not in obj:
+        return False
+    value = _string(obj, name, path, max_length=200)
+    if not value.startswith(ARGON2ID_PREFIX):
+        raise _invalid(f"{path}.{name}", "must be an argon2id hash ($argon2id$...)")
+    return True
+
+
+def without_secrets(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """``payload`` without the programming keys' PIN and PUK hashes, to keep on file (R37)."""
+    return {
+        **payload,
+        "programmingKeys": [
+            {k: v for k, v in p.items() if k not in SECRET_FIELDS}
+            for p in payload["programmingKeys"]
+        ],
+    }
+
+
 def _elements(payload: Mapping[str, Any], name: str) -> list[Mapping[str, Any]]:
     if name not in payload:
         raise _invalid(f"payload.{name}", "is missing (an empty list is allowed)")
@@ -298,6 +325,9 @@ def _check_payload(payload: Mapping[str, Any]) -> None:
         kind = _choice(item, "kind", path, ProgrammingKeyKind)
         _version(item, "firmwareVersion", path)
         _public_key(item, "publicKey", path)
+        _secret_hash(item, "pinHash", path)
+        if _secret_hash(item, "pukHash", path) and kind is not ProgrammingKeyKind.MAIN:
+            raise _invalid(f"{path}.pukHash", "only the MAIN key has a PUK (R5)")
         if kind is ProgrammingKeyKind.MAIN:
             if main_at is not None:
                 raise _invalid(

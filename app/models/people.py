@@ -35,6 +35,7 @@ class ProgrammingKey(TenantScoped, Base):
 
     ``public_key`` is the raw Ed25519 public key whose private half lives in the
     key's chip; login is a challenge it signs plus the PIN (stored as argon2).
+    The main key's PUK (argon2 too) sets a new PIN when the PIN is lost or locked.
     """
 
     __tablename__ = "programming_keys"
@@ -57,6 +58,9 @@ class ProgrammingKey(TenantScoped, Base):
     puk_hash: Mapped[str | None] = mapped_column(String(200))
     failed_pin_attempts: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The PUK's own count and lock (R5): a PIN lock-out is what the PUK is for.
+    failed_puk_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    puk_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     extension_id: Mapped[int | None] = mapped_column(ForeignKey("extensions.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

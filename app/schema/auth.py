@@ -87,7 +87,8 @@ def tenant_uuid(value: str, field: str = "tenantId") -> str:
         raise DomainError(NOT_FOUND, f"{field}: no such tenant", field) from exc
 
 
-def _signature(value: str) -> bytes:
+def signature_bytes(value: str) -> bytes:
+    """A base64 signature as given in an input; INVALID on ``signature`` when it is not."""
     try:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError) as exc:
@@ -144,7 +145,7 @@ class AuthMutations:
             lambda r: complete_login(
                 r.session,
                 challenge_nonce=input.challenge,
-                signature=_signature(input.signature),
+                signature=signature_bytes(input.signature),
                 pin=input.pin,
                 session_hours=r.settings.session_hours,
             ),

@@ -14,6 +14,8 @@ from app.schema.extensions import ExtensionMutations
 from app.schema.firmware import FirmwareMutations
 from app.schema.keys import KeyMutations
 from app.schema.programming import ProgrammingMutations
+from app.schema.programming_keys import ProgrammingKeyMutations
+from app.schema.roles import RoleMutations
 from app.schema.settings import SettingsMutations
 
 
@@ -30,5 +32,7 @@ class Mutation(
     ProgrammingMutations,
     FirmwareMutations,
     BridgeMutations,
+    RoleMutations,
+    ProgrammingKeyMutations,
 ):
     """Every mutation takes one input and answers a payload whose errors are UserErrors."""

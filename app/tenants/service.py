@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.rights import BUILTIN_ROLES
-from app.errors import NOT_FOUND, DomainError
+from app.errors import FORBIDDEN, NOT_FOUND, DomainError
 from app.models import Domain, HostingMode, Role, Schedule, Tenant, TrustedVendorKey
 
 # R12: the default schedule, Sunday 00:00 to Saturday 23:59, every day all day.
@@ -87,3 +87,18 @@ async def lock_tenant(session: AsyncSession) -> Tenant:
     if tenant is None:
         raise DomainError(NOT_FOUND, "no such tenant")
     return tenant
+
+
+async def require_every_domain(session: AsyncSession, what: str) -> None:
+    """Refuse ``what`` to a session limited to some of the tenant's domains (R8).
+
+    For changes that reach every domain (factory data, roles): a domain-limited
+    caller would change what it does not administer, or could not see what is
+    already there. FORBIDDEN, naming ``what``.
+    """
+    limited_to = session.info.get("domain_ids")
+    if limited_to is None:
+        return
+    every_domain = set(await session.scalars(select(Domain.id)))
+    if not every_domain <= set(limited_to):
+        raise DomainError(FORBIDDEN, f"{what} needs access to every domain (R8)")
