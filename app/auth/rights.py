@@ -9,6 +9,7 @@ from app.errors import FORBIDDEN, INVALID, DomainError
 
 RIGHTS: dict[str, str] = {
     "domains.read": "See domains",
+    "domains.write": "Create, rename and delete domains; move elements between domains (R8)",
     "roles.read": "See roles and their rights",
     "roles.write": "Create roles and edit the rights of non-built-in roles",
     "employees.read": "See employees",

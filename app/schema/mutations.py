@@ -9,6 +9,7 @@ from app.schema.approval import ApprovalMutations
 from app.schema.auth import AuthMutations
 from app.schema.bridges import BridgeMutations
 from app.schema.devices import DeviceMutations
+from app.schema.domains import DomainMutations
 from app.schema.employees import EmployeeMutations
 from app.schema.extensions import ExtensionMutations
 from app.schema.firmware import FirmwareMutations
@@ -34,5 +35,6 @@ class Mutation(
     BridgeMutations,
     RoleMutations,
     ProgrammingKeyMutations,
+    DomainMutations,
 ):
     """Every mutation takes one input and answers a payload whose errors are UserErrors."""

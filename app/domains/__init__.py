@@ -1,0 +1,1 @@
+"""Domains: the partitions of a locking system for delegated administration (R8)."""
