@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from sqlalchemy import delete as delete_rows
 from sqlalchemy import select
 
 from app.access.engine import open_job_changes
@@ -31,11 +32,13 @@ from app.models import (
     EmployeeAccessProfile,
     Key,
     KeyGeneration,
+    KeyGroup,
     KeyStatus,
     KeyType,
     ProgrammingJob,
     RemoteJob,
     RemoteJobKind,
+    RemoteJobStatus,
     Schedule,
 )
 from app.schema.relay import to_global_id
@@ -155,6 +158,13 @@ def job_changes(payload: dict[str, Any]) -> dict[str, set[tuple[str, str]]]:
         j["cylinder"]["marking"]: {(c["op"], c["key"]["marking"]) for c in j["changes"]}
         for j in payload["programmingJobs"]
     }
+
+
+async def create_group(client: GraphQLClient, name: str, keys: list[str]) -> str:
+    made = await client(
+        "mutation($i: CreateKeyGroupInput!) { createKeyGroup(input: $i) { keyGroup { id } } }",
+        {"i": {"name": name, "keyIds": keys}})
+    return str(made["createKeyGroup"]["keyGroup"]["id"])
 
 
 # --- access profiles -----------------------------------------------------------------------
@@ -320,19 +330,33 @@ mutation($i: CreateScheduleInput!) { createSchedule(input: $i) {
 WEEKDAYS = {"days": ["MONDAY", "TUESDAY"], "start": "08:00", "end": "17:00"}
 
 
+async def schedule_for(
+    gql: GraphQLClient, database: Database, site: Site, name: str, markings: list[str],
+    *, profile: bool = False,
+) -> str:
+    """A new schedule carried by these keys (and by "Offices" with ``profile``); its id."""
+    schedule = (await gql(CREATE_SCHEDULE, {"i": {"name": name, "windows": [WEEKDAYS]}})
+                )["createSchedule"]["schedule"]["id"]
+    schedule_id = decode_id(schedule, "Schedule", "id")[1]
+    async with database.tenant_session(site.tenant.tenant_id) as s:
+        rows = [await s.get(Key, site.keys[m]) for m in markings]
+        if profile:
+            rows.append(await s.get(AccessProfile, site.profile))
+        for row in rows:
+            assert row is not None
+            row.schedule_id = schedule_id
+        await s.commit()
+    return str(schedule)
+
+
 async def test_new_windows_reach_every_issued_key_carrying_the_schedule_and_no_cylinder(
     gql: GraphQLClient, database: Database, tenant: NewTenant
 ) -> None:
     # given: "Office hours" carried by E3-A and E2-B (issued) and by an E3 key in stock
     site = await build_site(gql, database, tenant)
-    schedule = (await gql(CREATE_SCHEDULE, {"i": {"name": "Office hours", "windows": [WEEKDAYS]}})
-                )["createSchedule"]["schedule"]["id"]
-    schedule_id = decode_id(schedule, "Schedule", "id")[1]
+    schedule = await schedule_for(gql, database, site, "Office hours", ["E3-A", "E2-B"])
     async with database.tenant_session(tenant.tenant_id) as s:
-        for marking in ("E3-A", "E2-B"):
-            key = await s.get(Key, site.keys[marking])
-            assert key is not None
-            key.schedule_id = schedule_id
+        schedule_id = decode_id(schedule, "Schedule", "id")[1]
         s.add(Key(domain_id=tenant.default_domain_id, marking="E3-STOCK", uid="e3stock",
                   type=KeyType.E3, generation=KeyGeneration.GEN2, firmware_version="16.3.7",
                   status=KeyStatus.IN_STOCK, schedule_id=schedule_id))
@@ -406,10 +430,7 @@ async def test_key_leaving_a_group_gets_its_own_line_back_and_joining_drops_it(
     # given: group "Night" with E3-A and E3-C, authorised on C-0, where E3-A also has
     # its own line through "Offices"; everything programmed
     site = await build_site(gql, database, tenant)
-    made = await gql(
-        "mutation($i: CreateKeyGroupInput!) { createKeyGroup(input: $i) { keyGroup { id } } }",
-        {"i": {"name": "Night", "keyIds": [site.key("E3-A"), site.key("E3-C")]}})
-    group = made["createKeyGroup"]["keyGroup"]["id"]
+    group = await create_group(gql, "Night", [site.key("E3-A"), site.key("E3-C")])
     changed = await gql(
         "mutation($i: ChangeAuthorizationsInput!) { changeAuthorizations(input: $i) "
         "{ errors { field } } }", {"i": {"cylinderIds": [site.cylinder("C-0")], "add": [group]}})
@@ -445,10 +466,7 @@ async def test_only_e3_keys_join_a_group_and_the_error_names_the_index(
     gql: GraphQLClient, database: Database, tenant: NewTenant
 ) -> None:
     site = await build_site(gql, database, tenant)
-    made = await gql(
-        "mutation($i: CreateKeyGroupInput!) { createKeyGroup(input: $i) { keyGroup { id } } }",
-        {"i": {"name": "Night", "keyIds": [site.key("E3-A")]}})
-    group = made["createKeyGroup"]["keyGroup"]["id"]
+    group = await create_group(gql, "Night", [site.key("E3-A")])
     data = await gql(UPDATE_GROUP, {"i": {"keyGroupId": group, "name": "Other",
                                           "keyIds": [site.key("E3-C"), site.key("E2-B")]}})
     assert [(e["field"], e["code"]) for e in data["updateKeyGroup"]["errors"]] == [
@@ -483,9 +501,7 @@ async def test_another_tenants_objects_are_not_found_naming_the_field(
     site = await build_site(gql, database, tenant)
     other_gql = GraphQLClient(http, await superadmin_token(database, other_tenant))
     theirs = await build_site(other_gql, database, other_tenant)
-    their_group = (await other_gql(
-        "mutation($i: CreateKeyGroupInput!) { createKeyGroup(input: $i) { keyGroup { id } } }",
-        {"i": {"name": "Theirs", "keyIds": [theirs.key("E3-A")]}}))["createKeyGroup"]["keyGroup"]
+    their_group = await create_group(other_gql, "Theirs", [theirs.key("E3-A")])
     async with database.tenant_session(other_tenant.tenant_id) as s:
         their_schedule = await s.scalar(select(Schedule.id).where(Schedule.is_default))
     calls = [
@@ -499,7 +515,7 @@ async def test_another_tenants_objects_are_not_found_naming_the_field(
           "scheduleId": to_global_id("Schedule", their_schedule)}, "scheduleId"),
         (UPDATE_SCHEDULE, "updateSchedule",
          {"scheduleId": to_global_id("Schedule", their_schedule), "name": "Mine"}, "scheduleId"),
-        (UPDATE_GROUP, "updateKeyGroup", {"keyGroupId": their_group["id"], "name": "Mine"},
+        (UPDATE_GROUP, "updateKeyGroup", {"keyGroupId": their_group, "name": "Mine"},
          "keyGroupId"),
     ]
     for query, name, variables, field in calls:
@@ -536,10 +552,7 @@ async def test_a_domain_admin_names_only_its_cylinders_and_keeps_the_others_in_t
     assert cylinders == {site.cylinders[m] for m in ("C-0", "C-1", "X-0")}
     assert await open_jobs(database, site) == {"X-0": {(ADD, "E3-A"), (ADD, "E2-B")}}
     # and: keys of other domains do not exist for it either
-    made = await gql(
-        "mutation($i: CreateKeyGroupInput!) { createKeyGroup(input: $i) { keyGroup { id } } }",
-        {"i": {"name": "Night", "keyIds": [site.key("E3-A")]}})
-    group = made["createKeyGroup"]["keyGroup"]["id"]
+    group = await create_group(gql, "Night", [site.key("E3-A")])
     keys = await annex(UPDATE_GROUP, {"i": {"keyGroupId": group, "keyIds": [site.key("E3-C")]}})
     assert [(e["field"], e["code"]) for e in keys["updateKeyGroup"]["errors"]] == [
         ("keyIds.0", "NOT_FOUND")]
@@ -549,3 +562,157 @@ async def test_a_domain_admin_names_only_its_cylinders_and_keeps_the_others_in_t
     shown = await gql("query($id: ID!) { node(id: $id) { ... on KeyGroup { keys { marking } } } }",
                       {"id": group})
     assert shown["node"] == {"keys": [{"marking": "E3-A"}]}
+
+
+# --- removing ------------------------------------------------------------------------------
+
+
+DELETE = """
+mutation($i: DeleteInput!) { %s(input: $i) { deletedId errors { field code message } } }
+"""
+
+
+async def delete(client: GraphQLClient, mutation: str, gid: str) -> dict[str, Any]:
+    return (await client(DELETE % mutation, {"i": {"id": gid}}))[mutation]  # type: ignore[no-any-return]
+
+
+async def test_a_schedule_in_use_is_a_conflict_naming_its_profiles_and_keys(
+    gql: GraphQLClient, database: Database, tenant: NewTenant
+) -> None:
+    # given: "Shifts" used by the profile "Offices" and by the keys E3-A and E3-C
+    site = await build_site(gql, database, tenant)
+    schedule = await schedule_for(gql, database, site, "Shifts", ["E3-C", "E3-A"], profile=True)
+    async with database.tenant_session(tenant.tenant_id) as s:
+        default = await s.scalar(select(Schedule.id).where(Schedule.is_default))
+    # when: it is removed
+    refused = await delete(gql, "deleteSchedule", schedule)
+    # then: CONFLICT naming who uses it (every key must keep a schedule, R12)
+    assert refused == {"deletedId": None, "errors": [{
+        "field": "id", "code": "CONFLICT",
+        "message": "id: the schedule 'Shifts' is in use by access profiles: Offices; "
+                   "keys: E3-A, E3-C"}]}
+    # when: nothing uses it any more
+    async with database.tenant_session(tenant.tenant_id) as s:
+        for row in [await s.get(AccessProfile, site.profile),
+                    *[await s.get(Key, site.keys[m]) for m in ("E3-A", "E3-C")]]:
+            row.schedule_id = default  # type: ignore[union-attr]
+        await s.commit()
+    removed = await delete(gql, "deleteSchedule", schedule)
+    # then: it is gone
+    assert removed == {"deletedId": schedule, "errors": []}
+    assert (await gql("query($id: ID!) { node(id: $id) { id } }", {"id": schedule}))["node"] is None
+    # and: the default schedule is never removed
+    fixed = await delete(gql, "deleteSchedule", to_global_id("Schedule", default))
+    assert [(e["field"], e["code"]) for e in fixed["errors"]] == [("id", "IMMUTABLE")]
+
+
+async def test_a_profile_held_by_keys_or_employees_is_a_conflict_naming_them(
+    gql: GraphQLClient, database: Database, tenant: NewTenant
+) -> None:
+    # given: "Offices", held by the key E3-A and by Bob Holder (E2-B's holder)
+    site = await build_site(gql, database, tenant)
+    # when: it is removed
+    refused = await delete(gql, "deleteAccessProfile", site.profile_gid)
+    # then: CONFLICT naming them (R13)
+    assert refused["errors"] == [{
+        "field": "id", "code": "CONFLICT",
+        "message": "id: the access profile 'Offices' is in use by keys: E3-A; "
+                   "employees: Holder, Bob"}]
+    # when: nobody holds it any more (Bob's profiles go first: updateKey reconciles both)
+    async with database.tenant_session(tenant.tenant_id) as s:
+        await s.execute(delete_rows(EmployeeAccessProfile))
+        await s.commit()
+    updated = await gql(
+        "mutation($i: UpdateKeyInput!) { updateKey(input: $i) { errors { field } } }",
+        {"i": {"keyId": site.key("E3-A"), "accessProfileIds": []}})
+    assert updated["updateKey"]["errors"] == []
+    await program_all_open_jobs(database, tenant)
+    removed = await delete(gql, "deleteAccessProfile", site.profile_gid)
+    # then: it is gone, and removing it changed no cylinder: it granted nothing (R15)
+    assert removed == {"deletedId": site.profile_gid, "errors": []}
+    assert await open_jobs(database, site) == {}
+    async with database.tenant_session(tenant.tenant_id) as s:
+        assert await s.get(AccessProfile, site.profile) is None
+
+
+async def test_a_key_group_is_removed_only_once_no_cylinder_authorises_or_holds_it(
+    gql: GraphQLClient, database: Database, tenant: NewTenant, settings: Settings
+) -> None:
+    # given: "Night" with E3-A and E3-C, authorised and programmed on C-0
+    site = await build_site(gql, database, tenant)
+    group = await create_group(gql, "Night", [site.key("E3-A"), site.key("E3-C")])
+    change = ("mutation($i: ChangeAuthorizationsInput!) { changeAuthorizations(input: $i) "
+              "{ errors { field } } }")
+    await gql(change, {"i": {"cylinderIds": [site.cylinder("C-0")], "add": [group]}})
+    await program_all_open_jobs(database, tenant)
+    # when: it is removed while C-0 authorises it
+    authorised = await delete(gql, "deleteKeyGroup", group)
+    # then: CONFLICT naming the cylinder (R13)
+    assert [e["message"] for e in authorised["errors"]] == [
+        "id: the key group 'Night' is in use by cylinders authorising it: C-0; "
+        "cylinders still holding it: C-0"]
+    # when: its authorization is removed, but not yet programmed
+    await gql(change, {"i": {"cylinderIds": [site.cylinder("C-0")], "remove": [group]}})
+    pending = await delete(gql, "deleteKeyGroup", group)
+    # then: still CONFLICT: C-0 holds it until its job is carried out (R15)
+    assert [e["message"] for e in pending["errors"]] == [
+        "id: the key group 'Night' is in use by cylinders still holding it: C-0; "
+        "cylinders with open jobs for it: C-0"]
+    await program_all_open_jobs(database, tenant)
+    # when: C-0 no longer holds it
+    async with get_pubsub(settings).subscribe(tenant.tenant_id, JOB_EVENTS) as mailbox:
+        removed = await delete(gql, "deleteKeyGroup", group)
+        announced = await mailbox.next_batch(wait_seconds=patience(2))
+    # then: it is gone; its members' key memories forget it through remote jobs,
+    # announced on jobEvents (R18)
+    assert removed == {"deletedId": group, "errors": []}
+    async with database.tenant_session(tenant.tenant_id) as s:
+        jobs = list(await s.scalars(select(RemoteJob).where(
+            RemoteJob.kind == RemoteJobKind.AUTHORIZATIONS,
+            RemoteJob.status == RemoteJobStatus.PENDING)))
+        assert await s.scalar(select(KeyGroup.id)) is None
+    assert sorted(j.key_id for j in jobs) == sorted([site.keys["E3-A"], site.keys["E3-C"]])
+    assert all(j.payload["keyGroups"] == [] for j in jobs)
+    remote_ids = {i for m in announced for i in m["remote_job_ids"]}
+    assert {j.id for j in jobs} <= remote_ids
+
+
+async def test_removing_answers_not_found_for_other_tenants_and_other_types(
+    gql: GraphQLClient, http: Any, database: Database, tenant: NewTenant,
+    other_tenant: NewTenant,
+) -> None:
+    # given: the other tenant's profile, group and schedule (R1)
+    other_gql = GraphQLClient(http, await superadmin_token(database, other_tenant))
+    theirs = await build_site(other_gql, database, other_tenant)
+    their_group = await create_group(other_gql, "Theirs", [theirs.key("E3-A")])
+    their_schedule = (await other_gql(CREATE_SCHEDULE, {"i": {"name": "Theirs",
+                                                              "windows": [WEEKDAYS]}})
+                      )["createSchedule"]["schedule"]["id"]
+    for mutation, gid in [("deleteSchedule", their_schedule),
+                          ("deleteAccessProfile", theirs.profile_gid),
+                          ("deleteKeyGroup", their_group),
+                          ("deleteSchedule", theirs.profile_gid),
+                          ("deleteKeyGroup", to_global_id("KeyGroup", 10**9))]:
+        # when
+        answer = await delete(gql, mutation, gid)
+        # then: NOT_FOUND naming the field, and nothing removed
+        assert answer["deletedId"] is None
+        assert [(e["field"], e["code"]) for e in answer["errors"]] == [("id", "NOT_FOUND")]
+    shown = await other_gql("query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+                            {"ids": [their_schedule, theirs.profile_gid, their_group]})
+    assert all(n is not None for n in shown["nodes"])
+
+
+async def test_a_domain_admin_is_told_of_users_it_cannot_see_without_their_names(
+    gql: GraphQLClient, http: Any, database: Database, tenant: NewTenant
+) -> None:
+    # given: "Offices" held by a default-domain key and employee; a token limited to Annex (R8)
+    site = await build_site(gql, database, tenant)
+    annex = GraphQLClient(http, await superadmin_token(database, tenant, domain_ids=[site.annex]))
+    # when
+    refused = await delete(annex, "deleteAccessProfile", site.profile_gid)
+    # then: CONFLICT, with the users counted, not named
+    assert refused["errors"] == [{
+        "field": "id", "code": "CONFLICT",
+        "message": "id: the access profile 'Offices' is in use by keys: 1 outside your "
+                   "domains; employees: 1 outside your domains"}]

@@ -319,11 +319,12 @@ async def _refuse_in_use(
         every = list(await session.scalars(stmt, execution_options={ALL_DOMAINS: True}))
         if not every:
             continue
-        named = ", ".join(seen[:NAMED_USERS])
-        more = len(every) - min(len(seen), NAMED_USERS)
-        if more:
-            named = f"{named} and {more} more" if named else f"{more} outside your domains"
-        parts.append(f"{label} {named}")
+        named = seen[:NAMED_USERS]
+        if len(seen) > len(named):
+            named.append(f"{len(seen) - len(named)} more")
+        if len(every) > len(seen):
+            named.append(f"{len(every) - len(seen)} outside your domains")
+        parts.append(f"{label}: {', '.join(named)}")
     if parts:
         raise DomainError(CONFLICT, f"id: {what} is in use by " + "; ".join(parts), "id")
 

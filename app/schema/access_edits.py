@@ -1,13 +1,17 @@
-"""Mutations that edit access objects: schedules, access profiles, key groups (R12–R15).
+"""Mutations that edit and remove access objects: schedules, access profiles, key groups
+(R12–R15).
 
-Each answers the jobs its change caused (R15) and is announced on ``jobEvents``.
+Each edit answers the jobs its change caused (R15), announced on ``jobEvents``; a
+removal of something still in use is CONFLICT naming its users.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access import edits
 from app.access.edits import AccessObjectChange
@@ -20,7 +24,9 @@ from app.schema.access import (
     SchedulePayload,
     TimeWindowInput,
 )
+from app.schema.common import DeletePayload
 from app.schema.context import Info
+from app.schema.relay import to_global_id
 from app.schema.runner import Run, mutation, run
 from app.schema.types import AccessProfile, KeyGroup, ProgrammingJob, RemoteJob, Schedule
 
@@ -50,12 +56,32 @@ class UpdateKeyGroupInput:
     key_ids: list[strawberry.ID] | None = None
 
 
+@strawberry.input
+class DeleteInput:
+    id: strawberry.ID = strawberry.field(description="a Schedule, AccessProfile or KeyGroup")
+
+
 def _programming_jobs(change: AccessObjectChange[Any]) -> list[ProgrammingJob]:
     return [ProgrammingJob(row=j) for j in change.programming_jobs]
 
 
 def _remote_jobs(change: AccessObjectChange[Any]) -> list[RemoteJob]:
     return [RemoteJob(row=j) for j in change.remote_jobs]
+
+
+async def _remove(
+    info: Info, input: DeleteInput, model: type[Any], type_name: str,
+    remove: Callable[[AsyncSession, Any], Awaitable[int]],
+) -> DeletePayload:
+    """Remove the ``type_name`` named by ``input.id`` with the service's ``remove``."""
+
+    async def action(r: Run) -> int:
+        return await remove(r.session, await r.row(model, input.id, type_name, "id"))
+
+    return await run(
+        info, DeletePayload, action,
+        lambda ident: DeletePayload(deleted_id=strawberry.ID(to_global_id(type_name, ident))),
+    )
 
 
 @strawberry.type
@@ -120,3 +146,17 @@ class AccessEditMutations:
                 remote_jobs=_remote_jobs(done),
             ),
         )
+
+    @mutation(right="access.write", description="R12: CONFLICT while keys or profiles use it.")
+    async def delete_schedule(self, info: Info, input: DeleteInput) -> DeletePayload:
+        return await _remove(info, input, ScheduleRow, "Schedule", edits.delete_schedule)
+
+    @mutation(right="access.write", description="R13: CONFLICT while keys or employees hold it.")
+    async def delete_access_profile(self, info: Info, input: DeleteInput) -> DeletePayload:
+        return await _remove(
+            info, input, AccessProfileRow, "AccessProfile", edits.delete_access_profile
+        )
+
+    @mutation(right="access.write", description="R13: CONFLICT while cylinders hold it.")
+    async def delete_key_group(self, info: Info, input: DeleteInput) -> DeletePayload:
+        return await _remove(info, input, KeyGroupRow, "KeyGroup", edits.delete_key_group)
