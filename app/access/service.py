@@ -62,7 +62,8 @@ class AccessChangeResult:
     warnings: list[Notice] = field(default_factory=list)
 
 
-def _name(value: str, field_name: str, limit: int = 200) -> str:
+def check_name(value: str, field_name: str, limit: int = 200) -> str:
+    """A name as stored: trimmed, not empty, at most ``limit`` characters (else INVALID)."""
     cleaned = value.strip()
     if not cleaned:
         raise DomainError(INVALID, f"{field_name}: must not be empty", field_name)
@@ -111,7 +112,7 @@ async def create_schedule(
     session: AsyncSession, name: str, windows: Sequence[dict[str, Any]]
 ) -> Schedule:
     """A named weekly schedule (R12)."""
-    name = _name(name, "name")
+    name = check_name(name, "name")
     cleaned = check_windows(windows)
     if await session.scalar(select(Schedule.id).where(Schedule.name == name)):
         raise DomainError(CONFLICT, f"a schedule named {name!r} exists already", "name")
@@ -136,6 +137,14 @@ async def visible_ids(
     return wanted
 
 
+async def visible_id(session: AsyncSession, model: Any, ident: int, field_name: str) -> int:
+    """The id, checked to exist for this principal (tenant and domains); NOT_FOUND names
+    ``field_name`` itself (a single id, not a list entry)."""
+    if await session.scalar(select(model.id).where(model.id == ident)) is None:
+        raise DomainError(NOT_FOUND, f"{field_name}: no {model.__name__} with that id", field_name)
+    return ident
+
+
 async def default_schedule_id(session: AsyncSession) -> int:
     schedule_id = await session.scalar(select(Schedule.id).where(Schedule.is_default))
     if schedule_id is None:  # pragma: no cover - every tenant is created with one
@@ -152,13 +161,13 @@ async def create_access_profile(
     extension_interval_hours: int | None,
 ) -> AccessProfile:
     """A named set of cylinders with a schedule and optional interval (R13, R14)."""
-    name = _name(name, "name")
+    name = check_name(name, "name")
     check_interval(extension_interval_hours)
     cylinders = await visible_ids(session, Cylinder, cylinder_ids, "cylinderIds")
     if schedule_id is None:
         schedule_id = await default_schedule_id(session)
     else:
-        await visible_ids(session, Schedule, [schedule_id], "scheduleId")
+        await visible_id(session, Schedule, schedule_id, "scheduleId")
     if await session.scalar(select(AccessProfile.id).where(AccessProfile.name == name)):
         raise DomainError(CONFLICT, f"an access profile named {name!r} exists already", "name")
     profile = AccessProfile(
@@ -177,7 +186,7 @@ async def create_key_group(
     session: AsyncSession, *, name: str, key_ids: Sequence[int]
 ) -> tuple[KeyGroup, list[RemoteJob]]:
     """A group of E3 keys that cylinders can authorise as a whole (R10, R13)."""
-    name = _name(name, "name")
+    name = check_name(name, "name")
     keys = await e3_keys(session, key_ids, "keyIds")
     if await session.scalar(select(KeyGroup.id).where(KeyGroup.name == name)):
         raise DomainError(CONFLICT, f"a key group named {name!r} exists already", "name")
@@ -205,35 +214,75 @@ async def e3_keys(session: AsyncSession, key_ids: Sequence[int], field_name: str
     return [keys[k] for k in dict.fromkeys(key_ids)]
 
 
+@dataclass
+class GroupChange:
+    """What changing a key group's members did: key memories (remote jobs) and cylinders."""
+
+    remote_jobs: list[RemoteJob]
+    reconciled: ReconcileResult
+
+
 async def add_keys_to_group(
     session: AsyncSession, group: KeyGroup, keys: Sequence[Key]
 ) -> list[RemoteJob]:
     """Put E3 keys into a group: their key memory learns it (remote job); cylinders that
     already hold the group need no programming for them (R20)."""
+    return (await change_group_members(session, group, add=keys, remove=())).remote_jobs
+
+
+async def change_group_members(
+    session: AsyncSession, group: KeyGroup, *, add: Sequence[Key], remove: Sequence[Key]
+) -> GroupChange:
+    """Keys join and leave a key group (R13, R18, R20).
+
+    Each key's memory learns its groups through a remote job. A cylinder that holds
+    the group opens for every member without a line of its own: a key that joins no
+    longer needs its own line there, a key that leaves needs it back wherever it is
+    still authorised another way. The job engine plans both.
+    """
     present = set(
         await session.scalars(
             select(KeyGroupMember.key_id).where(KeyGroupMember.key_group_id == group.id)
         )
     )
-    new = [k for k in keys if k.id not in present]
-    session.add_all(KeyGroupMember(key_group_id=group.id, key_id=k.id) for k in new)
+    joining = [k for k in add if k.id not in present]
+    leaving = [k for k in remove if k.id in present]
+    session.add_all(KeyGroupMember(key_group_id=group.id, key_id=k.id) for k in joining)
+    if leaving:
+        await session.execute(
+            delete(KeyGroupMember).where(
+                KeyGroupMember.key_group_id == group.id,
+                KeyGroupMember.key_id.in_([k.id for k in leaving]),
+            )
+        )
     await session.flush()
     jobs = []
-    for key in new:
+    for key in [*joining, *leaving]:
         job = await ensure_remote_job(
             session, key, RemoteJobKind.AUTHORIZATIONS, await key_memory(session, key)
         )
         if job is not None:
             jobs.append(job)
-    # Individual lines of these keys on cylinders that hold the group become redundant.
-    cylinders = set(
-        await session.scalars(
-            select(AccessEntry.cylinder_id).where(AccessEntry.key_id.in_([k.id for k in new]))
+    cylinders: set[int] = set()
+    if joining:
+        # Individual lines of these keys on cylinders that hold the group become redundant.
+        cylinders.update(
+            await session.scalars(
+                select(AccessEntry.cylinder_id).where(
+                    AccessEntry.key_id.in_([k.id for k in joining])
+                )
+            )
         )
-    )
-    if cylinders:
-        await reconcile(session, cylinders)
-    return jobs
+    if leaving:
+        cylinders.update(
+            await session.scalars(
+                select(DirectAuthorization.cylinder_id).where(
+                    DirectAuthorization.key_group_id == group.id
+                )
+            )
+        )
+    reconciled = await reconcile(session, cylinders) if cylinders else ReconcileResult()
+    return GroupChange(jobs, reconciled)
 
 
 async def key_memory(session: AsyncSession, key: Key) -> dict[str, Any]:
@@ -258,7 +307,7 @@ async def create_cylinder_group(
 ) -> tuple[CylinderGroup, ReconcileResult]:
     """Cylinders that take one slot in an E3 key's memory (R13); each learns its membership
     through a programming job."""
-    name = _name(name, "name")
+    name = check_name(name, "name")
     cylinders = await visible_ids(session, Cylinder, cylinder_ids, "cylinderIds")
     if await session.scalar(select(CylinderGroup.id).where(CylinderGroup.name == name)):
         raise DomainError(CONFLICT, f"a cylinder group named {name!r} exists already", "name")

@@ -43,6 +43,9 @@ class CreateScheduleInput:
 @strawberry.type
 class SchedulePayload:
     schedule: Schedule | None = None
+    remote_jobs: list[RemoteJob] = strawberry.field(
+        default_factory=list, description="Keys that carry the schedule get its windows (R18)."
+    )
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -57,6 +60,9 @@ class CreateAccessProfileInput:
 @strawberry.type
 class AccessProfilePayload:
     access_profile: AccessProfile | None = None
+    programming_jobs: list[ProgrammingJob] = strawberry.field(
+        default_factory=list, description="The jobs the change caused (R15)."
+    )
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -76,6 +82,9 @@ class AddKeysToGroupInput:
 class KeyGroupPayload:
     key_group: KeyGroup | None = None
     remote_jobs: list[RemoteJob] = strawberry.field(default_factory=list)
+    programming_jobs: list[ProgrammingJob] = strawberry.field(
+        default_factory=list, description="The jobs the change caused (R15, R20)."
+    )
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 

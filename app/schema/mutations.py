@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from app.schema.access import AccessMutations
+from app.schema.access_edits import AccessEditMutations
 from app.schema.approval import ApprovalMutations
 from app.schema.auth import AuthMutations
 from app.schema.bridges import BridgeMutations
@@ -26,6 +27,7 @@ class Mutation(
     EmployeeMutations,
     ExtensionMutations,
     AccessMutations,
+    AccessEditMutations,
     KeyMutations,
     SettingsMutations,
     ApprovalMutations,
