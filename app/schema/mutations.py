@@ -8,6 +8,7 @@ from app.schema.access import AccessMutations
 from app.schema.approval import ApprovalMutations
 from app.schema.auth import AuthMutations
 from app.schema.bridges import BridgeMutations
+from app.schema.cylinders import CylinderMutations
 from app.schema.devices import DeviceMutations
 from app.schema.employees import EmployeeMutations
 from app.schema.extensions import ExtensionMutations
@@ -30,5 +31,6 @@ class Mutation(
     ProgrammingMutations,
     FirmwareMutations,
     BridgeMutations,
+    CylinderMutations,
 ):
     """Every mutation takes one input and answers a payload whose errors are UserErrors."""
