@@ -9,6 +9,7 @@ from app.schema.access_edits import AccessEditMutations
 from app.schema.approval import ApprovalMutations
 from app.schema.auth import AuthMutations
 from app.schema.bridges import BridgeMutations
+from app.schema.cylinders import CylinderMutations
 from app.schema.devices import DeviceMutations
 from app.schema.domains import DomainMutations
 from app.schema.employees import EmployeeMutations
@@ -38,5 +39,6 @@ class Mutation(
     RoleMutations,
     ProgrammingKeyMutations,
     DomainMutations,
+    CylinderMutations,
 ):
     """Every mutation takes one input and answers a payload whose errors are UserErrors."""
