@@ -59,7 +59,8 @@ from app.events.publish import publish_committed, publish_queued
 from app.factory.firmware import is_version
 from app.firmware.transfer import CHUNK_SIZE, MAX_CHUNK_SIZE
 from app.logs import note_tenant
-from app.models import AccessResult, RemoteJobStatus, utcnow
+from app.models import AccessResult, OutboxMessage, RemoteJobStatus, utcnow
+from app.workers.outbox import notify_outbox
 from hardware.wire import MAX_OFFLINE_UPDATES_PER_HEARTBEAT, REMOTE_PREFIX
 
 log = logging.getLogger("keywarden.devices")
@@ -367,9 +368,17 @@ async def handle_device_request(
             await session.rollback()
             error = {"code": exc.code, "message": exc.message, "field": exc.field}
             return _signed(400, {"error": error}, signing_key, signed.nonce)
+        mailed = _wrote_mail(session)
         await session.commit()
     await publish_queued(session, settings)
+    if mailed:
+        notify_outbox()  # the e-mails the request wrote go now, not at the next sweep (R33)
     return _signed(200, answer, signing_key, signed.nonce)
+
+
+def _wrote_mail(session: AsyncSession) -> bool:
+    """Whether the request's transaction wrote e-mails to the outbox (R33)."""
+    return any(isinstance(row, OutboxMessage) for row in session.identity_map.values())
 
 
 async def _quiet_heartbeat(
