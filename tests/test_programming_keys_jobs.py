@@ -33,6 +33,7 @@ from app.models import (
     KeyType,
     OutboxMessage,
     ProgrammingJob,
+    ProgrammingJobStatus,
     ProgrammingKey,
     ProgrammingKeyDomain,
     ProgrammingKeyKind,
@@ -374,54 +375,26 @@ async def test_assigning_needs_the_right_to_assign_jobs(
 # --- loading onto the key ----------------------------------------------------------------
 
 
-async def test_loading_at_a_remote_device_needs_key_firmware_12_3_and_device_firmware_5(
+async def test_loading_through_graphql_naming_a_wall_device_is_refused_the_device_loads_itself(
     gql: GraphQLClient, database: Database, tenant: NewTenant
 ) -> None:
-    # given: PN-A with firmware 11.8 and three jobs assigned to it, one security-relevant
-    site = await build_site(
-        database, tenant, cylinders=3, security_relevant=(2,), key_firmware="11.8"
-    )
+    """R17 (issue 10 item 11): an API call cannot put jobs on a key sitting in a wall device;
+    the device loads it through the signed device protocol (tests/test_remote_programming.py)."""
+    # given: PN-A with an assigned job and a wall device
+    site = await build_site(database, tenant, cylinders=1)
     jobs = site.jobs_of(await open_jobs(database, site.tenant_id), site.cylinders)
     await assign(gql, site.sub_key, jobs)
-    good_device = await add_device(database, tenant, "5.0.2")
-    old_device = await add_device(database, tenant, "4.9")
-    # when: loading at a wall device
-    too_old_key = await load(gql, site.sub_key, deviceId=good_device)
-    read_off_key = await load(gql, site.sub_key, deviceId=good_device, keyFirmwareVersion="11.9")
-    too_old_device = await load(gql, site.sub_key, deviceId=old_device, keyFirmwareVersion="12.3.1")
-    # then: refused, naming what is too old (FAQ: key ≥ 12.3, remote device ≥ 5)
-    assert [(e["field"], e["code"]) for e in too_old_key["errors"]] == [
-        ("programmingKeyId", "FIRMWARE_TOO_OLD")
-    ]
-    assert "11.8" in too_old_key["errors"][0]["message"]
-    assert [(e["field"], e["code"]) for e in read_off_key["errors"]] == [
-        ("keyFirmwareVersion", "FIRMWARE_TOO_OLD")
-    ]
-    assert [(e["field"], e["code"]) for e in too_old_device["errors"]] == [
-        ("deviceId", "FIRMWARE_TOO_OLD")
-    ]
+    device = await add_device(database, tenant, "5.0.2")
+    # when
+    refused = await load(gql, site.sub_key, deviceId=device, keyFirmwareVersion="12.3")
+    # then: INVALID naming deviceId; nothing loaded, no e-mail
+    assert [(e["field"], e["code"]) for e in refused["errors"]] == [("deviceId", "INVALID")]
+    assert "device protocol" in refused["errors"][0]["message"]
+    async with database.tenant_session(tenant.tenant_id) as s:
+        statuses = list(await s.scalars(
+            select(ProgrammingJob.status).where(ProgrammingJob.assignee_id == site.sub_key)))
+    assert statuses == [ProgrammingJobStatus.ASSIGNED]
     assert not await outbox(database, site.tenant_id, "programming_jobs_loaded")
-    # when: the key, updated to 12.3, is inserted in the good device
-    loaded = await load(gql, site.sub_key, deviceId=good_device, keyFirmwareVersion="12.3")
-    # then: every assigned job is on the key, security-relevant cylinder first
-    assert loaded["errors"] == []
-    assert loaded["programmingKey"] == {"marking": "PN-A", "firmwareVersion": "12.3"}
-    assert loaded["loadedCount"] == 3
-    assert [j["cylinder"]["marking"] for j in loaded["jobs"]] == ["C-002", "C-000", "C-001"]
-    assert {j["programmingJob"]["status"] for j in loaded["jobs"]} == {"ON_KEY"}
-    # and each says what to write: the key by its UID
-    first = loaded["jobs"][0]
-    assert first["fullReprogram"] is False and first["accessList"] is None
-    assert first["changes"] == [{"op": "ADD", "keyUid": site.key_uid, "groupId": None}]
-    # and the holder got the list of cylinders to visit, security-relevant first
-    (mail,) = await outbox(database, site.tenant_id, "programming_jobs_loaded")
-    assert mail.recipient == site.holder_email
-    assert mail.body.index("C-002 (security-relevant)") < mail.body.index("C-000")
-    # when: loaded again (the device retries)
-    again = await load(gql, site.sub_key, deviceId=good_device)
-    # then: the same jobs, nothing newly loaded, no second e-mail
-    assert again["loadedCount"] == 0 and len(again["jobs"]) == 3
-    assert len(await outbox(database, site.tenant_id, "programming_jobs_loaded")) == 1
 
 
 async def test_loading_at_the_desk_has_no_firmware_minimum(

@@ -1,6 +1,7 @@
 """The remote-device endpoint: ``POST /remote/v1/<tenant id>/<serial>/<verb>`` (R22–R24).
 
-Verbs: ``heartbeat``, ``key-inserted``, ``results``. Each request is JSON,
+Verbs: ``heartbeat``, ``key-inserted``, ``results``, and for programming keys (R17)
+``programming-key-inserted``, ``programming-results``. Each request is JSON,
 signed by the device (app.devices.protocol); the tenant comes from the path and
 every database access goes through that tenant's session, so row-level
 security applies as for GraphQL (R1). Answers:
@@ -41,6 +42,13 @@ from app.devices.fast_heartbeat import QuietHeartbeat, is_quiet, quiet_heartbeat
 from app.devices.heartbeat import FirmwareReport, HeartbeatReport, heartbeat
 from app.devices.key_insertion import KeyInsertion, key_inserted
 from app.devices.offline_updates import OfflineUpdate
+from app.devices.programming_keys import (
+    ProgrammingKeyInsertion,
+    ProgrammingKeyReport,
+    WireResult,
+    programming_key_inserted,
+    programming_results,
+)
 from app.devices.protocol import (
     SIGNATURE_HEADER,
     TENANT_PATTERN,
@@ -58,8 +66,11 @@ from app.errors import INVALID, DomainError
 from app.events.publish import publish_committed, publish_queued
 from app.factory.firmware import is_version
 from app.firmware.transfer import CHUNK_SIZE, MAX_CHUNK_SIZE
+from app.ids import parse_global_id
 from app.logs import note_tenant
-from app.models import AccessResult, RemoteJobStatus, utcnow
+from app.models import AccessResult, OutboxMessage, RemoteJobStatus, utcnow
+from app.programming.service import MAX_JOBS_PER_REQUEST, OUTCOMES
+from app.workers.outbox import notify_outbox
 from hardware.wire import MAX_OFFLINE_UPDATES_PER_HEARTBEAT, REMOTE_PREFIX
 
 log = logging.getLogger("keywarden.devices")
@@ -228,17 +239,59 @@ def parse_results(body: Mapping[str, Any]) -> DeviceResults:
     for i, item in enumerate(_objects(body, "auditEvents", MAX_EVENTS_PER_READOUT)):
         path = f"auditEvents.{i}"
         at = _time(item, "at", f"{path}.at", required=True)
-        result = item.get("result")
-        if not isinstance(result, str) or result not in AccessResult.__members__:
-            names = ", ".join(AccessResult.__members__)
-            raise _invalid(f"{path}.result", f"must be one of {names}")
+        result = _access_result(item, path)
         cylinder = _text(
             item, "cylinderUid", f"{path}.cylinderUid", required=False, max_length=UID_LENGTH
         )
         assert at is not None
-        events.append(ReadEvent(at=at, result=AccessResult[result], cylinder_uid=cylinder))
+        events.append(ReadEvent(at=at, result=result, cylinder_uid=cylinder))
     key_uid = _text(body, "keyUid", "keyUid", required=bool(events), max_length=UID_LENGTH)
     return DeviceResults(key_uid=key_uid, jobs=jobs, audit_events=events)
+
+
+def parse_programming_key(body: Mapping[str, Any]) -> ProgrammingKeyInsertion:
+    """A programming key inserted: ``programmingKeyUid`` and the ``keyFirmware`` it reports."""
+    uid = _text(body, "programmingKeyUid", "programmingKeyUid", required=True,
+                max_length=UID_LENGTH)
+    firmware = _version(body, "keyFirmware", "keyFirmware", required=True)
+    assert uid is not None and firmware is not None
+    return ProgrammingKeyInsertion(uid, firmware)
+
+
+def parse_programming_results(body: Mapping[str, Any]) -> ProgrammingKeyReport:
+    """The programming-results body: the key and each job's outcome with the trail the
+    cylinder held before it was rewritten (R15, R17)."""
+    results = []
+    for i, item in enumerate(_objects(body, "results", MAX_JOBS_PER_REQUEST)):
+        path = f"results.{i}"
+        gid = _text(item, "jobId", f"{path}.jobId", required=True, max_length=UID_LENGTH)
+        assert gid is not None
+        parsed = parse_global_id(gid)
+        job_id = (
+            int(parsed[1])
+            if parsed is not None and parsed[0] == "ProgrammingJob" and parsed[1].isdigit()
+            else None
+        )
+        outcome = item.get("outcome")
+        if not isinstance(outcome, str) or outcome not in OUTCOMES:
+            raise _invalid(f"{path}.outcome", "must be DONE, ABORTED or FAILED")
+        events = []
+        for j, event in enumerate(_objects(item, "auditEvents", MAX_EVENTS_PER_READOUT)):
+            where = f"{path}.auditEvents.{j}"
+            at = _time(event, "at", f"{where}.at", required=True)
+            assert at is not None
+            key_uid = _text(event, "keyUid", f"{where}.keyUid", required=False,
+                            max_length=UID_LENGTH)
+            events.append(ReadEvent(at=at, result=_access_result(event, where), key_uid=key_uid))
+        results.append(WireResult(job_id, gid, outcome, events))
+    return ProgrammingKeyReport(parse_programming_key(body), results)
+
+
+def _access_result(item: Mapping[str, Any], path: str) -> AccessResult:
+    result = item.get("result")
+    if not isinstance(result, str) or result not in AccessResult.__members__:
+        raise _invalid(f"{path}.result", f"must be one of {', '.join(AccessResult.__members__)}")
+    return AccessResult[result]
 
 
 # --- the verbs -------------------------------------------------------------------------------
@@ -265,10 +318,28 @@ async def _results(
     return await report_results(session, auth.device, auth.tenant, parse_results(body), now=now)
 
 
+async def _programming_key_inserted(
+    session: AsyncSession, auth: AuthenticatedDevice, body: Mapping[str, Any], now: datetime
+) -> Any:
+    return await programming_key_inserted(
+        session, auth.device, parse_programming_key(body), now=now
+    )
+
+
+async def _programming_results(
+    session: AsyncSession, auth: AuthenticatedDevice, body: Mapping[str, Any], now: datetime
+) -> Any:
+    return await programming_results(
+        session, auth.device, parse_programming_results(body), now=now
+    )
+
+
 VERBS: dict[str, Handler] = {
     "heartbeat": _heartbeat,
     "key-inserted": _key_inserted,
     "results": _results,
+    "programming-key-inserted": _programming_key_inserted,
+    "programming-results": _programming_results,
 }
 
 
@@ -367,9 +438,17 @@ async def handle_device_request(
             await session.rollback()
             error = {"code": exc.code, "message": exc.message, "field": exc.field}
             return _signed(400, {"error": error}, signing_key, signed.nonce)
+        mailed = _wrote_mail(session)
         await session.commit()
     await publish_queued(session, settings)
+    if mailed:
+        notify_outbox()  # the e-mails the request wrote go now, not at the next sweep (R33)
     return _signed(200, answer, signing_key, signed.nonce)
+
+
+def _wrote_mail(session: AsyncSession) -> bool:
+    """Whether the request's transaction wrote e-mails to the outbox (R33)."""
+    return any(isinstance(row, OutboxMessage) for row in session.identity_map.values())
 
 
 async def _quiet_heartbeat(

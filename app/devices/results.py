@@ -24,6 +24,7 @@ from app.audit.service import ReadEvent, store_audit_events
 from app.devices.protocol import rfc3339
 from app.errors import INVALID, DomainError
 from app.events.publish import queue_job_events
+from app.firmware.gen1_followup import release_gen1_updater
 from app.firmware.key_outcome import key_firmware_outcome
 from app.models import (
     AuditSource,
@@ -104,6 +105,10 @@ async def report_results(
     device was asked to read them: an AUDIT_READOUT job of the key delivered via
     this device, or readout enabled for the key with the approver function off
     (R29). Otherwise they are not stored (``NOT_REQUESTED``).
+
+    When a closed FIRMWARE job was the last one a generation-1 key waited for, the
+    administrators are told the updater wall device may go back to normal mode
+    (:func:`~app.firmware.gen1_followup.release_gen1_updater`).
     """
     ids = [r.remote_job_id for r in results.jobs]
     jobs: dict[int, RemoteJob] = {}
@@ -119,6 +124,9 @@ async def report_results(
     if results.audit_events:
         audit = await _store_key_trail(session, device, tenant, results)
     await session.flush()
+    if any(job.kind is RemoteJobKind.FIRMWARE for job in changed):
+        # The last generation-1 key updated: the admin may switch the updater off (R26).
+        await release_gen1_updater(session, now)
     if changed:
         queue_job_events(session, remote_job_ids=[job.id for job in changed], at=now)
     return {"serverTime": rfc3339(now), "jobs": verdicts, "auditEvents": audit}

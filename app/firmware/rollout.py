@@ -17,7 +17,9 @@ A device busy with another image of the same target gets the new one instead
 key of that generation with lower firmware that can still take it (not LOST,
 DEFECTIVE or NOT_ACTIVATED), and gives every updater device of the generation
 the key image (``app.firmware.key_updaters``): the jobs are delivered only
-where the image has arrived (``app.firmware.key_images``).
+where the image has arrived (``app.firmware.key_images``). Holders of
+generation-1 keys given a job are told by e-mail to visit the updater wall
+device (``app.firmware.gen1_followup``).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from app.access.service import Notice
 from app.db import chunked, id_in
 from app.errors import CONFLICT, INVALID, NOT_FOUND, DomainError
 from app.factory.firmware import compare_versions, is_version
+from app.firmware.gen1_followup import tell_gen1_key_holders
 from app.firmware.key_updaters import deploy_key_image, require_updater, updater_devices
 from app.firmware.targets import (
     DEVICE_TARGETS,
@@ -48,6 +51,7 @@ from app.models import (
     FirmwareDeployment,
     FirmwareTarget,
     Key,
+    KeyGeneration,
     KeyType,
     RemoteDevice,
     RemoteJob,
@@ -279,11 +283,15 @@ async def _apply_to_keys(session: AsyncSession, firmware: Firmware) -> AppliedFi
         "size": len(firmware.image),
     }
     result = AppliedFirmware(firmware)
-    result.remote_jobs = await _ensure_firmware_jobs(session, lower, payload)
+    result.remote_jobs, fresh = await _ensure_firmware_jobs(session, lower, payload)
     updaters = await updater_devices(session, generation)
     result.deployments = await deploy_key_image(
         session, firmware.id, firmware.target, firmware.version, updaters
     )
+    if generation is KeyGeneration.GEN1:
+        # FAQ: the holders are told to go to the one updater wall device (R26, R33).
+        [updater] = updaters
+        await tell_gen1_key_holders(session, firmware, fresh, updater)
     visible = session.info.get("domain_ids")
     result.devices = [d for d in updaters if visible is None or d.domain_id in visible]
     without = sum(1 for k in lower if k.type is KeyType.E1)
@@ -299,10 +307,11 @@ async def _apply_to_keys(session: AsyncSession, firmware: Firmware) -> AppliedFi
 
 async def _ensure_firmware_jobs(
     session: AsyncSession, keys: Sequence[Key], payload: dict[str, Any]
-) -> list[RemoteJob]:
+) -> tuple[list[RemoteJob], list[Key]]:
     """``ensure_remote_job`` for many keys at once, with its rules (R18): none for E1 keys,
     E2 keys at a desk device, one waiting FIRMWARE job per key brought up to date, except
-    that a waiting job for newer firmware is kept."""
+    that a waiting job for newer firmware is kept. Returns the jobs and the keys whose job
+    is new or now carries this payload (those not told of it before)."""
     remote = [k for k in keys if k.type is not KeyType.E1]
     waiting: dict[int, RemoteJob] = {}
     ids = [k.id for k in remote]
@@ -316,10 +325,12 @@ async def _ensure_firmware_jobs(
         ):
             waiting.setdefault(job.key_id, job)
     jobs: list[RemoteJob] = []
+    fresh: list[Key] = []
     for key in remote:
         body = {**payload, "deliverAt": "remote" if key.type is KeyType.E3 else "desk"}
         job = waiting.get(key.id)
         if job is None:
+            fresh.append(key)
             job = RemoteJob(
                 key_id=key.id,
                 kind=RemoteJobKind.FIRMWARE,
@@ -336,6 +347,7 @@ async def _ensure_firmware_jobs(
             )
             if not newer_queued and job.payload != body:
                 job.payload = body
+                fresh.append(key)
         jobs.append(job)
     await session.flush()
-    return jobs
+    return jobs, fresh

@@ -169,6 +169,9 @@ class Firmware(TenantScoped, Base):
     sha256: Mapped[str] = mapped_column(String(64))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     applied: Mapped[bool] = mapped_column(Boolean, default=False)
+    # KEY_GEN1: when the admin was told the updater wall device may go back to normal mode
+    # (every generation-1 key had the update; app.firmware.gen1_followup). Told once.
+    updater_released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class FirmwareDeployment(TenantScoped, Base):

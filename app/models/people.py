@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -62,6 +63,9 @@ class ProgrammingKey(TenantScoped, Base):
     failed_puk_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     puk_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     extension_id: Mapped[int | None] = mapped_column(ForeignKey("extensions.id"), index=True)
+    # R17: the last time a wall or mobile device refused to load or take back its jobs
+    # ({code, message, at, deviceName, deviceSerial}); cleared by the next success there.
+    remote_refusal: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     roles: Mapped[list[Role]] = relationship(secondary="programming_key_roles", lazy="raise")

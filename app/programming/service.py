@@ -7,9 +7,11 @@ programming keys" describes it:
    sub or submaster programming key; its holder is told by e-mail that cylinder
    programming is available. More than 30 jobs on one key is allowed but
    warned against.
-2. :func:`load_programming_jobs` — the holder loads the jobs onto the key, at
-   the desk or at a wall or mobile programming device (there: key firmware
-   12.3 or newer, device firmware 5 or newer) and gets an e-mail listing the
+2. :func:`load_programming_jobs` — the holder loads the jobs onto the key at
+   the desk, or :func:`load_at_remote_device` — the key is inserted in a wall
+   or mobile programming device, which asks through the device protocol (key
+   firmware 12.3 or newer, device firmware 5 or newer, else refused:
+   :func:`remote_loading_refusal`); the holder gets an e-mail listing the
    cylinders to visit, security-relevant ones first.
 3. :func:`report_programming_results` — after visiting the cylinders the key
    is inserted again and reports each job: the audit trail read out of the
@@ -36,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.access.engine import JobOutcome, reconcile, record_programming
 from app.approval.service import store_cylinder_trail
 from app.audit.service import ReadEvent
-from app.errors import CONFLICT, FIRMWARE_TOO_OLD, INVALID, NOT_FOUND, DomainError
+from app.errors import CONFLICT, INVALID, NOT_FOUND, DomainError
 from app.factory.firmware import (
     JOB_LOADING_MIN_KEY_FIRMWARE,
     JOB_LOADING_MIN_REMOTE_DEVICE_FIRMWARE,
@@ -99,6 +101,15 @@ class AssignResult:
     warnings: list[JobWarning] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class LoadingRefusal:
+    """Why a wall or mobile device may not load a programming key's jobs (R17): ``code`` is
+    KEY_FIRMWARE_TOO_OLD or DEVICE_FIRMWARE_TOO_OLD, ``message`` says what to update."""
+
+    code: str
+    message: str
+
+
 @dataclass
 class LoadResult:
     """Every job on the programming key after loading, security-relevant cylinders first."""
@@ -106,6 +117,7 @@ class LoadResult:
     programming_key: ProgrammingKey
     jobs: list[LoadedJob]
     newly_loaded: int
+    loaded_ids: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -248,11 +260,10 @@ async def load_programming_jobs(
     """Load the jobs assigned to a programming key onto the key (R17).
 
     ASSIGNED jobs of the key (on cylinders the caller sees) become ON_KEY; jobs
-    already on it stay. ``key_firmware_version``, when the device read it off the
-    key, updates the key's firmware version. Through a wall or mobile device
-    (``device_id``) the key needs firmware 12.3 or newer and the device firmware
-    5 or newer, else FIRMWARE_TOO_OLD naming ``keyFirmwareVersion`` (or
-    ``programmingKeyId``) or ``deviceId``. Loading again loads nothing new and
+    already on it stay. ``key_firmware_version``, when the desk read it off the
+    key, updates the key's firmware version. ``device_id`` may name a desk device;
+    a wall or mobile device is INVALID: it loads the key itself, through the signed
+    device protocol (:func:`load_at_remote_device`). Loading again loads nothing new and
     answers the same jobs. When jobs were loaded, the holder gets an e-mail
     listing the cylinders to visit, security-relevant ones first (R19, R33).
 
@@ -276,22 +287,57 @@ async def load_programming_jobs(
         if device is None:
             raise DomainError(NOT_FOUND, "deviceId: no such remote device", "deviceId")
         if device.kind in REMOTE_LOADING_KINDS:
-            _require_firmware(
-                key.firmware_version,
-                JOB_LOADING_MIN_KEY_FIRMWARE,
-                f"programming key {key.marking}",
-                "keyFirmwareVersion" if key_firmware_version is not None else "programmingKeyId",
-            )
-            _require_firmware(
-                device.firmware_version,
-                JOB_LOADING_MIN_REMOTE_DEVICE_FIRMWARE,
-                f"remote device {device.name}",
+            raise DomainError(
+                INVALID,
+                f"deviceId: {device.name} is a {device.kind.value.lower()} device, which loads "
+                "the jobs itself when the key is inserted there (the signed device protocol, "
+                "docs/remote-protocol.md); leave deviceId out to load at the desk (R17)",
                 "deviceId",
             )
+    return await _load(session, key)
 
+
+async def load_at_remote_device(
+    session: AsyncSession, *, key: ProgrammingKey, device: RemoteDevice, key_firmware: str
+) -> LoadResult | LoadingRefusal:
+    """The device protocol's loading: programming key ``key`` is inserted in ``device`` and
+    reads as ``key_firmware`` (stored as the key's version). Its ASSIGNED jobs go onto it
+    as :func:`load_programming_jobs` does, unless the device may not load them
+    (:func:`remote_loading_refusal`, R17): then nothing is loaded and the refusal is
+    returned. The key must be active."""
+    key.firmware_version = key_firmware
+    refusal = remote_loading_refusal(key, device)
+    if refusal is not None:
+        await session.flush()
+        return refusal
+    return await _load(session, key)
+
+
+def remote_loading_refusal(key: ProgrammingKey, device: RemoteDevice) -> LoadingRefusal | None:
+    """Why ``device`` may not load or take back ``key``'s jobs, or None (R17; FAQ: key firmware
+    12.3 or newer, remote unit firmware 5 or newer; a desk device has no minimum)."""
+    if device.kind not in REMOTE_LOADING_KINDS:
+        return None
+    for code, version, minimum, what in (
+        ("DEVICE_FIRMWARE_TOO_OLD", device.firmware_version,
+         JOB_LOADING_MIN_REMOTE_DEVICE_FIRMWARE, f"remote device {device.name}"),
+        ("KEY_FIRMWARE_TOO_OLD", key.firmware_version,
+         JOB_LOADING_MIN_KEY_FIRMWARE, f"programming key {key.marking}"),
+    ):
+        if not (is_version(version) and version_at_least(version, minimum)):
+            return LoadingRefusal(
+                code,
+                f"{what} has firmware {version}; programming jobs are loaded at a wall or "
+                f"mobile device only with {minimum} or newer (R17): update it, or load the "
+                "jobs at a desk device",
+            )
+    return None
+
+
+async def _load(session: AsyncSession, key: ProgrammingKey) -> LoadResult:
     load = await load_onto_key(session, key)
     loaded = await with_writes(session, load.on_key)
-    return LoadResult(key, loaded, len(load.loaded))
+    return LoadResult(key, loaded, len(load.loaded), list(load.loaded))
 
 
 # --- the report ------------------------------------------------------------------
@@ -414,16 +460,6 @@ async def _administered_domains(session: AsyncSession, key: ProgrammingKey) -> s
             )
         )
     )
-
-
-def _require_firmware(version: str, minimum: str, what: str, at: str) -> None:
-    if not (is_version(version) and version_at_least(version, minimum)):
-        raise DomainError(
-            FIRMWARE_TOO_OLD,
-            f"{what} has firmware {version}; loading programming jobs at a remote device "
-            f"needs {minimum} or newer (R17)",
-            at,
-        )
 
 
 async def _mail_report(session: AsyncSession, key: ProgrammingKey, summary: ReportResult) -> None:

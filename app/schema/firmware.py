@@ -104,13 +104,16 @@ class FirmwareMutations:
         "every key of its generation with lower firmware.",
     )
     async def apply_firmware(self, info: Info, input: ApplyFirmwareInput) -> FirmwarePayload:
-        return await run(
-            info, FirmwarePayload,
-            lambda r: rollout.apply_firmware(
+        async def action(r: Run) -> rollout.AppliedFirmware:
+            r.after_commit(notify_outbox)  # generation-1 key holders: visit the updater (R26)
+            return await rollout.apply_firmware(
                 r.session,
                 firmware_id=r.id(input.firmware_id, "Firmware", "firmwareId"),
                 device_ids=_device_ids(r, input.device_ids),
-            ),
+            )
+
+        return await run(
+            info, FirmwarePayload, action,
             lambda result: FirmwarePayload(
                 firmware=Firmware(row=result.firmware),
                 remote_jobs=[RemoteJob(row=j) for j in result.remote_jobs],

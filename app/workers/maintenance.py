@@ -1,5 +1,7 @@
 """Periodic upkeep across tenants: the hourly key blocking list (R21), devices that
-stopped calling (R23) and spent request nonces (R22).
+stopped calling (R23), spent request nonces (R22) and the generation-1 updater
+follow-up (R26: the admin is told when the updater wall device may leave updater
+mode, also when the last waiting key stopped waiting without a device report).
 
 Runs from the periodic sender (once per interval per deployment on Redis, R3);
 each tenant is handled in its own short transaction, so one failing tenant does
@@ -21,8 +23,10 @@ from app.access.blocking_list import reissue_if_due
 from app.config import Settings
 from app.db import Database
 from app.events.publish import DeviceStatusChanged, publish_now
+from app.firmware.gen1_followup import release_gen1_updater
 from app.models import Tenant, utcnow
 from app.workers.broker import configure_broker, register_periodic, worker_settings
+from app.workers.outbox import notify_outbox
 
 log = logging.getLogger("keywarden.maintenance")
 
@@ -110,6 +114,43 @@ def reissue_blocking_lists_actor() -> None:
 
 
 register_periodic(reissue_blocking_lists_actor, seconds=CHECK_SECONDS)
+
+
+async def release_gen1_updaters(database: Database, *, now: datetime | None = None) -> list[str]:
+    """Every tenant whose generation-1 keys all had their firmware: its administrators are told,
+    once, that the updater wall device may go back to normal mode (R26, R33); those tenants."""
+    now = now or utcnow()
+    told: list[str] = []
+    for tenant_id in await _tenant_ids(database):
+        try:
+            async with database.tenant_session(tenant_id) as session:
+                if await release_gen1_updater(session, now) is not None:
+                    told.append(tenant_id)
+                await session.commit()
+        except Exception:
+            log.exception("generation-1 updater follow-up failed for tenant %s", tenant_id)
+    if told:
+        notify_outbox()
+    return told
+
+
+async def _run_releases(settings: Settings) -> list[str]:
+    database = Database(settings)
+    try:
+        return await release_gen1_updaters(database)
+    finally:
+        await database.dispose()
+
+
+@dramatiq.actor(actor_name="release_gen1_updaters", broker=configure_broker(), max_retries=3)
+def release_gen1_updaters_actor() -> None:
+    """Dramatiq entry point; carries no data, idempotent (each image's notice is sent once)."""
+    told = asyncio.run(_run_releases(worker_settings()))
+    if told:
+        log.info("told %d tenant(s) their generation-1 updater may leave updater mode", len(told))
+
+
+register_periodic(release_gen1_updaters_actor, seconds=CHECK_SECONDS)
 
 
 async def _run_devices(settings: Settings) -> list[int]:

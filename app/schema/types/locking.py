@@ -300,6 +300,18 @@ class Cylinder(Node):
         return await nested_audit_trail(info, "cylinder_id", self.row.id, first=first, after=after)
 
 
+@strawberry.type(
+    description="R17: why a wall or mobile device last refused to load or take back a "
+    "programming key's jobs (its firmware or the device's is too old)."
+)
+class RemoteLoadingRefusal:
+    code: str = strawberry.field(description="KEY_FIRMWARE_TOO_OLD or DEVICE_FIRMWARE_TOO_OLD")
+    message: str
+    at: datetime
+    device_name: str
+    device_serial: str
+
+
 @strawberry.type
 class ProgrammingKey(Node):
     row: strawberry.Private[m.ProgrammingKey]
@@ -315,6 +327,19 @@ class ProgrammingKey(Node):
     kind = column("kind", ProgrammingKeyKind)
 
     firmware_version = column("firmware_version", str)
+
+    @strawberry.field(
+        description="R17: the last refusal at a wall or mobile device, until the key next "
+        "loads or reports its jobs at one; null when none."
+    )
+    def remote_refusal(self) -> RemoteLoadingRefusal | None:
+        kept = self.row.remote_refusal
+        if not kept:
+            return None
+        return RemoteLoadingRefusal(
+            code=kept["code"], message=kept["message"], at=datetime.fromisoformat(kept["at"]),
+            device_name=kept["deviceName"], device_serial=kept["deviceSerial"],
+        )
 
     @strawberry.field
     async def holder(self, info: Info) -> Employee | None:

@@ -1,0 +1,27 @@
+"""When the admin was told that the generation-1 updater wall device may leave updater mode.
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-07
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0010"
+down_revision: str | None = "0009"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("firmware") as batch:
+        batch.add_column(
+            sa.Column("updater_released_at", sa.DateTime(timezone=True), nullable=True)
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("firmware") as batch:
+        batch.drop_column("updater_released_at")
