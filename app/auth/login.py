@@ -126,7 +126,17 @@ async def complete_login(
         ) from exc
 
     await check_pin(session, key, pin, now=now, field="pin")
+    return await open_session(session, key, now=now, session_hours=session_hours)
 
+
+async def open_session(
+    session: AsyncSession, key: ProgrammingKey, *, now: datetime, session_hours: int
+) -> tuple[LoginSession, str]:
+    """A login session of ``key`` for ``session_hours``, and its token (kind ``s``), shown once.
+
+    Every way of logging in ends here once it has proven the key (R5): a signed
+    challenge and PIN, a bridge's desk, or a one-time sign-in link.
+    """
     token = new_token(SESSION_KIND, session.info["tenant_id"])
     login = LoginSession(
         programming_key_id=key.id,
