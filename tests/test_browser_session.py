@@ -4,6 +4,7 @@ Origin, and sign-out that ends the session on the server."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from collections.abc import AsyncIterator
@@ -19,10 +20,19 @@ from websockets.exceptions import InvalidStatus
 from app.auth.sign_in_links import LINK_TTL, create_sign_in_link
 from app.browser_session import CSRF_HEADER, SESSION_COOKIE
 from app.db import Database
+from app.ids import to_global_id
 from app.models import LoginSession, ProgrammingKey, ProgrammingKeyKind, SignInLink, utcnow
 from app.tenants.service import NewTenant
 from tests.conftest import GraphQLClient
 from tests.harness import patience
+from tests.test_bridges import (
+    FINISH_LOGIN,
+    START_LOGIN,
+    enrolled,
+    next_command,
+    report,
+)
+from tests.test_bridges import _programming_key as programming_key_in_desk
 from tests.test_subscriptions import PROTOCOL, WAIT, GraphQLSocket, LiveServer, live
 
 __all__ = ["live"]
@@ -164,6 +174,37 @@ async def test_a_link_for_an_unknown_key_cannot_be_made(
         with pytest.raises(DomainError) as refused:
             await create_sign_in_link(s, "PR-9999")
     assert (refused.value.code, refused.value.field) == ("NOT_FOUND", "marking")
+
+
+# --- through a site bridge's desk (R5) ------------------------------------------------
+
+
+async def test_a_bridge_login_for_the_browser_sets_the_cookie_and_shows_no_token(
+    live: LiveServer, gql: GraphQLClient, database: Database, tenant: NewTenant
+) -> None:
+    # given: an online bridge, and a programming key whose private half is in its desk
+    key_id, uid, private = await programming_key_in_desk(database, tenant)
+    agent = await enrolled(gql, tenant)
+    socket = await agent.listening(live, database)
+    async with httpx.AsyncClient(base_url=live.http_url) as browser:
+        start = {"tenantId": tenant.tenant_id, "bridgeId": agent.bridge_gid, "pin": "482913"}
+        started = (await _post(browser, START_LOGIN, {"i": start}, headers=CSRF)).json()
+        started = started["data"]["startBridgeLogin"]
+        # when: the key signs, and the web manager polls asking for the cookie
+        command = await next_command(socket)
+        message = base64.b64decode(command["payload"]["message"])
+        signature = base64.b64encode(private.sign(message)).decode()
+        await report(socket, "sign", command["id"], result={"uid": uid, "signature": signature})
+        finish = {"loginId": started["loginId"], "secret": started["secret"], "useCookie": True}
+        response = await _post(browser, FINISH_LOGIN, {"i": finish}, headers=CSRF)
+        # then: DONE, the token only in the HttpOnly cookie, which signs the browser in as the key
+        answer = response.json()["data"]["finishBridgeLogin"]
+        assert (answer["status"], answer["token"]) == ("DONE", None)
+        assert "kw_s_" not in response.text
+        assert "httponly" in _set_cookie(response).lower()
+        viewer = (await _post(browser, "query { me { id } }", headers=CSRF)).json()["data"]
+        assert viewer["me"]["id"] == to_global_id("ProgrammingKey", key_id)
+    await socket.close()
 
 
 # --- CSRF: every POST the cookie authenticates carries the header ---------------------

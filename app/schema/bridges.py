@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import strawberry
@@ -579,8 +580,8 @@ class BridgeMutations:
             )
             token = outcome.token
             if token is not None and input.use_cookie:
-                r.after_commit(lambda: hand_session_to_browser(info, token))
-                token = None
+                r.after_commit(partial(hand_session_to_browser, info, token))
+                token = None  # the browser's scripts never see it
             return FinishBridgeLoginPayload(
                 status=outcome.status, token=token,
                 error_code=outcome.error_code, error_message=outcome.error_message,

@@ -77,6 +77,7 @@ class Site:
     url: str
     env: dict[str, str]
     demo: dict[str, Any]
+    var: Path
 
     @property
     def tenant_id(self) -> str:
@@ -101,19 +102,24 @@ class Site:
         assert not body.get("errors"), body
         return body["data"]  # type: ignore[no-any-return]
 
-    def offline_bridge(self) -> str:
-        """An enrolled site bridge whose agent is not running: its id."""
+    def enrolment_code(self, name: str) -> tuple[str, str]:
+        """A new site bridge's one-time enrolment code, and the bridge's id."""
         created = self.graphql(
             "mutation($i: CreateBridgeEnrolmentInput!) { createBridgeEnrolment(input: $i) "
-            "{ code bridge { id } } }", {"i": {"name": "Front desk"}},
+            "{ code bridge { id } } }", {"i": {"name": name}},
         )["createBridgeEnrolment"]
+        return str(created["code"]), str(created["bridge"]["id"])
+
+    def offline_bridge(self) -> str:
+        """An enrolled site bridge whose agent is not running: its id."""
+        code, bridge_id = self.enrolment_code("Back office")
         public = Ed25519PrivateKey.generate().public_key().public_bytes_raw()
         self.graphql(
             "mutation($i: EnrolBridgeInput!) { enrolBridge(input: $i) { bridgeId } }",
-            {"i": {"tenantId": self.tenant_id, "code": created["code"],
+            {"i": {"tenantId": self.tenant_id, "code": code,
                    "publicKey": base64.b64encode(public).decode(), "agentVersion": "1.0.0"}},
         )
-        return str(created["bridge"]["id"])
+        return bridge_id
 
 
 @pytest.fixture(scope="session")
@@ -129,7 +135,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     server = ServerProcess(env, var / "serve.log")
     try:
         server.wait_ready()
-        yield Site(server.url, env, demo)
+        yield Site(server.url, env, demo, var)
     finally:
         server.close()
 
