@@ -140,8 +140,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         server.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
+    """Headless chromium for one module: Playwright's sync API runs an event loop of its own,
+    which must be gone before the asyncio tests of other modules run."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

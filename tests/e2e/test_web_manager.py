@@ -45,6 +45,21 @@ def test_the_superadmin_signs_in_by_link_pages_and_searches_keys_and_signs_out(
     assert markings and all(row.startswith("K-001") for row in markings)
     screenshot(page, "keys-search")
 
+    # when: an advanced search (R10) for the lost keys among them
+    page.get_by_role("searchbox", name="Search keys").fill("")
+    page.get_by_role("switch", name="Advanced search").focus()
+    page.keyboard.press("Space")  # by keyboard alone
+    page.get_by_text("40 keys").wait_for()  # lost and defective ones too
+    page.get_by_role("textbox", name="Status").focus()
+    page.keyboard.press("ArrowDown")
+    page.get_by_role("option", name="Lost").click()
+    page.keyboard.press("Escape")
+    page.get_by_text("Page 1 of 1").wait_for()
+    statuses = page.get_by_role("row").all_inner_texts()[1:]
+    assert statuses and all("LOST" in row.upper() for row in statuses)
+    assert_accessible(page)
+    screenshot(page, "keys-advanced")
+
     # when: signing out
     page.get_by_role("button", name="Sign out").click()
     page.get_by_text("You are signed out.").wait_for()

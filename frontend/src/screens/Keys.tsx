@@ -1,4 +1,4 @@
-import { Badge, Button, Group, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Badge, Button, Group, MultiSelect, Select, Stack, Switch, Text, TextInput, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { createColumnHelper, getCoreRowModel, useReactTable } from '@tanstack/react-table';
 import { useEffect, useMemo, useState } from 'react';
@@ -7,8 +7,10 @@ import { useQuery } from 'urql';
 
 import { DataTable } from '../components/DataTable';
 import { graphql } from '../gql';
-import type { KeysPageQuery } from '../gql/graphql';
+import type { KeysPageQuery, KeyStatus, KeyType } from '../gql/graphql';
 import { useCursorPager } from '../hooks/useCursorPager';
+import { useSession } from '../session';
+import { ADVANCED_STATUSES, EMPTY_SEARCH, EVERYDAY_STATUSES, keyFilter, type KeySearch } from './keyFilter';
 
 export const PAGE_SIZE = 25;
 const SEARCH_DELAY_MS = 250;
@@ -45,6 +47,17 @@ const KeysPageDocument = graphql(`
   }
 `);
 
+const DomainsDocument = graphql(`
+  query KeyDomains {
+    domains {
+      id
+      name
+    }
+  }
+`);
+
+const KEY_TYPES: KeyType[] = ['E1', 'E2', 'E3'];
+
 type KeyRow = KeysPageQuery['keys']['edges'][number]['node'];
 const column = createColumnHelper<KeyRow>();
 
@@ -59,15 +72,23 @@ const STATUS_COLOR: Record<string, string> = {
 /** The keys list: paged by the server, searched as you type (marking, UID, holder). */
 export function Keys() {
   const { t, i18n } = useTranslation();
-  const [search, setSearch] = useState('');
-  const [debounced] = useDebouncedValue(search.trim(), SEARCH_DELAY_MS);
+  const { viewer } = useSession();
+  const [criteria, setCriteria] = useState<KeySearch>(EMPTY_SEARCH);
+  const change = (part: Partial<KeySearch>) => setCriteria((c) => ({ ...c, ...part }));
+  const [debounced] = useDebouncedValue(criteria.search, SEARCH_DELAY_MS);
+  const filter = useMemo(() => keyFilter({ ...criteria, search: debounced }), [criteria, debounced]);
   const pager = useCursorPager();
   const { reset } = pager;
-  useEffect(reset, [debounced, reset]);
+  const filterKey = JSON.stringify(filter);
+  useEffect(reset, [filterKey, reset]);
 
   const [{ data, fetching, error }] = useQuery({
     query: KeysPageDocument,
-    variables: { filter: debounced ? { search: debounced } : null, first: PAGE_SIZE, after: pager.after },
+    variables: { filter, first: PAGE_SIZE, after: pager.after },
+  });
+  const [domains] = useQuery({
+    query: DomainsDocument,
+    pause: !viewer?.myRights.includes('domains.read'),
   });
   const keys = data?.keys;
   useEffect(() => {
@@ -124,15 +145,58 @@ export function Keys() {
   return (
     <Stack>
       <Title order={2}>{t('keys.title')}</Title>
-      <Group justify="space-between" align="flex-end">
+      <Group align="flex-end" gap="sm">
         <TextInput
           label={t('keys.search')}
           placeholder={t('keys.searchPlaceholder')}
-          value={search}
-          onChange={(e) => setSearch(e.currentTarget.value)}
+          value={criteria.search}
+          onChange={(e) => change({ search: e.currentTarget.value })}
           type="search"
-          w={320}
+          w={260}
           maw="100%"
+        />
+        <MultiSelect
+          label={t('keys.type')}
+          data={KEY_TYPES}
+          value={criteria.types}
+          onChange={(types) => change({ types: types as KeyType[] })}
+          w={160}
+          clearable
+        />
+        <MultiSelect
+          label={t('keys.status')}
+          data={(criteria.advanced ? ADVANCED_STATUSES : EVERYDAY_STATUSES).map((value) => ({
+            value,
+            label: t(`keyStatus.${value}`),
+          }))}
+          value={criteria.statuses}
+          onChange={(statuses) => change({ statuses: statuses as KeyStatus[] })}
+          w={220}
+          clearable
+        />
+        {domains.data && (
+          <Select
+            label={t('keys.domain')}
+            placeholder={t('keys.allDomains')}
+            data={domains.data.domains.map((d) => ({ value: d.id, label: d.name }))}
+            value={criteria.domainId}
+            onChange={(domainId) => change({ domainId })}
+            w={180}
+            clearable
+          />
+        )}
+      </Group>
+      <Group justify="space-between">
+        <Switch
+          label={t('keys.advanced')}
+          checked={criteria.advanced}
+          onChange={(e) => {
+            const advanced = e.currentTarget.checked;
+            change({
+              advanced,
+              statuses: advanced ? criteria.statuses : criteria.statuses.filter((s) => EVERYDAY_STATUSES.includes(s)),
+            });
+          }}
         />
         <Text aria-live="polite" size="sm">
           {keys ? t('keys.count', { count: keys.totalCount }) : t('app.loading')}
