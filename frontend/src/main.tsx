@@ -10,13 +10,17 @@ import { Provider } from 'urql';
 
 import { App } from './App';
 import { createClient } from './client';
+import { prefetchKeys } from './screens/Keys';
 import { SessionProvider } from './session';
 import { cssVariables, theme } from './theme';
+
+const client = createClient();
+if (window.location.pathname === '/keys') prefetchKeys(client);
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <MantineProvider theme={theme} cssVariablesResolver={cssVariables}>
-      <Provider value={createClient()}>
+      <Provider value={client}>
         <BrowserRouter>
           <SessionProvider>
             <App />

@@ -3,7 +3,7 @@ import { useDebouncedValue } from '@mantine/hooks';
 import { createColumnHelper, getCoreRowModel, useReactTable } from '@tanstack/react-table';
 import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useQuery } from 'urql';
+import { useQuery, type Client } from 'urql';
 
 import { DataTable } from '../components/DataTable';
 import { graphql } from '../gql';
@@ -57,6 +57,12 @@ const DomainsDocument = graphql(`
 `);
 
 const KEY_TYPES: KeyType[] = ['E1', 'E2', 'E3'];
+
+/** Ask for the first keys page at once, beside the session, when the app opens on /keys: the
+ * list then renders as soon as the session is known, without a second round trip. */
+export function prefetchKeys(client: Client): void {
+  void client.query(KeysPageDocument, { filter: null, first: PAGE_SIZE, after: null }).toPromise();
+}
 
 type KeyRow = KeysPageQuery['keys']['edges'][number]['node'];
 const column = createColumnHelper<KeyRow>();

@@ -1,7 +1,7 @@
 import { Alert, Button, Center, Loader, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useSearchParams } from 'react-router';
+import { useLocation, useSearchParams } from 'react-router';
 import { useClient, useMutation } from 'urql';
 
 import { errorsByField } from '../errors';
@@ -62,7 +62,8 @@ function linkFromHash(hash: string): string | null {
 export function SignIn() {
   const { t } = useTranslation();
   const [params] = useSearchParams();
-  const link = useRef(linkFromHash(window.location.hash));
+  // From the router, so that a link opened in a tab already on this page is taken too.
+  const link = linkFromHash(useLocation().hash);
   return (
     <Center mih="100vh" p="md">
       <Paper component="main" withBorder p="xl" w={440} maw="100%">
@@ -71,7 +72,7 @@ export function SignIn() {
             {t('signIn.title')}
           </Title>
           {params.get('signedOut') && <Alert color="gray">{t('signIn.signedOut')}</Alert>}
-          {link.current ? <WithLink code={link.current} /> : <WithKey />}
+          {link ? <WithLink key={link} code={link} /> : <WithKey />}
         </Stack>
       </Paper>
     </Center>
