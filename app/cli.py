@@ -89,6 +89,13 @@ def _parser() -> argparse.ArgumentParser:
     login.add_argument("--url", help="log in through a running server's GraphQL endpoint")
     login.set_defaults(func=cmd_login)
 
+    link = sub.add_parser(
+        "sign-in-link", help="print a one-time link that signs a browser in as a programming key"
+    )
+    link.add_argument("--tenant", required=True, help="tenant id")
+    link.add_argument("--key", required=True, help="programming key marking, e.g. PR-0001")
+    link.set_defaults(func=cmd_sign_in_link)
+
     demo = sub.add_parser("demo", help="create the demo tenant and print how to log in")
     demo.add_argument(
         "--if-empty",
@@ -249,6 +256,39 @@ def cmd_demo(args: argparse.Namespace) -> int:
         json.dump(result, fh, indent=2)
     _print_demo(result, again=False)
     return 0
+
+
+def cmd_sign_in_link(args: argparse.Namespace) -> int:
+    from app.errors import DomainError
+
+    settings = get_settings()
+    try:
+        code = asyncio.run(_new_sign_in_link(settings, args.tenant, args.key))
+        print(sign_in_url(settings, code))
+    except DomainError as exc:
+        print(f"keywarden: {exc.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def sign_in_url(settings: Settings, code: str) -> str:
+    """The web manager's address that signs in with ``code``: in the fragment, which the
+    browser never sends to a server or a Referer."""
+    return f"http://{settings.host}:{settings.port}/sign-in#link={code}"
+
+
+async def _new_sign_in_link(settings: Settings, tenant_id: str, marking: str) -> str:
+    from app.auth.sign_in_links import create_sign_in_link
+    from app.db import Database
+
+    database = Database(settings)
+    try:
+        async with database.tenant_session(tenant_id) as session:
+            code = await create_sign_in_link(session, marking)
+            await session.commit()
+            return code
+    finally:
+        await database.dispose()
 
 
 def cmd_login(args: argparse.Namespace) -> int:
@@ -544,6 +584,13 @@ def _print_demo(result: dict[str, Any], *, again: bool) -> None:
         f"  GraphQL: http://{settings.host}:{settings.port}/graphql"
         "  (Authorization: Bearer <token>)"
     )
+    superadmin = next(
+        (k for k in result.get("programming_keys", []) if "Superadmin" in k["roles"]), None
+    )
+    if superadmin is not None:
+        code = asyncio.run(_new_sign_in_link(settings, result["tenant_id"], superadmin["marking"]))
+        print(f"  web manager, signed in as {superadmin['marking']} (one-time link, 15 minutes):")
+        print(f"    {sign_in_url(settings, code)}")
 
 
 if __name__ == "__main__":

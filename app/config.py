@@ -161,8 +161,14 @@ class Settings(BaseSettings):
         le=QUEUE_MAINTENANCE_SCALE,
         alias="KEYWARDEN_QUEUE_MAINTENANCE_CHANCE",
     )
+    # The built web manager (issue 11); empty: frontend/dist of this checkout.
+    frontend_dir: Path | None = Field(default=None, alias="KEYWARDEN_FRONTEND_DIR")
     # The first part of every pub/sub channel name (deployments sharing a Redis, tests).
     pubsub_prefix: str = Field(default="keywarden", alias="KEYWARDEN_PUBSUB_PREFIX")
+
+    @property
+    def frontend_path(self) -> Path:
+        return self.frontend_dir or Path(__file__).resolve().parent.parent / "frontend" / "dist"
 
     @property
     def is_sqlite(self) -> bool:

@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Message
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -26,6 +26,7 @@ from strawberry.types.unset import UNSET
 from app.auth.principal import parse_token
 from app.auth.tokens import authenticate
 from app.bridges.routes import bridge_routes
+from app.browser_session import CSRF_HEADER, foreign_origin, has_csrf_header, session_cookie
 from app.config import Settings, get_settings
 from app.db import Database
 from app.devices.api import remote_routes
@@ -37,8 +38,7 @@ from app.models import RemoteDevice, Tenant
 from app.schema import build_schema
 from app.schema.context import Context
 from app.schema.subscriptions import SubscriptionContext, authenticate_connection
-
-CSRF_HEADER = "x-keywarden-csrf"
+from app.web_manager import WebManager
 
 
 class BodyTooLarge(Exception):
@@ -69,26 +69,52 @@ def _limit_body(request: Request, limit: int) -> None:
 async def open_context(
     request: Request, database: Database, settings: Settings
 ) -> Context | Response:
-    """Authenticate the bearer token and open the request's tenant-scoped session.
+    """Authenticate the request and open its tenant-scoped session.
 
-    Without a token the context has no principal (only login operations work);
-    a token that is malformed, unknown, revoked or expired is a 401.
+    The credential is the bearer token, else the browser's session cookie
+    (``app.browser_session``): a POST authenticated by the cookie must carry the
+    CSRF header (403 otherwise). Without a credential the context has no
+    principal (only sign-in operations work); a bearer token that is malformed,
+    unknown, revoked or expired is a 401, a stale cookie counts as no credential.
     """
     header = request.headers.get("authorization", "")
+    anonymous = Context(
+        database=database, settings=settings, principal=None, session=None, request=request
+    )
     if not header:
-        return Context(
-            database=database, settings=settings, principal=None, session=None, request=request
-        )
+        token = session_cookie(request)
+        if token is None:
+            return anonymous
+        if request.method == "POST" and not has_csrf_header(request):
+            return _error(
+                403, "CSRF", f"requests signed in by cookie need the {CSRF_HEADER} header"
+            )
+        return await _authenticated(request, database, settings, token) or anonymous
     scheme, _, token = header.partition(" ")
-    parsed = parse_token(token.strip()) if scheme.lower() == "bearer" else None
+    token = token.strip()
+    opened = await _authenticated(request, database, settings, token) \
+        if scheme.lower() == "bearer" else None
+    if opened is None:
+        return _error(
+            401, "UNAUTHENTICATED",
+            "Authorization must be 'Bearer <token>' with a known, unrevoked, unexpired token",
+        )
+    return opened
+
+
+async def _authenticated(
+    request: Request, database: Database, settings: Settings, token: str
+) -> Context | None:
+    """The context of a valid ``token``; None when it is malformed, unknown, revoked or expired."""
+    parsed = parse_token(token)
     if parsed is None:
-        return _error(401, "UNAUTHENTICATED", "Authorization must be 'Bearer <token>'")
+        return None
     session = database.session(parsed.tenant_id)
     try:
-        principal = await authenticate(session, token.strip())
+        principal = await authenticate(session, token)
         if principal is None:
             await session.close()
-            return _error(401, "UNAUTHENTICATED", "the token is unknown, revoked or expired")
+            return None
         if session.dirty:  # last-used time, at most once a minute
             await session.commit()
     except BaseException:
@@ -98,7 +124,8 @@ async def open_context(
     if principal.domain_ids is not None:
         session.info["domain_ids"] = principal.domain_ids
     return Context(
-        database=database, settings=settings, principal=principal, session=session, request=request
+        database=database, settings=settings, principal=principal, session=session,
+        request=request, credential=token,
     )
 
 
@@ -206,9 +233,14 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         if isinstance(request, WebSocket):
+            if foreign_origin(request):
+                # Another site's page would ride on the browser's session cookie: refused
+                # before the upgrade is accepted (the browser sees a 403).
+                await request.close(code=1008)
+                return None
             return await super().run(request, context, root_value)
         content_type = request.headers.get("content-type", "")
-        if content_type.startswith("multipart/") and CSRF_HEADER not in request.headers:
+        if content_type.startswith("multipart/") and not has_csrf_header(request):
             # Browsers send multipart without a CORS preflight; a custom header forces one.
             return _error(400, "CSRF", f"multipart requests need the {CSRF_HEADER} header")
         limit = self.settings.max_upload_bytes
@@ -219,12 +251,19 @@ class GraphQLApp(GraphQL[Context, None]):
         opened = await open_context(request, self.database, self.settings)
         if isinstance(opened, Response):
             return opened
+        # Mutations set and clear the session cookie on it (sign-in, sign-out).
+        opened.response = request.state.sub_response = await super().get_sub_response(request)
         try:
             return await super().run(request, opened, root_value)
         except BodyTooLarge:
             return _error(413, "TOO_LARGE", f"request body larger than {limit} bytes")
         finally:
             await opened.close()
+
+    async def get_sub_response(self, request: Any) -> Response:
+        # The one the context got in run(), so that its cookies reach the answer.
+        given = getattr(request.state, "sub_response", None)
+        return given if given is not None else await super().get_sub_response(request)
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         response = await super().process_result(request, result)
@@ -289,20 +328,24 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             await pubsub.close()
             await database.dispose()
 
+    routes: list[BaseRoute] = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Route("/export/employees.csv", export_employees_csv, methods=["GET"]),
+        Route("/export/readout-history.csv", export_readout_history, methods=["GET"]),
+        Route("/health", health, methods=["GET"]),
+        *device_file_routes(database, settings),
+        *remote_routes(database, settings),
+        *bridge_routes(database, settings),
+    ]
     app = Starlette(
-        routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
-            Route("/export/employees.csv", export_employees_csv, methods=["GET"]),
-            Route("/export/readout-history.csv", export_readout_history, methods=["GET"]),
-            Route("/health", health, methods=["GET"]),
-            *device_file_routes(database, settings),
-            *remote_routes(database, settings),
-            *bridge_routes(database, settings),
-        ],
+        routes=routes,
         middleware=[Middleware(RequestLogMiddleware, access_log=settings.access_log)],
         lifespan=lifespan,
     )
+    # What no route matched: the web manager's files and client routes (issue 11).
+    api_prefixes = frozenset(route.path.split("/")[1] for route in routes)
+    app.router.default = WebManager(settings.frontend_path, api_prefixes)
     app.state.database = database
     app.state.settings = settings
     return app

@@ -60,6 +60,7 @@ WITHOUT_A_RIGHT: dict[str, Requirement] = {
     "startBridgeLogin": NO_CREDENTIAL,  # login through a bridge (R5)
     "finishBridgeLogin": NO_CREDENTIAL,  # its secret is the credential (R5)
     "setFirstPin": NO_CREDENTIAL,  # a PIN-less factory key: its signature is the credential (R5)
+    "signInWithLink": NO_CREDENTIAL,  # the one-time link is the credential (issue 11)
     "logout": SIGNED_IN,  # anyone ends their own session
     "reportBridgeCommand": BRIDGE_ITSELF,  # the bridge reports its own commands (R8)
     "reportBridgeCommandProgress": BRIDGE_ITSELF,

@@ -101,17 +101,7 @@ async def complete_login(
         session, challenge_nonce=challenge_nonce, signature=signature, now=now
     )
     await check_pin(session, key, pin, now=now, field="pin")
-
-    token = new_token(SESSION_KIND, session.info["tenant_id"])
-    login = LoginSession(
-        programming_key_id=key.id,
-        secret_hash=token_hash(token),
-        created_at=now,
-        expires_at=now + timedelta(hours=session_hours),
-    )
-    session.add(login)
-    await session.flush()
-    return login, token
+    return await open_session(session, key, now=now, session_hours=session_hours)
 
 
 async def signed_by_key(
@@ -152,6 +142,26 @@ async def signed_by_key(
             BAD_SIGNATURE, "the challenge was not signed by this programming key", "signature"
         ) from exc
     return key
+
+
+async def open_session(
+    session: AsyncSession, key: ProgrammingKey, *, now: datetime, session_hours: int
+) -> tuple[LoginSession, str]:
+    """A login session of ``key`` for ``session_hours``, and its token (kind ``s``), shown once.
+
+    Every way of logging in ends here once it has proven the key (R5): a signed
+    challenge and PIN, a bridge's desk, or a one-time sign-in link.
+    """
+    token = new_token(SESSION_KIND, session.info["tenant_id"])
+    login = LoginSession(
+        programming_key_id=key.id,
+        secret_hash=token_hash(token),
+        created_at=now,
+        expires_at=now + timedelta(hours=session_hours),
+    )
+    session.add(login)
+    await session.flush()
+    return login, token
 
 
 async def logout(session: AsyncSession, token: str, *, now: datetime | None = None) -> bool:

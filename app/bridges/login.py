@@ -29,7 +29,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -37,9 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.login import CHALLENGE_TTL, login_message, refuse_unless_active
-from app.auth.principal import SESSION_KIND
-from app.auth.tokens import new_token, token_hash
+from app.auth.login import CHALLENGE_TTL, login_message, open_session, refuse_unless_active
 from app.bridges.service import expire_command, is_online, load_bridge, queue_command
 from app.errors import BAD_SIGNATURE, BRIDGE_OFFLINE, INVALID, NOT_FOUND, DomainError
 from app.ids import parse_global_id, to_global_id
@@ -48,7 +46,6 @@ from app.models import (
     BridgeCommandKind,
     BridgeLogin,
     BridgeLoginStatus,
-    LoginSession,
     ProgrammingKey,
     utcnow,
 )
@@ -271,15 +268,7 @@ async def finish_bridge_login(
     key = await session.get(ProgrammingKey, login.programming_key_id)
     assert key is not None
     refuse_unless_active(key, "loginId")
-    token = new_token(SESSION_KIND, session.info["tenant_id"])
-    session.add(
-        LoginSession(
-            programming_key_id=key.id,
-            secret_hash=token_hash(token),
-            created_at=now,
-            expires_at=now + timedelta(hours=session_hours),
-        )
-    )
+    _, token = await open_session(session, key, now=now, session_hours=session_hours)
     login.token_issued_at = now
     await session.flush()
     return LoginOutcome(BridgeLoginStatus.DONE, token=token)

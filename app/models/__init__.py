@@ -42,7 +42,14 @@ from app.models.operations import (
     RemoteDevice,
     RemoteJob,
 )
-from app.models.people import ApiToken, Employee, LoginChallenge, LoginSession, ProgrammingKey
+from app.models.people import (
+    ApiToken,
+    Employee,
+    LoginChallenge,
+    LoginSession,
+    ProgrammingKey,
+    SignInLink,
+)
 from app.models.tenancy import (
     Domain,
     OutboxMessage,

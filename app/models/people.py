@@ -102,6 +102,23 @@ class LoginChallenge(TenantScoped, Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class SignInLink(TenantScoped, Base):
+    """A one-time link that signs a browser in as a programming key without the key itself:
+    for development and self-hosters (``keywarden demo`` prints one for the demo Superadmin).
+
+    Single use, valid minutes, stored as the SHA-256 of its secret.
+    """
+
+    __tablename__ = "sign_in_links"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    programming_key_id: Mapped[int] = mapped_column(ForeignKey("programming_keys.id"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class LoginSession(TenantScoped, Base):
     """A session a programming key opened by logging in (R5); its token is stored hashed."""
 

@@ -10,7 +10,9 @@ import strawberry
 
 from app.auth.login import complete_login, create_challenge, login_message, logout
 from app.auth.pins import PinRejected
+from app.auth.sign_in_links import link_tenant, use_sign_in_link
 from app.auth.tokens import create_api_token, revoke_api_token
+from app.browser_session import clear_session_cookie, set_session_cookie
 from app.errors import INVALID, NOT_FOUND, DomainError
 from app.schema.common import UserError
 from app.schema.context import Info
@@ -71,6 +73,20 @@ class LoginPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+@strawberry.input
+class SignInWithLinkInput:
+    link: str = strawberry.field(description="The code of a one-time sign-in link.")
+
+
+@strawberry.type
+class SignInPayload:
+    signed_in: bool = strawberry.field(
+        default=False,
+        description="The browser now holds its session in an HttpOnly cookie; no token is shown.",
+    )
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
 @strawberry.type
 class LogoutPayload:
     logged_out: bool = False
@@ -85,6 +101,20 @@ def tenant_uuid(value: str, field: str = "tenantId") -> str:
         return str(uuid.UUID(raw))
     except ValueError as exc:
         raise DomainError(NOT_FOUND, f"{field}: no such tenant", field) from exc
+
+
+def hand_session_to_browser(info: Info, token: str) -> None:
+    """Put a new login session's token into the browser's HttpOnly cookie (issue 11, R5)."""
+    context = info.context
+    max_age = context.settings.session_hours * 3600
+    set_session_cookie(context.response, context.request, token, max_age)
+
+
+def _link_tenant(link: str) -> str:
+    tenant_id = link_tenant(link)
+    if tenant_id is None:
+        raise DomainError(INVALID, "this sign-in link is malformed: copy all of it", "link")
+    return tenant_id
 
 
 def signature_bytes(value: str) -> bytes:
@@ -154,13 +184,40 @@ class AuthMutations:
             keeps=(PinRejected,),  # the failed attempt (and any lock-out) must stick (R5, R6)
         )
 
-    @mutation(right=SIGNED_IN, description="End the session of the token that calls it.")
-    async def logout(self, info: Info) -> LogoutPayload:
-        def token() -> str:
-            return str(info.context.request.headers["authorization"].partition(" ")[2].strip())
+    @mutation(
+        right=NO_CREDENTIAL,
+        description="Sign the browser in with a one-time sign-in link (keywarden demo prints "
+        "one); the session goes into an HttpOnly cookie.",
+    )
+    async def sign_in_with_link(self, info: Info, input: SignInWithLinkInput) -> SignInPayload:
+        async def action(r: Run) -> SignInPayload:
+            _, token = await use_sign_in_link(
+                r.session, input.link, session_hours=r.settings.session_hours
+            )
+            r.after_commit(lambda: hand_session_to_browser(info, token))
+            return SignInPayload(signed_in=True)
 
+        return await run(info, SignInPayload, action, tenant=lambda: _link_tenant(input.link))
+
+    @mutation(
+        right=SIGNED_IN,
+        description="End the session of the token (or browser cookie) that calls it.",
+    )
+    async def logout(self, info: Info) -> LogoutPayload:
+        context = info.context
+        if context.response is not None:
+            clear_session_cookie(context.response, context.request)
         return await run(
             info, LogoutPayload,
-            lambda r: logout(r.session, token()),
+            lambda r: logout(r.session, context.credential or ""),
             lambda done: LogoutPayload(logged_out=done),
         )
+
+
+@strawberry.type
+class AuthQuery:
+    @strawberry.field(
+        description="The rights the caller holds (R7): what the web manager's menus follow."
+    )
+    def my_rights(self, info: Info) -> list[str]:
+        return sorted(info.context.require_any().rights)

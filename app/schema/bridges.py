@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import strawberry
@@ -33,7 +34,7 @@ from app.bridges.service import (
 )
 from app.errors import INVALID, NOT_FOUND, DomainError
 from app.schema import types as t
-from app.schema.auth import tenant_uuid
+from app.schema.auth import hand_session_to_browser, tenant_uuid
 from app.schema.common import Node, UserError
 from app.schema.context import Info
 from app.schema.relay import fetch_page, to_global_id
@@ -274,6 +275,11 @@ class StartBridgeLoginPayload:
 class FinishBridgeLoginInput:
     login_id: strawberry.ID
     secret: str
+    use_cookie: bool = strawberry.field(
+        default=False,
+        description="For the web manager: the session goes into an HttpOnly cookie instead "
+        "of the payload's token.",
+    )
 
 
 @strawberry.type
@@ -572,8 +578,12 @@ class BridgeMutations:
                 r.session, login_id=parsed[1], secret=input.secret,
                 session_hours=r.settings.session_hours,
             )
+            token = outcome.token
+            if token is not None and input.use_cookie:
+                r.after_commit(partial(hand_session_to_browser, info, token))
+                token = None  # the browser's scripts never see it
             return FinishBridgeLoginPayload(
-                status=outcome.status, token=outcome.token,
+                status=outcome.status, token=token,
                 error_code=outcome.error_code, error_message=outcome.error_message,
             )
 

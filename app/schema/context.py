@@ -33,6 +33,8 @@ class Context:
     session: AsyncSession | None
     request: Any = None
     response: Any = None
+    # The token that authenticated the request (bearer header or session cookie).
+    credential: str | None = None
     _db: SerialSession | None = None
     _loaders: Loaders | None = None
     extra: dict[str, Any] = field(default_factory=dict)

@@ -48,6 +48,7 @@ from app.auth.tokens import authenticate
 from app.bridges import service as bridge_service
 from app.bridges.auth import BridgeAuthError, authenticate_bridge, parse_credential
 from app.bridges.events import bridge_topic, commands_from_message
+from app.browser_session import session_cookie
 from app.db import Database, SerialSession, id_in
 from app.errors import FORBIDDEN, INVALID, DomainError
 from app.events.publish import (
@@ -179,6 +180,8 @@ async def authenticate_connection(context: SubscriptionContext) -> None:
         return
     headers = context.request.headers if context.request is not None else {}
     token = connection_token(context.connection_params, headers)
+    if token is None and context.request is not None:
+        token = session_cookie(context.request)  # the web manager's session (issue 11)
     principal = await principal_of(context.database, token) if token else None
     if principal is None:
         raise ConnectionRejectionError(

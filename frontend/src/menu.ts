@@ -1,0 +1,23 @@
+/** One entry of the main menu: shown only to callers holding its right (R7). */
+export interface MenuItem {
+  path: string;
+  /** i18n key of its label */
+  label: string;
+  right: string;
+}
+
+export const MENU: readonly MenuItem[] = [
+  { path: '/keys', label: 'menu.keys', right: 'keys.read' },
+  { path: '/approvals', label: 'menu.approvals', right: 'readout.read' },
+];
+
+/** The entries the caller's rights open: an Approver sees only the approvals (R29). */
+export function visibleMenu(rights: readonly string[]): MenuItem[] {
+  const held = new Set(rights);
+  return MENU.filter((item) => held.has(item.right));
+}
+
+/** Where a signed-in caller lands: the first screen its rights open. */
+export function homePath(rights: readonly string[]): string | null {
+  return visibleMenu(rights)[0]?.path ?? null;
+}
