@@ -1,7 +1,7 @@
 """One-time sign-in links for the web manager (issue 11: development and self-hosters).
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-07
 """
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from alembic import op
 
 from app.migrations.rls import enable_tenant_rls
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0016"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
