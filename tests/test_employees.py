@@ -93,17 +93,56 @@ async def test_dry_run_reports_valid_count_and_line_errors_and_writes_nothing(
     assert await employees_of(database, tenant) == {}
 
 
-async def test_import_with_an_invalid_line_writes_nothing(
+async def test_import_writes_the_valid_lines_and_reports_the_invalid_ones_as_its_dry_run_did(
     database: Database, tenant: NewTenant
 ) -> None:
-    # given: R30, all or nothing
-    data = csv_file("001;Ada;Lovelace;;;", "002;Charles;;;;")
+    # given: two good lines, two bad ones (FAQ: "Valid entries", then "Import"; R30)
+    data = csv_file(
+        "001;Ada;Lovelace;;;",
+        "002;Charles;;;;",
+        "003;Grace;Hopper;;Navy;",
+        "004;Alan;Turing;not-an-address;;",
+    )
+    dry_run = await run_import(database, tenant, data, dry_run=True)
     # when
     result = await run_import(database, tenant, data)
+    # then: the valid lines are imported, the invalid ones reported, as the dry run said
+    assert result == dry_run
+    assert result == ImportResult(
+        valid_count=2,
+        invalid_rows=[
+            RowError(3, "lastName is mandatory"),
+            RowError(5, "email 'not-an-address' is not a valid e-mail address"),
+        ],
+        created=2,
+        updated=0,
+    )
+    employees = await employees_of(database, tenant)
+    assert {n: e.last_name for n, e in employees.items()} == {"001": "Lovelace", "003": "Hopper"}
+
+
+async def test_importing_the_corrected_file_adds_the_fixed_lines_and_changes_nothing_else(
+    database: Database, tenant: NewTenant
+) -> None:
+    # given: a file imported with one bad line
+    await run_import(database, tenant, csv_file("001;Ada;Lovelace;;;", "002;Charles;;;;"))
+    # when: the whole file, corrected, is imported again (R30: by employee number)
+    result = await run_import(
+        database, tenant, csv_file("001;Ada;Lovelace;;;", "002;Charles;Babbage;;;")
+    )
     # then
-    assert result.valid_count == 1
-    assert result.invalid_rows == [RowError(3, "lastName is mandatory")]
-    assert (result.created, result.updated) == (0, 0)
+    assert (result.valid_count, result.invalid_rows, result.created, result.updated) == (
+        2, [], 1, 0
+    )
+    assert set(await employees_of(database, tenant)) == {"001", "002"}
+
+
+async def test_a_file_without_a_valid_line_writes_nothing(
+    database: Database, tenant: NewTenant
+) -> None:
+    result = await run_import(database, tenant, csv_file("001;;Lovelace;;;", "002;Charles;;;;"))
+    assert (result.valid_count, result.created, result.updated) == (0, 0, 0)
+    assert [row.line for row in result.invalid_rows] == [2, 3]
     assert await employees_of(database, tenant) == {}
 
 
@@ -473,10 +512,11 @@ async def test_number_taken_outside_the_sessions_domains_makes_the_line_invalid(
     assert result.invalid_rows == [
         RowError(2, "employeeNumber '007' belongs to an employee outside your domains")
     ]
-    assert (result.created, result.updated) == (0, 0)
+    assert (result.created, result.updated) == (1, 0)  # 010, into Branch
     assert (refused.value.code, refused.value.field) == ("CONFLICT", "employeeNumber")
     employees = await employees_of(database, tenant)
-    assert set(employees) == {"007"} and employees["007"].first_name == "James"
+    assert set(employees) == {"007", "010"} and employees["007"].first_name == "James"
+    assert employees["010"].domain_id == branch.id
 
 
 async def test_import_looks_up_existing_numbers_in_batches_not_per_line(

@@ -66,6 +66,26 @@ async def test_employee_import_dry_run_then_import_then_update_by_number(
     assert data2["employees"]["edges"] == [{"node": {"employeeNumber": "007", "lastName": "King"}}]
 
 
+async def test_employee_import_imports_the_valid_lines_its_dry_run_counted(
+    gql: GraphQLClient,
+) -> None:
+    # given: two valid lines and one without a last name (FAQ: "Valid entries", then "Import")
+    data = (HEADER + "1;Ada;Lovelace;;;\n2;Bob;;;;\n3;Grace;Hopper;;;\n").encode()
+    dry_run = await _import(gql, data, dry_run=True)
+    assert (await gql("{ employees { totalCount } }"))["employees"]["totalCount"] == 0
+    # when
+    result = await _import(gql, data, dry_run=False)
+    # then: the same answer, and the valid lines are there (R30)
+    assert result == dry_run == {
+        "validCount": 2,
+        "created": 2,
+        "updated": 0,
+        "invalidRows": [{"line": 3, "message": "lastName is mandatory"}],
+        "errors": [],
+    }
+    assert (await gql("{ employees { totalCount } }"))["employees"]["totalCount"] == 2
+
+
 async def test_employee_import_with_invalid_encoding_names_the_file_field(
     gql: GraphQLClient,
 ) -> None:

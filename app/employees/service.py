@@ -1,10 +1,13 @@
 """Employees: create, change and delete them, import and export them as CSV (R4, R13, R30).
 
-The import is all or nothing: if any line of the file is invalid, the real
-import writes nothing and returns the invalid lines, so a file is never half
-imported and fixing it and importing it again gives the intended state. A dry
-run checks exactly what the import would check, against the current data, and
-writes nothing either way.
+The import works as the vendor's manager does (FAQ: "Under 'Valid entries' the
+desired number of persons to be imported should be displayed. Then go to
+'Import'"): the valid lines of a file are imported, in one transaction, and the
+invalid ones are reported with line and reason. A dry run checks exactly what
+the import would check, against the current data, reports the same counts and
+writes nothing. Importing the corrected file again updates the lines already
+imported by their employee numbers (no change, no count); a line without an
+employee number creates an employee every time it is imported.
 
 The caller owns the transaction: these functions flush, never commit.
 """
@@ -72,9 +75,8 @@ class ImportResult:
     ``valid_count`` counts the lines that can be imported, ``invalid_rows`` gives
     line and reason for the others. ``created`` and ``updated`` count employees
     created and employees whose fields changed; a line that matches an existing
-    employee exactly counts in neither. In a dry run they are what the import
-    would do now; when there are invalid rows the real import does nothing and
-    both are 0.
+    employee exactly counts in neither. A dry run reports what the import would
+    do now: the same numbers.
     """
 
     valid_count: int
@@ -226,10 +228,11 @@ async def import_employees(
     the session's domains (R8) makes its line invalid.
 
     Whole-file problems (not UTF-8, empty, wrong header) raise DomainError INVALID
-    on field "file". With ``dry_run`` nothing is written. Without it, nothing is
-    written either if any line is invalid (all or nothing); otherwise all changes
-    are flushed into the caller's transaction. Existing employees are looked up
-    with one SELECT per 1000 numbers, not one per line.
+    on field "file" and nothing is written. Otherwise the valid lines are
+    imported, all flushed into the caller's one transaction, and the invalid
+    lines are reported with line and reason; with ``dry_run`` nothing is written
+    and the result is the same. Existing employees are looked up with one SELECT
+    per 1000 numbers, not one per line.
     """
     parsed = parse_employees_csv(data)
     await _require_domain(session, domain_id)
@@ -262,8 +265,6 @@ async def import_employees(
 
     valid_count = len(parsed.rows) - len(outside_domains)
     invalid_rows = sorted(parsed.errors + outside_domains, key=lambda error: error.line)
-    if invalid_rows and not dry_run:
-        return ImportResult(valid_count, invalid_rows)
     result = ImportResult(valid_count, invalid_rows, len(to_create), len(to_update))
     if dry_run:
         return result

@@ -182,7 +182,8 @@ class EmployeeMutations:
 
     @mutation(
         right="employees.write",
-        description="R30: semicolon CSV, UTF-8; dryRun reports without writing.",
+        description="R30: semicolon CSV, UTF-8; imports the valid lines, reports the invalid "
+        "ones; dryRun reports the same without writing.",
     )
     async def import_employees(self, info: Info, input: ImportFileInput) -> ImportEmployeesPayload:
         async def action(r: Run) -> ImportResult:
