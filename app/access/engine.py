@@ -45,6 +45,7 @@ from app.models import (
     KeyAccessProfile,
     KeyGroupMember,
     KeyStatus,
+    KeyWithdrawal,
     ProgrammingJob,
     ProgrammingJobChange,
     ProgrammingJobStatus,
@@ -111,7 +112,8 @@ async def desired_access(
     """The desired access list of each cylinder, from its sources (R13).
 
     A key is in it through a direct authorization, an access profile of its own
-    or of its holder; a key group through a direct authorization.
+    or of its holder; a key group through a direct authorization. A lost key
+    deprogrammed from some cylinders only is not in theirs (R19).
     """
     desired: dict[int, set[Subject]] = {c: set() for c in cylinder_ids}
     ids = list(cylinder_ids)
@@ -140,6 +142,11 @@ async def desired_access(
             await session.execute(stmt, execution_options=TENANT_WIDE)
         ).all():
             desired[cylinder_id].add(("key", key_id))
+    withdrawn = select(KeyWithdrawal.cylinder_id, KeyWithdrawal.key_id).where(
+        id_in(session, KeyWithdrawal.cylinder_id, ids)
+    )
+    for cylinder_id, key_id in (await session.execute(withdrawn)).all():
+        desired[cylinder_id].discard(("key", key_id))
     groups = select(DirectAuthorization.cylinder_id, DirectAuthorization.key_group_id).where(
         id_in(session, DirectAuthorization.cylinder_id, ids),
         DirectAuthorization.key_group_id.is_not(None),

@@ -6,7 +6,7 @@ the key itself holds (validity, schedule, key groups) become remote jobs (R18).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.access.blocking_list import blocking_list_warning, issue_blocking_list
 from app.access.engine import ReconcileResult, cylinders_of_key, reconcile
 from app.access.remote_jobs import cancel_remote_jobs, ensure_remote_job
 from app.access.service import (
@@ -23,6 +24,7 @@ from app.access.service import (
     set_cylinder_group_authorizations,
     visible_ids,
 )
+from app.db import id_in
 from app.errors import CONFLICT, INVALID, NOT_FOUND, UNSUPPORTED_KEY_TYPE, DomainError
 from app.models import (
     AccessProfile,
@@ -37,12 +39,14 @@ from app.models import (
     KeyGroupMember,
     KeyStatus,
     KeyType,
+    KeyWithdrawal,
     ProgrammingJob,
     RemoteJob,
     RemoteJobKind,
     Schedule,
     Tenant,
 )
+from app.tenants.scoping import ALL_DOMAINS
 
 _UNSET: Any = object()
 
@@ -184,7 +188,13 @@ def _jobs_first_security(
 
 async def _reconcile_key(session: AsyncSession, key: Key, before: set[int]) -> list[ProgrammingJob]:
     after = await cylinders_of_key(session, key.id)
-    cylinders = before | after
+    return await _reconcile_security_first(session, before | after)
+
+
+async def _reconcile_security_first(
+    session: AsyncSession, cylinders: set[int]
+) -> list[ProgrammingJob]:
+    """Reconcile the cylinders; the jobs touched, security-relevant cylinders first (R19)."""
     if not cylinders:
         return []
     result = await reconcile(session, cylinders)
@@ -318,36 +328,150 @@ async def return_key(session: AsyncSession, *, key_id: int) -> KeyChange:
     return KeyChange(key, jobs, remote)
 
 
-async def report_key_lost(session: AsyncSession, *, key_id: int, deprogram: bool) -> KeyChange:
-    """R19: status LOST, onto the blocking list; with ``deprogram`` removed from every cylinder,
-    security-relevant cylinders first. Waiting remote jobs are cancelled: whoever finds the
-    key must not get its validity extended."""
-    from app.access.blocking_list import issue_blocking_list
+@dataclass(frozen=True)
+class Deprogramming:
+    """Which cylinders a lost key is deprogrammed from (R19; FAQ: "a lost key should be
+    deprogrammed of security-relevant areas depending on the authorisation").
 
+    Nothing given: every cylinder. ``cylinder_ids``: only these (ids checked visible to the
+    caller, R8). ``security_relevant_only``: only the security-relevant cylinders that hold
+    the key, in every domain, as the blocking list is.
+    """
+
+    cylinder_ids: Sequence[int] | None = None
+    security_relevant_only: bool | None = None
+
+    def check(self, deprogram: bool) -> None:
+        """INVALID naming the field: both choices at once, or a choice without deprogramming."""
+        if self.cylinder_ids is not None and self.security_relevant_only is not None:
+            raise DomainError(
+                INVALID,
+                "securityRelevantOnly: give cylinderIds or securityRelevantOnly, not both",
+                "securityRelevantOnly",
+            )
+        for name, given in (
+            ("cylinderIds", self.cylinder_ids is not None),
+            ("securityRelevantOnly", bool(self.security_relevant_only)),
+        ):
+            if given and not deprogram:
+                raise DomainError(
+                    INVALID, f"{name}: choose cylinders only with deprogram: true", name
+                )
+        if self.cylinder_ids is not None and not self.cylinder_ids:
+            raise DomainError(
+                INVALID,
+                "cylinderIds: name at least one cylinder, or report with deprogram: false",
+                "cylinderIds",
+            )
+
+    @property
+    def everywhere(self) -> bool:
+        return self.cylinder_ids is None and not self.security_relevant_only
+
+
+async def withdraw_lost_key(
+    session: AsyncSession, key: Key, cylinder_ids: Iterable[int]
+) -> set[int]:
+    """Take a lost key out of these cylinders' desired lists, once each (R19).
+
+    Returns the cylinders it was not withdrawn from before; the caller reconciles them.
+    """
+    wanted = set(cylinder_ids)
+    done = set(
+        await session.scalars(
+            select(KeyWithdrawal.cylinder_id).where(
+                KeyWithdrawal.key_id == key.id, id_in(session, KeyWithdrawal.cylinder_id, wanted)
+            )
+        )
+    )
+    fresh = wanted - done
+    session.add_all(KeyWithdrawal(key_id=key.id, cylinder_id=c) for c in sorted(fresh))
+    await session.flush()
+    return fresh
+
+
+async def report_key_lost(
+    session: AsyncSession,
+    *,
+    key_id: int,
+    deprogram: bool,
+    scope: Deprogramming | None = None,
+) -> KeyChange:
+    """R19: status LOST, onto the blocking list (every domain, whatever is deprogrammed);
+    with ``deprogram`` removed from the cylinders ``scope`` names (all by default),
+    security-relevant cylinders first. Waiting remote jobs are cancelled: whoever finds the
+    key must not get its validity extended.
+
+    Warnings: the key kept in cylinders (only the blocking list keeps it out there), and
+    the blocking list nearing the 3,000 keys a cylinder holds (R11).
+    """
+    scope = scope or Deprogramming()
+    scope.check(deprogram)
     key = await load_key(session, key_id)
     if key.status in (KeyStatus.LOST, KeyStatus.NOT_ACTIVATED):
         raise DomainError(CONFLICT, f"keyId: the key is {key.status.name}", "keyId")
+    chosen = (
+        await visible_ids(session, Cylinder, scope.cylinder_ids, "cylinderIds")
+        if scope.cylinder_ids is not None
+        else None
+    )
     before = await cylinders_of_key(session, key.id)
     key.status = KeyStatus.LOST
-    key.withdrawn = deprogram
+    key.withdrawn = deprogram and scope.everywhere
     await session.flush()
     await cancel_remote_jobs(session, key.id)
     # Should the key turn up at a device, its own memory is blocked too (R18).
     block = await ensure_remote_job(session, key, RemoteJobKind.BLOCK, {"reason": "lost"})
-    await issue_blocking_list(session)
-    jobs = await _reconcile_key(session, key, before) if deprogram else []
-    warnings = (
-        []
-        if deprogram
-        else [
+    blocking_list = await issue_blocking_list(session)
+    jobs: list[ProgrammingJob] = []
+    kept = before
+    if deprogram:
+        if scope.everywhere:
+            targets = before
+        elif chosen is not None:
+            targets = await withdraw_lost_key(session, key, chosen)
+        else:
+            targets = await withdraw_lost_key(
+                session, key, await security_relevant(session, before)
+            )
+        jobs = await _reconcile_security_first(session, targets)
+        kept = before - targets
+    warnings = []
+    if not deprogram:
+        warnings.append(
             Notice(
                 "NOT_DEPROGRAMMED",
                 "the key stays in its cylinders; only the blocking list "
                 "keeps it out at wall devices",
             )
-        ]
-    )
+        )
+    elif kept:
+        warnings.append(
+            Notice(
+                "PARTLY_DEPROGRAMMED",
+                f"the key stays in {len(kept)} other cylinder(s); only the blocking list "
+                "keeps it out there",
+            )
+        )
+    nearly_full = blocking_list_warning(blocking_list)
+    if nearly_full is not None:
+        warnings.append(Notice("BLOCKING_LIST_NEARLY_FULL", nearly_full))
     return KeyChange(key, jobs, [block] if block else [], warnings)
+
+
+async def security_relevant(session: AsyncSession, cylinder_ids: Iterable[int]) -> set[int]:
+    """Those of the cylinders marked security-relevant (R19), in every domain."""
+    ids = list(cylinder_ids)
+    if not ids:
+        return set()
+    return set(
+        await session.scalars(
+            select(Cylinder.id).where(
+                id_in(session, Cylinder.id, ids), Cylinder.security_relevant.is_(True)
+            ),
+            execution_options={ALL_DOMAINS: True},
+        )
+    )
 
 
 async def report_key_defective(session: AsyncSession, *, key_id: int) -> KeyChange:

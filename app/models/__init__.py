@@ -25,6 +25,7 @@ from app.models.elements import (
     KeyAccessProfile,
     KeyGroup,
     KeyGroupMember,
+    KeyWithdrawal,
     Schedule,
 )
 from app.models.enums import *

@@ -193,6 +193,20 @@ class EmployeeAccessProfile(TenantScoped, Base):
     )
 
 
+class KeyWithdrawal(TenantScoped, Base):
+    """A lost key deprogrammed from one cylinder only (R19; FAQ: "deprogrammed of
+    security-relevant areas"): it leaves that cylinder's desired list, and stays in the
+    others, where the blocking list keeps it out. ``Key.withdrawn`` is the same for every
+    cylinder at once."""
+
+    __tablename__ = "key_withdrawals"
+
+    key_id: Mapped[int] = mapped_column(ForeignKey("keys.id", ondelete="CASCADE"), primary_key=True)
+    cylinder_id: Mapped[int] = mapped_column(
+        ForeignKey("cylinders.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
 # Exactly one subject per access-list line or job change: key, key group or cylinder group.
 ONE_OF_THREE = (
     "(CASE WHEN key_id IS NULL THEN 0 ELSE 1 END)"

@@ -68,6 +68,12 @@ class KeyIdInput:
 class ReportKeyLostInput:
     key_id: strawberry.ID
     deprogram: bool
+    cylinder_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="deprogram only these (FAQ: choose the areas); default all"
+    )
+    security_relevant_only: bool | None = strawberry.field(
+        default=None, description="deprogram only security-relevant cylinders (R19)"
+    )
 
 
 @strawberry.input
@@ -176,7 +182,11 @@ class KeyMutations:
     @mutation(right="keys.write", description="R19: block a lost key and, if asked, deprogram it.")
     async def report_key_lost(self, info: Info, input: ReportKeyLostInput) -> KeyPayload:
         return await run(info, KeyPayload, lambda r: announced(r, service.report_key_lost(
-            r.session, key_id=r.id(input.key_id, "Key", "keyId"), deprogram=input.deprogram
+            r.session, key_id=r.id(input.key_id, "Key", "keyId"), deprogram=input.deprogram,
+            scope=service.Deprogramming(
+                r.optional_ids(input.cylinder_ids, "Cylinder", "cylinderIds"),
+                input.security_relevant_only,
+            ),
         )), key_payload)
 
     @mutation(right="keys.write", description="A broken key; a replacement is proposed (R20, R26).")
