@@ -4,14 +4,15 @@ key firmware updaters. They reach the device with its next heartbeat.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.access.service import Notice
 from app.devices.presence import MIN_HEARTBEAT_INTERVAL_SECONDS
 from app.errors import CONFLICT, INVALID, NOT_FOUND, DomainError
-from app.firmware.key_updaters import updater_flag_changed
+from app.firmware.key_updaters import many_gen2_updaters, updater_flag_changed
 from app.models import KeyGeneration, RemoteDevice, RemoteDeviceKind
 from app.tenants.scoping import ALL_DOMAINS
 from app.tenants.service import lock_tenant
@@ -62,6 +63,14 @@ def check_offline_settings(settings: OfflineSettings, field_name: str = "offline
         )
 
 
+@dataclass
+class DeviceChange:
+    """A device's new settings and the warnings they give (R26)."""
+
+    device: RemoteDevice
+    warnings: list[Notice] = field(default_factory=list)
+
+
 async def update_remote_device(
     session: AsyncSession,
     *,
@@ -71,7 +80,7 @@ async def update_remote_device(
     offline: OfflineSettings | None = None,
     updater_gen1: bool | None = None,
     updater_gen2: bool | None = None,
-) -> RemoteDevice:
+) -> DeviceChange:
     """Change a remote device's settings (R22, R24, R26); None leaves a setting as it is.
 
     - ``name``: 1 to 200 characters; ``heartbeat_interval_seconds``: 10 s to a day;
@@ -87,7 +96,9 @@ async def update_remote_device(
 
     The device must be visible to the session (its domains, R8): NOT_FOUND on
     ``deviceId`` otherwise. The new settings reach the device with its next
-    heartbeat. The caller commits.
+    heartbeat. Turning the generation-2 updater on where other devices have it already,
+    in a large system, warns (R26, :func:`~app.firmware.key_updaters.many_gen2_updaters`).
+    The caller commits.
     """
     device = await session.scalar(select(RemoteDevice).where(RemoteDevice.id == device_id))
     if device is None:
@@ -136,7 +147,8 @@ async def update_remote_device(
         if flag is not None:
             await updater_flag_changed(session, device, generation)
     await session.flush()
-    return device
+    warning = await many_gen2_updaters(session) if updater_gen2 else None
+    return DeviceChange(device, [warning] if warning is not None else [])
 
 
 async def _gen1_updater_free(session: AsyncSession, device: RemoteDevice) -> None:

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.access.service import Notice
 from app.db import chunked, id_in
 from app.errors import CONFLICT, DomainError
 from app.factory.firmware import compare_versions, is_version
@@ -28,7 +29,9 @@ from app.models import (
     Firmware,
     FirmwareDeployment,
     FirmwareTarget,
+    Key,
     KeyGeneration,
+    KeyStatus,
     RemoteDevice,
     RemoteDeviceKind,
 )
@@ -119,6 +122,42 @@ async def updater_devices(session: AsyncSession, generation: KeyGeneration) -> l
             .order_by(RemoteDevice.name, RemoteDevice.id)
             .execution_options(**_EVERY_DOMAIN)
         )
+    )
+
+
+# R26 (FAQ: "For large systems, it would make sense to activate only one unit at a time as
+# an updater"): from this many generation-2 keys a system is large, and a second updater warns.
+LARGE_SYSTEM_GEN2_KEYS = 1000
+
+
+async def many_gen2_updaters(session: AsyncSession) -> Notice | None:
+    """A warning when more than one device has the generation-2 updater on in a large
+    system (R26): every key with older firmware updates at the first updater it meets, so
+    many at once load the devices and the server with key images together.
+
+    Counted in every domain, as keys of any domain meet any updater. None otherwise.
+    """
+    devices = await session.scalar(
+        select(func.count(RemoteDevice.id))
+        .where(_is_updater(KeyGeneration.GEN2))
+        .execution_options(**_EVERY_DOMAIN)
+    )
+    if not devices or devices < 2:
+        return None
+    keys = await session.scalar(
+        select(func.count(Key.id))
+        .where(
+            Key.generation == KeyGeneration.GEN2,
+            Key.status.not_in([KeyStatus.LOST, KeyStatus.DEFECTIVE]),
+        )
+        .execution_options(**_EVERY_DOMAIN)
+    )
+    if not keys or keys < LARGE_SYSTEM_GEN2_KEYS:
+        return None
+    return Notice(
+        "MANY_GEN2_UPDATERS",
+        f"the generation-2 updater is now on at {devices} devices in a system of {keys} "
+        "generation-2 keys; in a large system turn it on at one device at a time (R26)",
     )
 
 

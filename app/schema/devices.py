@@ -12,7 +12,7 @@ from app.devices.device_settings import OfflineSettings, update_remote_device
 from app.devices.files import store_trace_log
 from app.models import DeviceTraceLog as DeviceTraceLogRow
 from app.models import RemoteDevice as RemoteDeviceRow
-from app.schema.common import UserError
+from app.schema.common import UserError, Warning
 from app.schema.context import Info
 from app.schema.employees import read_upload
 from app.schema.runner import Run, mutation, run
@@ -44,6 +44,9 @@ class UpdateRemoteDeviceInput:
 @strawberry.type
 class RemoteDevicePayload:
     remote_device: RemoteDevice | None = None
+    warnings: list[Warning] = strawberry.field(
+        default_factory=list, description="e.g. the generation-2 updater on many devices (R26)"
+    )
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -91,7 +94,10 @@ class DeviceMutations:
                 updater_gen1=input.updater_gen1,
                 updater_gen2=input.updater_gen2,
             ),
-            lambda row: RemoteDevicePayload(remote_device=RemoteDevice(row=row)),
+            lambda change: RemoteDevicePayload(
+                remote_device=RemoteDevice(row=change.device),
+                warnings=[Warning(code=w.code, message=w.message) for w in change.warnings],
+            ),
         )
 
     @mutation(
