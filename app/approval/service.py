@@ -8,7 +8,8 @@ such Approver who may see the target (R8) is told by e-mail (R33); one of them
 approves or rejects, never the one who asked. With the function off a request is
 approved at once. An approved readout of an E3 key becomes an AUDIT_READOUT
 remote job, carried out at the key's next remote device (R18); a cylinder's
-trail is read by the administrator's programming key on site.
+trail is read by the administrator's programming key on site, and what a programming
+visit reads without an approved request is withheld (:func:`store_cylinder_trail`, R15).
 
 The requests are the history: who asked, who decided, when and why, kept for
 every request and exportable as CSV (:func:`approver_history_csv`, R38).
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,11 +27,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access.remote_jobs import WAITING, ensure_remote_job
+from app.audit.service import ReadEvent, StoredEvents, release_withheld_trail, store_audit_events
 from app.auth.tokens import ALL_DOMAIN_KINDS
 from app.employees.csv_format import BOM, DELIMITER, FORMULA_TRIGGERS, TEXT_PREFIX
 from app.errors import CONFLICT, FORBIDDEN, INVALID, NOT_FOUND, UNSUPPORTED_KEY_TYPE, DomainError
 from app.mail import holder_email, queue_mail, role_holders
 from app.models import (
+    AuditSource,
     Cylinder,
     Employee,
     Key,
@@ -194,6 +197,43 @@ async def complete_readouts(session: AsyncSession, job: RemoteJob) -> None:
         request.status = ReadoutStatus.DONE
 
 
+async def store_cylinder_trail(
+    session: AsyncSession, *, cylinder_id: int, events: Sequence[ReadEvent], field: str
+) -> StoredEvents:
+    """Store a cylinder's trail read out on site by a programming visit before it rewrites
+    the cylinder (R15), under the approver function's rules (R29).
+
+    With the function off, the events are shown like any trail. With it on, they are shown
+    only when an approved readout request for the cylinder waits, and that request is then
+    carried out (DONE). Otherwise they are stored, so nothing is lost (R15), but withheld:
+    shown to nobody until a readout of the cylinder is approved (:func:`decide_readout`).
+    """
+    tenant = await session.scalar(select(Tenant))
+    assert tenant is not None
+    approved: list[ReadoutRequest] = []
+    if tenant.approver_function and events:
+        approved = list(
+            await session.scalars(
+                select(ReadoutRequest).where(
+                    ReadoutRequest.cylinder_id == cylinder_id,
+                    ReadoutRequest.status == ReadoutStatus.APPROVED,
+                )
+            )
+        )
+    stored = await store_audit_events(
+        session,
+        source=AuditSource.CYLINDER,
+        cylinder_id=cylinder_id,
+        events=events,
+        field=field,
+        withheld=tenant.approver_function and not approved,
+    )
+    for request in approved:
+        request.status = ReadoutStatus.DONE
+    await session.flush()
+    return stored
+
+
 async def request_readout(
     session: AsyncSession,
     *,
@@ -331,6 +371,9 @@ async def decide_readout(
     await session.flush()
     if approve:
         await _schedule_readout(session, request, target)
+        if target.cylinder is not None:
+            # What programming visits read of this cylinder meanwhile may now be read (R15).
+            await release_withheld_trail(session, target.cylinder.id)
     requester = await session.scalar(
         select(ProgrammingKey).where(ProgrammingKey.id == request.requested_by_id)
     )

@@ -3,7 +3,10 @@
 A cylinder keeps its last 1,000 access attempts (plus the last 100 refused
 foreign keys, R11); an E2/E3 key keeps its own. Whatever reads a trail out —
 a programming key before it rewrites a cylinder (R15), a remote device reading
-a key (R29) — hands the events to :func:`store_audit_events`.
+a key (R29) — hands the events to :func:`store_audit_events`. A cylinder's trail read by
+a programming visit while the approver function is on and no readout of it is approved
+is stored withheld: nothing is lost (R15), nobody reads it (R29) until a readout of the
+cylinder is approved (``app.approval.service.store_cylinder_trail``).
 
 A trail is read out again and again and its events overlap from one readout
 to the next (a failed programming leaves the cylinder's trail as it was, and
@@ -19,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import INVALID, DomainError
@@ -68,6 +71,7 @@ async def store_audit_events(
     key_id: int | None = None,
     events: Sequence[ReadEvent],
     field: str = "auditEvents",
+    withheld: bool = False,
 ) -> StoredEvents:
     """Store the events of one audit-trail readout, each at most once (R15, R28).
 
@@ -81,7 +85,8 @@ async def store_audit_events(
     An event counts as already stored when one from the same source with the
     same cylinder, key UID, time and result exists, or appears earlier in
     ``events``. Times must carry their UTC offset. Errors name ``field.<i>.at``
-    or ``field.<i>.keyUid``.
+    or ``field.<i>.keyUid``. ``withheld`` events are kept but shown to nobody until
+    released (:func:`release_withheld_trail`; the approver function's rules, R29).
     """
     if source == AuditSource.CYLINDER and cylinder_id is None:
         raise ValueError("a cylinder's trail needs cylinder_id")
@@ -116,6 +121,7 @@ async def store_audit_events(
                 result=event.result,
                 key_uid=event.key_uid,
                 key_id=key_ids.get(event.key_uid) if event.key_uid else None,
+                withheld=withheld,
             )
             rows.append(((cylinder_id, event.key_uid, at, event.result), row))
     else:
@@ -135,6 +141,7 @@ async def store_audit_events(
                 key_id=key_id,
                 key_uid=key_uid,
                 result=event.result,
+                withheld=withheld,
             )
             rows.append(((found, key_uid, at, event.result), row))
 
@@ -150,6 +157,24 @@ async def store_audit_events(
     session.add_all(fresh)
     await session.flush()
     return StoredEvents(fresh, len(rows) - len(fresh))
+
+
+async def release_withheld_trail(session: AsyncSession, cylinder_id: int) -> int:
+    """Show the withheld events of a cylinder's trail (a readout of it was approved, R29).
+
+    Returns how many were released.
+    """
+    result = await session.execute(
+        update(AuditEvent)
+        .where(
+            AuditEvent.source == AuditSource.CYLINDER,
+            AuditEvent.cylinder_id == cylinder_id,
+            AuditEvent.withheld.is_(True),
+        )
+        .values(withheld=False)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def _ids_by_uid(

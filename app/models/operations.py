@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -236,3 +237,6 @@ class AuditEvent(TenantScoped, Base):
     key_uid: Mapped[str | None] = mapped_column(String(64))
     cylinder_id: Mapped[int | None] = mapped_column(ForeignKey("cylinders.id", ondelete="SET NULL"))
     result: Mapped[AccessResult] = mapped_column(enum_column(AccessResult))
+    # R15 vs R29: a cylinder's trail read out by a programming visit, with the approver
+    # function on and no approved readout request, is kept but shown to nobody until one is.
+    withheld: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -13,7 +13,8 @@ programming keys" describes it:
    cylinders to visit, security-relevant ones first.
 3. :func:`report_programming_results` — after visiting the cylinders the key
    is inserted again and reports each job: the audit trail read out of the
-   cylinder before it was rewritten is stored (nothing is lost, R15), the
+   cylinder before it was rewritten is stored (nothing is lost, R15; shown only
+   under the approver function's rules, R29), the
    job's outcome is applied by the job engine, the jobs left on the key go
    back to being assigned to it (they are cleared from the key), and a final
    e-mail says whether all were done.
@@ -33,7 +34,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access.engine import JobOutcome, reconcile, record_programming
-from app.audit.service import ReadEvent, store_audit_events
+from app.approval.service import store_cylinder_trail
+from app.audit.service import ReadEvent
 from app.errors import CONFLICT, FIRMWARE_TOO_OLD, INVALID, NOT_FOUND, DomainError
 from app.factory.firmware import (
     JOB_LOADING_MIN_KEY_FIRMWARE,
@@ -43,7 +45,6 @@ from app.factory.firmware import (
 )
 from app.mail import mail_holder
 from app.models import (
-    AuditSource,
     Cylinder,
     ProgrammingJob,
     ProgrammingJobStatus,
@@ -345,9 +346,8 @@ async def report_programming_results(
     reported: list[ProgrammingJob] = []
     for i, result in enumerate(results):
         job, cylinder = on_key[result.job_id]
-        readout = await store_audit_events(
+        readout = await store_cylinder_trail(
             session,
-            source=AuditSource.CYLINDER,
             cylinder_id=job.cylinder_id,
             events=result.audit_events,
             field=f"results.{i}.auditEvents",

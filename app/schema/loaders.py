@@ -236,10 +236,12 @@ class Loaders:
         return self._many("cylinders_of_cylinder_group", fetch)
 
     def child_pages(
-        self, model: Any, fk_name: str, limit: int, *, newest_first: bool = False
+        self, model: Any, fk_name: str, limit: int, *, newest_first: bool = False,
+        hidden: str | None = None,
     ) -> DataLoader[int, Any]:
         """The first ``limit`` children of each parent, in one windowed statement: by id, or
-        ``newest_first`` by (``at``, id) descending (audit trails, R28).
+        ``newest_first`` by (``at``, id) descending (audit trails, R28). Children whose
+        boolean column ``hidden`` is true are left out (withheld audit events, R29).
 
         Nested connections (a cylinder's jobs in a list of cylinders) would otherwise
         page with one query per parent.
@@ -249,7 +251,10 @@ class Loaders:
             fk = getattr(model, fk_name)
             order = [model.at.desc(), model.id.desc()] if newest_first else [model.id]
             rank = func.row_number().over(partition_by=fk, order_by=order).label("rank")
-            ranked = select(model, rank).where(fk.in_(set(parent_ids))).subquery()
+            shown = select(model, rank).where(fk.in_(set(parent_ids)))
+            if hidden is not None:
+                shown = shown.where(getattr(model, hidden).is_(False))
+            ranked = shown.subquery()
             child = aliased(model, ranked)
             result = await self.db.execute(
                 select(child)
@@ -262,17 +267,23 @@ class Loaders:
             return [(grouped[p][:limit], len(grouped[p]) > limit) for p in parent_ids]
 
         order_name = "newest" if newest_first else "id"
-        return self._many(f"pages:{model.__name__}:{fk_name}:{limit}:{order_name}", fetch)
+        return self._many(
+            f"pages:{model.__name__}:{fk_name}:{limit}:{order_name}:{hidden}", fetch
+        )
 
-    def child_counts(self, model: Any, fk_name: str) -> DataLoader[int, int]:
-        """How many children each parent has, in one grouped statement."""
+    def child_counts(
+        self, model: Any, fk_name: str, *, hidden: str | None = None
+    ) -> DataLoader[int, int]:
+        """How many children each parent has, in one grouped statement (``hidden`` as in
+        :meth:`child_pages`)."""
 
         async def fetch(parent_ids: Sequence[int]) -> list[int]:
             fk = getattr(model, fk_name)
-            result = await self.db.execute(
-                select(fk, func.count()).where(fk.in_(set(parent_ids))).group_by(fk)
-            )
+            counted = select(fk, func.count()).where(fk.in_(set(parent_ids)))
+            if hidden is not None:
+                counted = counted.where(getattr(model, hidden).is_(False))
+            result = await self.db.execute(counted.group_by(fk))
             counts = dict(result.all())
             return [int(counts.get(p, 0)) for p in parent_ids]
 
-        return self._many(f"counts:{model.__name__}:{fk_name}", fetch)
+        return self._many(f"counts:{model.__name__}:{fk_name}:{hidden}", fetch)

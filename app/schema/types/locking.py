@@ -438,11 +438,13 @@ async def audit_event_connection(
     """A page of audit events, newest first, keyset-paginated on (at desc, id desc) (R28).
 
     ``stmt`` selects AuditEvent rows with the caller's filters. Only events the
-    caller may see are listed: for a principal limited to some domains (R8), those
-    on a cylinder or of a key of its domains. Also meant for ``Key.auditTrail``
+    caller may see are listed: never withheld ones (a programming visit's readout
+    without an approved request, R15, R29), and for a principal limited to some
+    domains (R8), those on a cylinder or of a key of its domains. Also meant for ``Key.auditTrail``
     and ``Cylinder.auditTrail`` (with ``key_id`` / ``cylinder_id`` conditions).
     """
     principal = info.context.require("audit.read")
+    stmt = stmt.where(m.AuditEvent.withheld.is_(False))
     if principal.domain_ids is not None:
         domains = tuple(principal.domain_ids)
         stmt = stmt.where(
@@ -475,7 +477,7 @@ async def nested_audit_trail(
     """``Key.auditTrail`` / ``Cylinder.auditTrail`` (R28): the first pages of every key or
     cylinder of a list load in one windowed statement, their counts in one more; a later
     page of one parent is a keyset query as in ``auditEvents``. The parent is one the caller
-    may see, so every event of its trail is visible too (R8)."""
+    may see, so every event of its trail is visible too (R8), but for withheld ones (R29)."""
     info.context.require("audit.read")
     if after is not None:
         column = getattr(m.AuditEvent, fk_name)
@@ -484,13 +486,15 @@ async def nested_audit_trail(
     loaders = info.context.loaders
     limit = page_size(first)
     rows, has_next = await loaders.child_pages(
-        m.AuditEvent, fk_name, limit, newest_first=True
+        m.AuditEvent, fk_name, limit, newest_first=True, hidden="withheld"
     ).load(parent_id)
     cursors = [encode_cursor([row.at.isoformat(), row.id]) for row in rows]
     connection = AuditEventConnection.from_page(
         Page(rows, cursors, has_next, False, count_stmt=None), AuditEvent
     )
-    connection.count_loader = lambda: loaders.child_counts(m.AuditEvent, fk_name).load(parent_id)
+    connection.count_loader = lambda: loaders.child_counts(
+        m.AuditEvent, fk_name, hidden="withheld"
+    ).load(parent_id)
     return connection
 
 
