@@ -15,7 +15,8 @@ rows and the jobs in line: it creates a job, adds or drops changes on the open
 one, or cancels it when a change was reverted before it was programmed. Changes
 already loaded onto a programming key (ON_KEY) are left alone and not repeated.
 A cylinder flagged ``needs_reprogramming`` (a clone, R32, or a job broken off,
-R15) keeps one full reprogramming job until it is carried out.
+R15) keeps one full reprogramming job until it is carried out. A DEFECTIVE
+cylinder keeps its desired list but no open job that is not yet on a key (R11).
 
 Everything is done in a constant number of statements per batch of cylinders,
 whatever the number of cylinders or keys.
@@ -39,6 +40,7 @@ from app.models import (
     AccessProfileCylinder,
     Cylinder,
     CylinderGroupMember,
+    CylinderStatus,
     DirectAuthorization,
     EmployeeAccessProfile,
     Key,
@@ -193,17 +195,19 @@ async def _reconcile_batch(
     session: AsyncSession, cylinder_ids: list[int], result: ReconcileResult
 ) -> None:
     desired = await desired_access(session, cylinder_ids)
-    flags = {
-        c: needs
-        for c, needs in (
-            await session.execute(
-                select(Cylinder.id, Cylinder.needs_reprogramming).where(
-                    id_in(session, Cylinder.id, cylinder_ids)
-                ),
-                execution_options=TENANT_WIDE,
-            )
-        ).all()
-    }
+    flags: dict[int, bool] = {}
+    defective: set[int] = set()
+    for c, needs, status in (
+        await session.execute(
+            select(Cylinder.id, Cylinder.needs_reprogramming, Cylinder.status).where(
+                id_in(session, Cylinder.id, cylinder_ids)
+            ),
+            execution_options=TENANT_WIDE,
+        )
+    ).all():
+        flags[c] = needs
+        if status is CylinderStatus.DEFECTIVE:
+            defective.add(c)
     # Plain rows, not ORM objects: only ids and flags are needed, for thousands of lines.
     entries: dict[int, dict[Subject, Any]] = defaultdict(dict)
     rows = await session.execute(
@@ -281,6 +285,11 @@ async def _reconcile_batch(
 
         on_key = [j for j in jobs[cylinder_id] if j.status == ProgrammingJobStatus.ON_KEY]
         editable = [j for j in jobs[cylinder_id] if j.status in EDITABLE]
+        if cylinder_id in defective:
+            # A defective cylinder cannot be programmed: its desired list is kept, but no job
+            # waits for it; the replacement (R32) is reprogrammed fully from that list.
+            cancel_jobs.extend(j.id for j in editable)
+            continue
         # Jobs already on a programming key cannot change any more: what the cylinder
         # will hold once they are carried out is the base the open job is planned on.
         projected = project(programmed, wanted, on_key, changes)

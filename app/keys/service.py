@@ -27,6 +27,7 @@ from app.access.service import (
 from app.db import id_in
 from app.errors import CONFLICT, INVALID, NOT_FOUND, UNSUPPORTED_KEY_TYPE, DomainError
 from app.models import (
+    AccessEntry,
     AccessProfile,
     Cylinder,
     CylinderGroup,
@@ -388,6 +389,32 @@ async def withdraw_lost_key(
     session.add_all(KeyWithdrawal(key_id=key.id, cylinder_id=c) for c in sorted(fresh))
     await session.flush()
     return fresh
+
+
+async def withdraw_lost_keys_from(session: AsyncSession, cylinder_id: int) -> list[Key]:
+    """Take every lost key still in a cylinder's access list out of it (R19): for a cylinder
+    that became security-relevant, where no lost key may stay. Keys of every domain; those
+    withdrawn here or everywhere already are left alone. The caller reconciles the cylinder.
+    """
+    keys = list(
+        await session.scalars(
+            select(Key)
+            .join(AccessEntry, AccessEntry.key_id == Key.id)
+            .where(
+                AccessEntry.cylinder_id == cylinder_id,
+                Key.status == KeyStatus.LOST,
+                Key.withdrawn.is_(False),
+                Key.id.not_in(
+                    select(KeyWithdrawal.key_id).where(KeyWithdrawal.cylinder_id == cylinder_id)
+                ),
+            )
+            .order_by(Key.marking),
+            execution_options={ALL_DOMAINS: True},
+        )
+    )
+    session.add_all(KeyWithdrawal(key_id=k.id, cylinder_id=cylinder_id) for k in keys)
+    await session.flush()
+    return keys
 
 
 async def report_key_lost(

@@ -8,6 +8,7 @@ from app.schema.access import AccessMutations
 from app.schema.approval import ApprovalMutations
 from app.schema.auth import AuthMutations
 from app.schema.bridges import BridgeMutations
+from app.schema.cylinders import CylinderMutations
 from app.schema.devices import DeviceMutations
 from app.schema.domains import DomainMutations
 from app.schema.employees import EmployeeMutations
@@ -32,5 +33,6 @@ class Mutation(
     FirmwareMutations,
     BridgeMutations,
     DomainMutations,
+    CylinderMutations,
 ):
     """Every mutation takes one input and answers a payload whose errors are UserErrors."""

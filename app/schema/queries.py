@@ -40,6 +40,9 @@ class KeyFilter:
 class CylinderFilter:
     search: str | None = None
     status: list[CylinderStatus] | None = None
+    advanced: bool | None = strawberry.field(
+        default=None, description="Advanced search: DEFECTIVE cylinders too (R10)."
+    )
     domain_id: strawberry.ID | None = None
     needs_reprogramming: bool | None = None
 
@@ -205,7 +208,7 @@ class CoreQuery:
         )
         return t.KeyConnection.from_page(page, t.Key)
 
-    @strawberry.field
+    @strawberry.field(description="Cylinders; DEFECTIVE only with advanced search (R10).")
     async def cylinders(
         self,
         info: Info,
@@ -218,6 +221,8 @@ class CoreQuery:
         stmt = select(m.Cylinder)
         if f.status:
             stmt = stmt.where(m.Cylinder.status.in_(f.status))
+        elif not f.advanced:
+            stmt = stmt.where(m.Cylinder.status != m.CylinderStatus.DEFECTIVE)
         if f.needs_reprogramming is not None:
             stmt = stmt.where(m.Cylinder.needs_reprogramming.is_(f.needs_reprogramming))
         stmt = _domain_filter(stmt, m.Cylinder, f.domain_id)

@@ -1,0 +1,1 @@
+"""Cylinders as the administration changes them: security relevance, defects (R10, R11, R19)."""
