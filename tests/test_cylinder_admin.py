@@ -12,11 +12,12 @@ from app.config import Settings
 from app.db import Database
 from app.events.publish import JOB_EVENTS
 from app.events.pubsub import get_pubsub
-from app.models import Cylinder, Domain, ProgrammingJob, ProgrammingJobStatus
+from app.models import Cylinder, ProgrammingJob, ProgrammingJobStatus
 from app.schema.relay import decode_id
 from app.tenants.service import NewTenant
 from tests.conftest import GraphQLClient, superadmin_token
 from tests.test_access_and_keys import CHANGE, ISSUE, Site, build_site, program_all_open_jobs
+from tests.test_lost_key_areas import outside_one_domain
 
 UPDATE = """
 mutation($i: UpdateCylinderInput!) { updateCylinder(input: $i) {
@@ -215,17 +216,7 @@ async def test_cylinder_changes_need_cylinders_write_and_see_only_own_tenant_and
 ) -> None:
     site = await build_site(database, tenant)
     foreign = await build_site(database, other_tenant)
-    async with database.tenant_session(tenant.tenant_id) as s:
-        annex = Domain(name="Annex")
-        s.add(annex)
-        await s.flush()
-        hidden = await s.get(Cylinder, site.cylinder_rows[4])
-        assert hidden is not None
-        hidden.domain_id = annex.id
-        await s.commit()
-    limited = GraphQLClient(
-        http, await superadmin_token(database, tenant, domain_ids=[tenant.default_domain_id])
-    )
+    limited = await outside_one_domain(database, tenant, http, site.cylinder_rows[4])
     reader = GraphQLClient(
         http, await superadmin_token(database, tenant, rights=["cylinders.read"])
     )

@@ -57,6 +57,23 @@ def _jobs(result: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     return {j["cylinder"]["marking"]: j["changes"] for j in result["programmingJobs"]}
 
 
+async def outside_one_domain(
+    database: Database, tenant: NewTenant, http: Any, cylinder_id: int
+) -> GraphQLClient:
+    """A Superadmin client of the default domain only, and the cylinder moved to another (R8)."""
+    async with database.tenant_session(tenant.tenant_id) as s:
+        annex = Domain(name="Annex")
+        s.add(annex)
+        await s.flush()
+        hidden = await s.get(Cylinder, cylinder_id)
+        assert hidden is not None
+        hidden.domain_id = annex.id
+        await s.commit()
+    return GraphQLClient(
+        http, await superadmin_token(database, tenant, domain_ids=[tenant.default_domain_id])
+    )
+
+
 async def test_a_lost_key_is_deprogrammed_only_from_the_chosen_cylinders_and_blocked_everywhere(
     gql: GraphQLClient, database: Database, tenant: NewTenant
 ) -> None:
@@ -166,17 +183,7 @@ async def test_other_tenants_and_other_domains_cylinders_are_not_found_naming_cy
     # caller does not administer (R1, R8)
     site = await _programmed_everywhere(gql, database, tenant)
     foreign = await build_site(database, other_tenant)
-    async with database.tenant_session(tenant.tenant_id) as s:
-        annex = Domain(name="Annex")
-        s.add(annex)
-        await s.flush()
-        hidden = await s.get(Cylinder, site.cylinder_rows[5])
-        assert hidden is not None
-        hidden.domain_id = annex.id
-        await s.commit()
-    limited = GraphQLClient(
-        http, await superadmin_token(database, tenant, domain_ids=[tenant.default_domain_id])
-    )
+    limited = await outside_one_domain(database, tenant, http, site.cylinder_rows[5])
     for client, cylinder in ((gql, foreign.cylinders[0]), (limited, site.cylinders[5])):
         data = await client(
             LOST,
