@@ -1,7 +1,7 @@
 """Lost keys deprogrammed from some cylinders only (R19; FAQ: security-relevant areas).
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-07
 """
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from alembic import op
 
 from app.migrations.rls import enable_tenant_rls
 
-revision: str = "0012"
-down_revision: str | None = "0011"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
