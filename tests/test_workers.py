@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import dramatiq
 import pytest
+from dramatiq.common import dq_name
 from pydantic import SecretStr
 
 from app.config import Settings
@@ -237,7 +240,10 @@ def test_smtp_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch
 
     # then
     assert (smtp.smtp_host, smtp.smtp_port, smtp.smtp_from, smtp.smtp_username) == (
-        "mail.example.test", 587, "locks@example.test", "keywarden"
+        "mail.example.test",
+        587,
+        "locks@example.test",
+        "keywarden",
     )
     assert smtp.smtp_password == SecretStr("s3cret-pass")
     assert smtp.smtp_starttls is True
@@ -247,10 +253,14 @@ def test_smtp_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("SMTP_STARTTLS", "")  # empty is unset
     default = Settings()
     assert (default.smtp_host, default.smtp_port, default.smtp_from) == (
-        "127.0.0.1", 25, "keywarden@localhost"
+        "127.0.0.1",
+        25,
+        "keywarden@localhost",
     )
     assert (default.smtp_username, default.smtp_password, default.smtp_starttls) == (
-        None, None, False
+        None,
+        None,
+        False,
     )
 
 
@@ -293,6 +303,40 @@ async def test_in_process_worker_sends_what_was_written_before_it_started(
 
     # then
     assert (await outbox_row(database, outbox_id)).sent_at is not None
+
+
+# Fails on every run, so the worker holds its retry (a minute away) when it stops.
+_retry_held = threading.Event()
+
+
+@dramatiq.actor(actor_name="test_always_failing", max_retries=1, min_backoff=60_000)
+def _always_failing() -> None:
+    _retry_held.set()
+    raise RuntimeError("this actor always fails")
+
+
+async def test_a_stopped_in_process_worker_leaves_no_message_that_a_later_one_waits_for(
+    settings: Settings,
+) -> None:
+    # given: a worker stopped while it held a retry of a failing actor (R3)
+    configure_broker(settings)
+    with InProcessWorker(settings, periodic=False) as first:
+        _always_failing.send()
+        assert await asyncio.to_thread(_retry_held.wait, patience(10))
+        broker = first.broker
+        assert broker is not None
+
+        async def retry_taken() -> bool:
+            return broker.queues[dq_name("default")].qsize() == 0
+
+        await eventually(retry_taken, "the worker to take the retry into its delay queue")
+
+    # when: the next worker on the same in-process queue is joined
+    with InProcessWorker(settings, periodic=False) as second:
+        await asyncio.to_thread(second.join, timeout_ms=round(patience(5) * 1000))
+
+    # then: it returned at once, the dropped retry counted as done
+    assert [q.unfinished_tasks for q in broker.queues.values()] == [0] * len(broker.queues)
 
 
 def test_with_redis_configured_the_api_process_runs_no_worker(settings: Settings) -> None:

@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import threading
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
 import dramatiq
+from dramatiq.broker import Consumer, MessageProxy
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from pydantic import ValidationError
@@ -46,8 +49,54 @@ class _Configured:
 _lock = threading.RLock()
 _current: _Configured | None = None
 # Where actors wait when they are declared while the environment is invalid.
-_placeholder: StubBroker | None = None
+_unconfigured: StubBroker | None = None
 _booted: weakref.WeakSet[dramatiq.Broker] = weakref.WeakSet()
+
+
+class InProcessBroker(StubBroker):
+    """The embedded default's queue (R3): a ``StubBroker`` whose stopped workers let go.
+
+    A Dramatiq worker that stops hands back the messages it still held (those
+    waiting for their retry time, those fetched but not started) through its
+    consumers' ``requeue``, which the ``StubBroker`` leaves empty: the messages
+    vanish but stay counted as unfinished, so ``join`` on the queue waits for
+    them forever. Here they are dropped and counted as done. The in-process
+    queue lives no longer than its process anyway; what the dropped messages
+    would have done is redone from the database by the periodic actors (the
+    outbox sweep, the maintenance checks).
+    """
+
+    def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 100) -> Consumer:
+        return _LettingGo(super().consume(queue_name, prefetch, timeout), self.queues[queue_name])
+
+
+class _LettingGo(Consumer):
+    def __init__(self, consumer: Consumer, messages: queue.Queue[bytes]) -> None:
+        self.consumer = consumer
+        self.queue = messages
+
+    def ack(self, message: MessageProxy) -> None:
+        self.consumer.ack(message)
+
+    def nack(self, message: MessageProxy) -> None:
+        self.consumer.nack(message)
+
+    def requeue(self, messages: Iterable[MessageProxy]) -> None:
+        dropped = [m.actor_name for m in messages]
+        for _ in dropped:
+            self.queue.task_done()
+        if dropped:
+            log.warning(
+                "in-process worker stopped holding %d message(s) (%s); periodic work redoes them",
+                len(dropped),
+                ", ".join(sorted(set(dropped))),
+            )
+
+    def __next__(self) -> MessageProxy | None:
+        return next(self.consumer)
+
+    def close(self) -> None:
+        self.consumer.close()
 
 
 def redelivery_options(settings: Settings) -> dict[str, int]:
@@ -83,10 +132,10 @@ def configure_broker(
     process use (``worker_settings``).
 
     Without ``settings`` and with an invalid environment (a bad variable) the
-    actors are declared on a placeholder ``StubBroker`` instead of failing the
+    actors are declared on an unconfigured ``StubBroker`` instead of failing the
     import: the entry point's ``load_settings`` reports the variable (exit 2).
     """
-    global _current, _placeholder
+    global _current, _unconfigured
     if settings is None:
         try:
             settings = get_settings()
@@ -94,8 +143,8 @@ def configure_broker(
             with _lock:
                 if _current is not None:
                     return _current.broker
-                _placeholder = _placeholder or StubBroker()
-                return _placeholder
+                _unconfigured = _unconfigured or StubBroker()
+                return _unconfigured
     namespace = namespace or settings.queue_namespace
     redis_url = settings.redis_url.get_secret_value()
     key = (redis_url, namespace if redis_url else "")
@@ -107,14 +156,14 @@ def configure_broker(
         if redis_url:
             broker = RedisBroker(url=redis_url, namespace=namespace, **redelivery_options(settings))
         else:
-            broker = StubBroker()
-        old = _current.broker if _current is not None else _placeholder
+            broker = InProcessBroker()
+        old = _current.broker if _current is not None else _unconfigured
         if old is not None:
             for actor in list(old.actors.values()):
                 actor.broker = broker
                 broker.declare_actor(actor)
             old.close()
-        _placeholder = None
+        _unconfigured = None
         dramatiq.set_broker(broker)
         _current = _Configured(key=key, broker=broker, settings=settings)
         return broker
