@@ -12,6 +12,7 @@ from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
@@ -343,9 +344,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         middleware=[Middleware(RequestLogMiddleware, access_log=settings.access_log)],
         lifespan=lifespan,
     )
-    # What no route matched: the web manager's files and client routes (issue 11).
+    # What no route matched: the web manager's files and client routes (issue 11), gzipped
+    # for browsers that accept it. Only these static files: an API answer that carries a
+    # secret next to reflected input is never compressed (BREACH).
     api_prefixes = frozenset(route.path.split("/")[1] for route in routes)
-    app.router.default = WebManager(settings.frontend_path, api_prefixes)
+    app.router.default = GZipMiddleware(
+        WebManager(settings.frontend_path, api_prefixes), minimum_size=1024, compresslevel=6
+    )
     app.state.database = database
     app.state.settings = settings
     return app

@@ -14,9 +14,13 @@ import pytest
 from app.config import Settings
 from app.db import Database
 from app.schema import printed_schema
+from app.tenants.service import NewTenant
 from app.web import create_app
+from tests.conftest import superadmin_token
 
 ROOT = Path(__file__).resolve().parent.parent
+# A bundle large enough to be worth compressing, as vite's chunks are.
+BUNDLE = "".join(f"export const label{i} = 'keywarden web manager {i}';\n" for i in range(400))
 INDEX = "<!doctype html><title>Keywarden</title><script src=/assets/index-Ab12Cd.js></script>"
 
 
@@ -27,6 +31,7 @@ def dist(tmp_path: Path) -> Path:
     (tmp_path / "index.html").write_text(INDEX)
     (tmp_path / "assets" / "index-Ab12Cd.js").write_text("console.log('keywarden')")
     (tmp_path / "favicon.svg").write_text("<svg/>")
+    (tmp_path / "assets" / "vendor-Ef34Gh.js").write_text(BUNDLE)
     return tmp_path
 
 
@@ -57,6 +62,33 @@ async def test_hashed_assets_are_cached_for_good_and_the_page_is_revalidated(web
         assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     icon = await web.get("/favicon.svg")
     assert icon.status_code == 200 and icon.headers["cache-control"] == "no-cache"
+
+
+async def test_the_files_go_gzipped_to_browsers_that_accept_it_and_api_answers_never(
+    web: Any, database: Database, tenant: NewTenant
+) -> None:
+    # given: an API answer well above the size from which files are compressed
+    token = await superadmin_token(database, tenant)
+    big_query = "{ roles { id name rights } }"
+
+    # when
+    zipped = await web.get("/assets/vendor-Ef34Gh.js", headers={"Accept-Encoding": "gzip"})
+    plain = await web.get("/assets/vendor-Ef34Gh.js", headers={"Accept-Encoding": "identity"})
+    api = await web.post(
+        "/graphql",
+        json={"query": big_query},
+        headers={"Accept-Encoding": "gzip", "Authorization": f"Bearer {token}"},
+    )
+
+    # then: the same bundle, a fraction of the bytes on the wire; cached for good either way
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert zipped.text == plain.text == BUNDLE
+    assert int(zipped.headers["content-length"]) < len(BUNDLE) / 4
+    assert "accept-encoding" in zipped.headers["vary"].lower()
+    assert zipped.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert "content-encoding" not in plain.headers
+    assert api.status_code == 200 and len(api.content) > 1024, api.text
+    assert "content-encoding" not in api.headers
 
 
 async def test_client_routes_get_the_page(web: Any) -> None:
