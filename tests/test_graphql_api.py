@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import graphql
+import pytest
+import strawberry.schema.schema
+
 from app.config import Settings
 from app.db import Database
 from app.models import KeyStatus
@@ -196,6 +202,33 @@ async def test_deep_and_expensive_queries_are_refused(gql: GraphQLClient) -> Non
     )
     response = await gql.raw(costly)
     assert "too expensive" in response.json()["errors"][0]["message"]
+
+
+async def test_a_query_is_validated_once_however_often_it_comes(
+    gql: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: graphql-core's validation, counted (the limits are validation rules)
+    validations: list[str] = []
+
+    def counted(schema: Any, document: Any, rules: Any) -> Any:
+        validations.append(graphql.print_ast(document))
+        return graphql.validate(schema, document, rules)
+
+    monkeypatch.setattr(strawberry.schema.schema, "validate", counted)
+    query = "{ keys(first: 5) { totalCount edges { node { id marking } } } }"
+
+    # when: a partner sends the same query three times, then another one
+    for _ in range(3):
+        assert "errors" not in (await gql.raw(query)).json()
+    assert "errors" not in (await gql.raw("{ myRights }")).json()
+
+    # then: each was validated once, the limits included
+    assert len(validations) == 2
+    deep = "{ keys { edges { node { " + "holder { keys { " * 6 + "id" + " } }" * 6 + " } } } }"
+    for _ in range(2):
+        message = (await gql.raw(deep)).json()["errors"][0]["message"]
+        assert "exceeds maximum operation depth" in message
+    assert len(validations) == 3
 
 
 async def test_introspection_is_off_outside_debug(gql: GraphQLClient) -> None:

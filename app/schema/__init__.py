@@ -69,12 +69,16 @@ class KeywardenSchema(strawberry.Schema):
 def build_schema(settings: Settings, *, introspection: bool | None = None) -> strawberry.Schema:
     """The schema with depth, token, alias and cost limits; introspection only in debug."""
     # Factories, not instances: an instance would carry state from one request to the next.
-    cost_rule = make_cost_rule(settings.max_query_cost)
+    # The limit rules are classes made once here, not by each request's limiter: the
+    # validation cache is keyed by the rules, so new classes per request would never hit it.
+    rules = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=30).validation_rules,
+        make_cost_rule(settings.max_query_cost),
+    ]
     extensions: list[Callable[[], SchemaExtension]] = [
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
-        lambda: MaxAliasesLimiter(max_alias_count=30),
-        lambda: AddValidationRules([cost_rule]),
+        lambda: AddValidationRules(rules),
         lambda: MaskErrors(should_mask_error=lambda e: not _visible(e)),
         # A partner's few query shapes are parsed and validated (cost rule included) once.
         lambda: ParserCache(maxsize=512),
