@@ -170,7 +170,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_config=log_config,
         log_level=settings.log_level.lower(),
         access_log=False,
-        proxy_headers=False,
+        # Only a trusted proxy's X-Forwarded-For names the client (rate limits, logs).
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
     )
     sockets = None
     if args.fd is not None:

@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import limits
 from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -84,6 +85,18 @@ def _lower(value: Any) -> Any:
 DatabaseUrl = Annotated[SecretStr, AfterValidator(_database_url)]
 RedisUrl = Annotated[SecretStr, AfterValidator(_redis_url)]
 Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+def _rate(value: str) -> str:
+    """A rate limit in the ``limits`` notation: ``10/minute``, ``100 per hour``."""
+    try:
+        limits.parse(value)
+    except ValueError:
+        raise ValueError("must be a rate like '10/minute' or '100 per hour'") from None
+    return value
+
+
+Rate = Annotated[str, AfterValidator(_rate)]
 LogLevel = Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR"], BeforeValidator(_upper)]
 LogFormat = Annotated[Literal["text", "json"], BeforeValidator(_lower)]
 
@@ -165,6 +178,29 @@ class Settings(BaseSettings):
     frontend_dir: Path | None = Field(default=None, alias="KEYWARDEN_FRONTEND_DIR")
     # The first part of every pub/sub channel name (deployments sharing a Redis, tests).
     pubsub_prefix: str = Field(default="keywarden", alias="KEYWARDEN_PUBSUB_PREFIX")
+
+    # Reverse proxies whose X-Forwarded-For names the client (addresses or networks,
+    # comma-separated): rate limits and logs then see the client, not the proxy.
+    trusted_proxies: str = Field(default="", alias="KEYWARDEN_TRUSTED_PROXIES")
+    # Rate limits (app.rate_limits): hits per moving window and identity, e.g. "10/minute".
+    rate_limits_enabled: bool = Field(default=True, alias="KEYWARDEN_RATE_LIMITS")
+    rate_login_per_key: Rate = Field(default="10/minute", alias="KEYWARDEN_RATE_LOGIN_PER_KEY")
+    rate_login_per_address: Rate = Field(
+        default="60/minute", alias="KEYWARDEN_RATE_LOGIN_PER_ADDRESS"
+    )
+    rate_pin_per_key: Rate = Field(default="10/minute", alias="KEYWARDEN_RATE_PIN_PER_KEY")
+    rate_pin_per_address: Rate = Field(default="30/minute", alias="KEYWARDEN_RATE_PIN_PER_ADDRESS")
+    rate_code_per_address: Rate = Field(
+        default="20/minute", alias="KEYWARDEN_RATE_CODE_PER_ADDRESS"
+    )
+    rate_token_failures_per_address: Rate = Field(
+        default="20/minute", alias="KEYWARDEN_RATE_TOKEN_FAILURES_PER_ADDRESS"
+    )
+    # A wall device heartbeats once a minute and reports in bursts during a visit.
+    rate_device_requests: Rate = Field(default="600/minute", alias="KEYWARDEN_RATE_DEVICE")
+    rate_device_failures_per_address: Rate = Field(
+        default="600/minute", alias="KEYWARDEN_RATE_DEVICE_FAILURES_PER_ADDRESS"
+    )
 
     @property
     def frontend_path(self) -> Path:

@@ -28,6 +28,7 @@ class ErrorCode(enum.StrEnum):
     FIRMWARE_TOO_OLD = "FIRMWARE_TOO_OLD"  # R17
     BAD_SIGNATURE = "BAD_SIGNATURE"  # R5, R25, R31
     BRIDGE_OFFLINE = "BRIDGE_OFFLINE"  # a login through a bridge that is not connected (R5)
+    RATE_LIMITED = "RATE_LIMITED"  # too many tries: the message says when to try again
 
 
 INVALID = ErrorCode.INVALID
@@ -40,6 +41,7 @@ WRONG_PIN = ErrorCode.WRONG_PIN
 FIRMWARE_TOO_OLD = ErrorCode.FIRMWARE_TOO_OLD
 BAD_SIGNATURE = ErrorCode.BAD_SIGNATURE
 BRIDGE_OFFLINE = ErrorCode.BRIDGE_OFFLINE
+RATE_LIMITED = ErrorCode.RATE_LIMITED
 
 
 class DomainError(Exception):

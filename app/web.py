@@ -36,6 +36,13 @@ from app.errors import DomainError
 from app.events.pubsub import get_pubsub
 from app.logs import RequestLogMiddleware, note_tenant
 from app.models import RemoteDevice, Tenant
+from app.rate_limits import (
+    TOKEN_FAILURES_PER_ADDRESS,
+    RateLimited,
+    RateLimiter,
+    client_address,
+    limiter_of,
+)
 from app.schema import build_schema
 from app.schema.context import Context
 from app.schema.subscriptions import SubscriptionContext, authenticate_connection
@@ -48,6 +55,13 @@ class BodyTooLarge(Exception):
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status)
+
+
+def rate_limited(refused: RateLimited) -> JSONResponse:
+    """429 with ``Retry-After`` (R37): the GraphQL shape of an error, with its code."""
+    response = _error(429, refused.code, refused.message)
+    response.headers["Retry-After"] = str(refused.retry_after)
+    return response
 
 
 def _limit_body(request: Request, limit: int) -> None:
@@ -91,11 +105,18 @@ async def open_context(
                 403, "CSRF", f"requests signed in by cookie need the {CSRF_HEADER} header"
             )
         return await _authenticated(request, database, settings, token) or anonymous
+    # An address that keeps presenting bad tokens is refused before its next guess is checked.
+    limiter, address = limiter_of(request), client_address(request)
+    refused = limiter and await limiter.exhausted(TOKEN_FAILURES_PER_ADDRESS, address)
+    if refused:
+        return rate_limited(refused)
     scheme, _, token = header.partition(" ")
     token = token.strip()
     opened = await _authenticated(request, database, settings, token) \
         if scheme.lower() == "bearer" else None
     if opened is None:
+        if limiter is not None:
+            await limiter.count(TOKEN_FAILURES_PER_ADDRESS, address)
         return _error(
             401, "UNAUTHENTICATED",
             "Authorization must be 'Bearer <token>' with a known, unrevoked, unexpired token",
@@ -353,4 +374,5 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.database = database
     app.state.settings = settings
+    app.state.rate_limiter = RateLimiter(settings)
     return app

@@ -369,3 +369,34 @@ def test_factory_firmware_writes_a_file_the_vendor_key_verifies(
         ok=False,
     )
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
+
+
+def test_behind_a_trusted_proxy_each_client_address_has_its_own_allowance(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    # given: the server trusts the proxy on loopback, two failed tokens an address a minute
+    cli_env.update(
+        KEYWARDEN_TRUSTED_PROXIES="127.0.0.1", KEYWARDEN_RATE_TOKEN_FAILURES_PER_ADDRESS="2/minute"
+    )
+    process = ServerProcess(cli_env, tmp_path / "serve.log")
+    try:
+        process.wait_ready()
+
+        def guess(client: str) -> int:
+            response = httpx.post(
+                f"{process.url}/graphql",
+                json={"query": "{ myRights }"},
+                headers={"Authorization": "Bearer kw_guess", "X-Forwarded-For": client},
+                timeout=patience(30),
+            )
+            return response.status_code
+
+        # when: one client behind the proxy keeps guessing, then another one comes
+        first = [guess("203.0.113.7") for _ in range(3)]
+        second = guess("203.0.113.8")
+    finally:
+        process.close()
+
+    # then: the first waits, the second is not held up by it (rate limits, R37)
+    assert first == [401, 401, 429]
+    assert second == 401

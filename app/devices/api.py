@@ -70,6 +70,14 @@ from app.ids import parse_global_id
 from app.logs import note_tenant
 from app.models import AccessResult, OutboxMessage, RemoteJobStatus, utcnow
 from app.programming.service import MAX_JOBS_PER_REQUEST, OUTCOMES
+from app.rate_limits import (
+    DEVICE_FAILURES_PER_ADDRESS,
+    DEVICE_REQUESTS,
+    RateLimited,
+    RateLimiter,
+    client_address,
+    limiter_of,
+)
 from app.workers.outbox import notify_outbox
 from hardware.wire import MAX_OFFLINE_UPDATES_PER_HEARTBEAT, REMOTE_PREFIX
 
@@ -398,21 +406,31 @@ async def handle_device_request(
     if body is None:
         return _error(413, "TOO_LARGE", f"body larger than {settings.max_upload_bytes} bytes")
     now = utcnow()
+    # Only requests that authenticated count against a device, so that nobody can use up a
+    # real device's allowance by sending in its name; refused ones count against the address.
+    limiter, address = limiter_of(request), client_address(request)
+    device = f"{tenant_id}/{serial}"
+    if limiter is not None:
+        refused = await limiter.exhausted(
+            DEVICE_FAILURES_PER_ADDRESS, address
+        ) or await limiter.exhausted(DEVICE_REQUESTS, device)
+        if refused is not None:
+            return _rate_limited(refused)
     try:
         signed = check_headers(request.headers, now)
         if not TENANT_PATTERN.fullmatch(tenant_id):
             raise DeviceAuthError("UNAUTHENTICATED", "unknown device or bad signature")
     except DeviceAuthError as exc:
-        log.info("device request refused: %s (%s %s)", exc.code, tenant_id[:36], serial[:64])
-        return _error(401, exc.code, exc.message, serverTime=rfc3339(now))
+        return await _refused(exc, limiter, address, tenant_id[:36], serial, now)
     note_tenant(tenant_id)  # for the request's log lines: the tenant the device addresses
     if handler is _heartbeat and database.dialect == "postgresql":
         try:
             quiet = await _quiet_heartbeat(request, database, tenant_id, serial, signed, body, now)
         except DeviceAuthError as exc:
-            log.info("device request refused: %s (%s %s)", exc.code, tenant_id, serial[:64])
-            return _error(401, exc.code, exc.message, serverTime=rfc3339(now))
+            return await _refused(exc, limiter, address, tenant_id, serial, now)
         if quiet is not None:
+            if limiter is not None:
+                await limiter.count(DEVICE_REQUESTS, device)
             if quiet.came_online is not None:
                 await publish_committed(settings, quiet.came_online)
             return _signed(200, quiet.answer, quiet.signing_key, signed.nonce)
@@ -429,8 +447,9 @@ async def handle_device_request(
             )
         except DeviceAuthError as exc:
             await session.rollback()
-            log.info("device request refused: %s (%s %s)", exc.code, tenant_id, serial[:64])
-            return _error(401, exc.code, exc.message, serverTime=rfc3339(now))
+            return await _refused(exc, limiter, address, tenant_id, serial, now)
+        if limiter is not None:
+            await limiter.count(DEVICE_REQUESTS, device)
         signing_key = auth.tenant.signing_key  # a rollback below expires the row
         try:
             answer = await handler(session, auth, _json_object(body), now)
@@ -444,6 +463,27 @@ async def handle_device_request(
     if mailed:
         notify_outbox()  # the e-mails the request wrote go now, not at the next sweep (R33)
     return _signed(200, answer, signing_key, signed.nonce)
+
+
+async def _refused(
+    exc: DeviceAuthError,
+    limiter: RateLimiter | None,
+    address: str | None,
+    tenant_id: str,
+    serial: str,
+    now: datetime,
+) -> Response:
+    """401 for a request that did not authenticate, counted against its address."""
+    log.info("device request refused: %s (%s %s)", exc.code, tenant_id, serial[:64])
+    if limiter is not None:
+        await limiter.count(DEVICE_FAILURES_PER_ADDRESS, address)
+    return _error(401, exc.code, exc.message, serverTime=rfc3339(now))
+
+
+def _rate_limited(refused: RateLimited) -> Response:
+    response = _error(429, refused.code, refused.message, retryAfter=refused.retry_after)
+    response.headers["Retry-After"] = str(refused.retry_after)
+    return response
 
 
 def _wrote_mail(session: AsyncSession) -> bool:

@@ -14,6 +14,7 @@ from app.auth.sign_in_links import link_tenant, use_sign_in_link
 from app.auth.tokens import create_api_token, revoke_api_token
 from app.browser_session import clear_session_cookie, set_session_cookie
 from app.errors import INVALID, NOT_FOUND, DomainError
+from app.rate_limits import CODE_PER_ADDRESS, LOGIN_PER_ADDRESS, LOGIN_PER_KEY, PIN_PER_ADDRESS, Hit
 from app.schema.common import UserError
 from app.schema.context import Info
 from app.schema.relay import parse_global_id
@@ -162,7 +163,11 @@ class AuthMutations:
             return LoginChallengePayload(challenge=nonce, message=message)
 
         return await run(
-            info, LoginChallengePayload, action, tenant=lambda: tenant_uuid(input.tenant_id)
+            info, LoginChallengePayload, action, tenant=lambda: tenant_uuid(input.tenant_id),
+            limits=(
+                Hit(LOGIN_PER_ADDRESS),
+                Hit(LOGIN_PER_KEY, f"{input.tenant_id}/{input.marking}"),
+            ),
         )
 
     @mutation(
@@ -182,6 +187,8 @@ class AuthMutations:
             lambda made: LoginPayload(token=made[1]),
             tenant=lambda: tenant_uuid(input.tenant_id),
             keeps=(PinRejected,),  # the failed attempt (and any lock-out) must stick (R5, R6)
+            # Per key, wrong PINs lock the key (R5); per address, tries are limited.
+            limits=(Hit(PIN_PER_ADDRESS),),
         )
 
     @mutation(
@@ -197,7 +204,10 @@ class AuthMutations:
             r.after_commit(lambda: hand_session_to_browser(info, token))
             return SignInPayload(signed_in=True)
 
-        return await run(info, SignInPayload, action, tenant=lambda: _link_tenant(input.link))
+        return await run(
+            info, SignInPayload, action, tenant=lambda: _link_tenant(input.link),
+            limits=(Hit(CODE_PER_ADDRESS),),
+        )
 
     @mutation(
         right=SIGNED_IN,

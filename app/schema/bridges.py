@@ -33,6 +33,7 @@ from app.bridges.service import (
     revoke,
 )
 from app.errors import INVALID, NOT_FOUND, DomainError
+from app.rate_limits import CODE_PER_ADDRESS, PIN_PER_ADDRESS, PIN_PER_KEY, Hit
 from app.schema import types as t
 from app.schema.auth import hand_session_to_browser, tenant_uuid
 from app.schema.common import Node, UserError
@@ -392,6 +393,7 @@ class BridgeMutations:
                 bridge_id=strawberry.ID(to_global_id("Bridge", bridge.id))
             ),
             tenant=lambda: tenant_uuid(input.tenant_id),
+            limits=(Hit(CODE_PER_ADDRESS),),
         )
 
     @mutation(right="devices.write", description="Revoke a bridge: it cannot connect any more.")
@@ -561,7 +563,8 @@ class BridgeMutations:
             )
 
         return await run(
-            info, StartBridgeLoginPayload, action, tenant=lambda: tenant_uuid(input.tenant_id)
+            info, StartBridgeLoginPayload, action, tenant=lambda: tenant_uuid(input.tenant_id),
+            limits=(Hit(PIN_PER_ADDRESS), Hit(PIN_PER_KEY, f"bridge {input.bridge_id}")),
         )
 
     @mutation(

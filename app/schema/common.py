@@ -7,6 +7,7 @@ import strawberry
 from app import errors
 from app.errors import DomainError
 from app.models import enums
+from app.rate_limits import RateLimited
 
 HostingMode = strawberry.enum(enums.HostingMode)
 KeyType = strawberry.enum(enums.KeyType)
@@ -35,10 +36,16 @@ class UserError:
     field: str | None
     code: ErrorCode
     message: str
+    retry_after_seconds: int | None = strawberry.field(
+        default=None, description="RATE_LIMITED: the seconds until the next try is counted."
+    )
 
     @classmethod
     def from_domain(cls, exc: DomainError) -> UserError:
-        return cls(field=exc.field, code=exc.code, message=exc.message)
+        retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
+        return cls(
+            field=exc.field, code=exc.code, message=exc.message, retry_after_seconds=retry_after
+        )
 
 
 @strawberry.type

@@ -7,6 +7,7 @@ import strawberry
 
 from app.auth.pins import PinRejected
 from app.auth.programming_keys import reset_main_key_pin, set_first_pin, update_programming_key
+from app.rate_limits import PIN_PER_ADDRESS, PIN_PER_KEY, Hit
 from app.schema.auth import signature_bytes, tenant_uuid
 from app.schema.common import UserError
 from app.schema.context import Info
@@ -88,6 +89,7 @@ class ProgrammingKeyMutations:
             ),
             lambda row: ProgrammingKeyPayload(programming_key=ProgrammingKey(row=row)),
             keeps=(PinRejected,),  # a wrong PUK counts, like a wrong PIN (R5)
+            limits=(Hit(PIN_PER_ADDRESS), Hit(PIN_PER_KEY, input.programming_key_id)),
         )
 
     @mutation(
@@ -106,4 +108,5 @@ class ProgrammingKeyMutations:
             ),
             lambda made: FirstPinPayload(marking=made[0].marking, puk=made[1]),
             tenant=lambda: tenant_uuid(input.tenant_id),
+            limits=(Hit(PIN_PER_ADDRESS),),
         )

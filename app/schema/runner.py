@@ -42,6 +42,7 @@ from app.auth.principal import Principal
 from app.config import Settings
 from app.errors import FORBIDDEN, NOT_FOUND, DomainError, Forbidden
 from app.events.publish import publish_queued
+from app.rate_limits import Hit, limit
 from app.schema.common import UserError
 from app.schema.context import Info
 from app.schema.relay import decode_id
@@ -155,6 +156,7 @@ async def run(
     tenant: Callable[[], str] | None = None,
     keeps: tuple[type[DomainError], ...] = (),
     failed: Callable[[DomainError], P] | None = None,
+    limits: Sequence[Hit] = (),
 ) -> P:
     """Run one mutation as declared by its ``@mutation(right=...)`` (see the module doc).
 
@@ -163,10 +165,13 @@ async def run(
     payload itself). ``tenant`` names the tenant for ``NO_CREDENTIAL`` mutations.
     A ``DomainError`` of a type in ``keeps`` is committed before it is reported
     (a wrong PIN counts, R5/R6). ``failed`` builds the payload of a failure when
-    the payload has no ``errors`` list.
+    the payload has no ``errors`` list. ``limits`` are counted before anything is
+    read or written (logins, PINs, codes): one over its limit is the payload error
+    ``RATE_LIMITED`` (app.rate_limits).
     """
     requirement = REQUIREMENTS[info.python_name]
     try:
+        await limit(info.context.request, *limits)
         async with _transaction(info, requirement, tenant, keeps) as scope:
             result = await action(scope)
     except DomainError as exc:

@@ -9,6 +9,7 @@ import strawberry
 
 from app.auth.pins import PinRejected
 from app.auth.programming_keys import change_sub_key_pin
+from app.rate_limits import PIN_PER_ADDRESS, PIN_PER_KEY, Hit
 from app.schema.common import UserError
 from app.schema.context import Info
 from app.schema.runner import mutation, run
@@ -78,4 +79,5 @@ class SettingsMutations:
             ),
             lambda row: ProgrammingKeyPayload(programming_key=ProgrammingKeyType(row=row)),
             keeps=(PinRejected,),  # the wrong PIN counts (and may lock the main key) (R6)
+            limits=(Hit(PIN_PER_ADDRESS), Hit(PIN_PER_KEY, input.sub_key_id)),
         )

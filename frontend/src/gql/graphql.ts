@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'IMMUTABLE'
   | 'INVALID'
   | 'NOT_FOUND'
+  | 'RATE_LIMITED'
   | 'UNSUPPORTED_KEY_TYPE'
   | 'WRONG_PIN';
 
