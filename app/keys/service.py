@@ -22,6 +22,7 @@ from app.access.service import (
     check_interval,
     key_memory,
     set_cylinder_group_authorizations,
+    visible_id,
     visible_ids,
 )
 from app.db import id_in
@@ -125,7 +126,7 @@ async def _apply_settings(
         key.valid_from = validity.valid_from
         key.valid_until = validity.valid_until
     if schedule_id is not None:
-        await visible_ids(session, Schedule, [schedule_id], "scheduleId")
+        await visible_id(session, Schedule, schedule_id, "scheduleId")
         default = await session.scalar(select(Schedule.id).where(Schedule.is_default))
         if key.type == KeyType.E1 and schedule_id != default:
             raise DomainError(
