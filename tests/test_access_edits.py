@@ -43,7 +43,7 @@ from app.models import (
 )
 from app.schema.relay import to_global_id
 from app.tenants.service import NewTenant
-from tests.conftest import GraphQLClient, superadmin_token
+from tests.conftest import GraphQLClient, StatementCounter, superadmin_token
 from tests.harness import patience
 from tests.test_access_and_keys import program_all_open_jobs
 
@@ -419,6 +419,67 @@ async def test_the_default_schedule_is_fixed(gql: GraphQLClient, database: Datab
     # then: E1 keys, which have no clock, hold "Always" (R12)
     assert [(e["field"], e["code"]) for e in data["updateSchedule"]["errors"]] == [
         ("scheduleId", "IMMUTABLE")]
+
+
+async def test_new_windows_cost_the_same_statements_for_3_or_300_keys_carrying_them(
+    gql: GraphQLClient, database: Database, tenant: NewTenant
+) -> None:
+    # given: "Few" carried by 3 issued keys, "Many" by 300 (E3 and E2 mixed, R18)
+    schedules: dict[int, str] = {}
+    for n, name in ((3, "Few"), (300, "Many")):
+        schedule = (await gql(CREATE_SCHEDULE, {"i": {"name": name, "windows": [WEEKDAYS]}}))[
+            "createSchedule"
+        ]["schedule"]["id"]
+        schedules[n] = schedule
+        async with database.tenant_session(tenant.tenant_id) as s:
+            s.add_all(
+                Key(
+                    domain_id=tenant.default_domain_id,
+                    marking=f"{name}-{i:03d}",
+                    uid=secrets.token_hex(6),
+                    type=KeyType.E3 if i % 2 else KeyType.E2,
+                    generation=KeyGeneration.GEN2,
+                    firmware_version="16.3.7",
+                    status=KeyStatus.ISSUED,
+                    schedule_id=decode_id(schedule, "Schedule", "id")[1],
+                )
+                for i in range(n)
+            )
+            await s.commit()
+    await gql("{ tenant { name } }")  # the token's last-used time is fresh now
+    for windows in (
+        {"days": ["MONDAY"], "start": "10:00", "end": "20:00"},
+        {"days": ["FRIDAY"], "start": "06:00", "end": "12:00"},
+    ):
+        counted: dict[int, int] = {}
+        for n, schedule in schedules.items():
+            # when: its windows change (the first time the jobs are made, then brought up to date)
+            with StatementCounter(database.app_engine) as counter:
+                data = await gql(
+                    UPDATE_SCHEDULE, {"i": {"scheduleId": schedule, "windows": [windows]}}
+                )
+            counted[n] = counter.count
+            # then: every key carrying it has one SCHEDULE job with the new windows
+            result = data["updateSchedule"]
+            assert result["errors"] == []
+            assert len(result["remoteJobs"]) == n
+            async with database.tenant_session(tenant.tenant_id) as s:
+                jobs = list(
+                    await s.scalars(
+                        select(RemoteJob).where(
+                            RemoteJob.kind == RemoteJobKind.SCHEDULE,
+                            RemoteJob.id.in_(
+                                [
+                                    decode_id(j["id"], "RemoteJob", "id")[1]
+                                    for j in result["remoteJobs"]
+                                ]
+                            ),
+                        )
+                    )
+                )
+            assert len(jobs) == n and all(j.payload["windows"] == [windows] for j in jobs)
+        # and: as many statements for 300 keys as for 3 (no statement per key)
+        assert counted[3] == counted[300], counted
 
 
 # --- key groups ----------------------------------------------------------------------------

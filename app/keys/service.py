@@ -151,6 +151,11 @@ async def _apply_settings(
     await session.flush()
 
 
+def schedule_payload(schedule: Schedule) -> dict[str, Any]:
+    """What a SCHEDULE remote job carries to a key: the schedule and its windows (R12, R18)."""
+    return {"scheduleId": schedule.id, "windows": schedule.windows}
+
+
 async def key_remote_jobs(
     session: AsyncSession, key: Key, kinds: Sequence[RemoteJobKind]
 ) -> list[RemoteJob]:
@@ -168,7 +173,7 @@ async def key_remote_jobs(
         elif kind == RemoteJobKind.SCHEDULE:
             schedule = await session.get(Schedule, key.schedule_id)
             assert schedule is not None
-            payload = {"scheduleId": schedule.id, "windows": schedule.windows}
+            payload = schedule_payload(schedule)
         elif kind == RemoteJobKind.AUTHORIZATIONS:
             if key.type != KeyType.E3:
                 continue
