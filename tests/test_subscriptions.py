@@ -416,21 +416,37 @@ async def test_revoked_token_closes_the_live_connection(
 # --- jobEvents ------------------------------------------------------------------------
 
 
+async def job_events_subscriber(
+    live: LiveServer, settings: Settings, tenant: NewTenant, token: str
+) -> GraphQLSocket:
+    """A jobEvents subscriber (operation "jobs") holding ``token``, once the server has it."""
+    ws = await (await GraphQLSocket.open(live.ws_url, token)).acknowledged()
+    await ws.subscribe("jobs", JOB_EVENTS_SUB)
+    await until(subscribers(settings, tenant.tenant_id, JOB_EVENTS))
+    return ws
+
+
+async def post(live: LiveServer, token: str, query: str, variables: dict[str, Any]) -> Any:
+    """The data of one GraphQL request to the live server over HTTP."""
+    async with httpx.AsyncClient(base_url=live.http_url, timeout=patience(WAIT)) as http:
+        response = await http.post(
+            "/graphql",
+            headers={"Authorization": f"Bearer {token}"},
+            json={"query": query, "variables": variables},
+        )
+    return response.json()["data"]
+
+
 async def test_job_events_subscriber_receives_the_jobs_of_change_authorizations(
     live: LiveServer, settings: Settings, database: Database, tenant: NewTenant
 ) -> None:
     # given: a jobEvents subscriber
     site = await make_site(database, tenant)
     token = await superadmin_token(database, tenant)
-    ws = await (await GraphQLSocket.open(live.ws_url, token)).acknowledged()
-    await ws.subscribe("jobs", JOB_EVENTS_SUB)
-    await until(subscribers(settings, tenant.tenant_id, JOB_EVENTS))
+    ws = await job_events_subscriber(live, settings, tenant, token)
     # when: the list function authorises the key on the cylinder (R16), over HTTP
-    async with httpx.AsyncClient(base_url=live.http_url, timeout=patience(WAIT)) as http:
-        response = await http.post("/graphql", headers={"Authorization": f"Bearer {token}"},
-                                   json={"query": CHANGE, "variables": {"i": {
-                                       "cylinderIds": [site.cylinder], "add": [site.key]}}})
-    result = response.json()["data"]["changeAuthorizations"]
+    result = (await post(live, token, CHANGE, {"i": {
+        "cylinderIds": [site.cylinder], "add": [site.key]}}))["changeAuthorizations"]
     assert result["errors"] == []
     # then: the subscriber hears of the new programming job, with its cylinder and change
     event = (await ws.next("jobs"))["jobEvents"]
@@ -450,17 +466,12 @@ async def test_job_events_hide_jobs_on_cylinders_outside_the_tokens_domains(
     site = await make_site(database, tenant)
     token = await superadmin_token(database, tenant)
     annex_token = await superadmin_token(database, tenant, domain_ids=[site.other_domain_id])
-    ws = await (await GraphQLSocket.open(live.ws_url, annex_token)).acknowledged()
-    await ws.subscribe("jobs", JOB_EVENTS_SUB)
-    await until(subscribers(settings, tenant.tenant_id, JOB_EVENTS))
+    ws = await job_events_subscriber(live, settings, tenant, annex_token)
     # when: jobs are made on a default-domain cylinder, then on one of the second domain
-    async with httpx.AsyncClient(base_url=live.http_url, timeout=patience(WAIT)) as http:
-        for cylinder in (site.cylinder, site.other_domain_cylinder):
-            response = await http.post(
-                "/graphql", headers={"Authorization": f"Bearer {token}"},
-                json={"query": CHANGE,
-                      "variables": {"i": {"cylinderIds": [cylinder], "add": [site.key]}}})
-            assert response.json()["data"]["changeAuthorizations"]["errors"] == []
+    for cylinder in (site.cylinder, site.other_domain_cylinder):
+        change = {"i": {"cylinderIds": [cylinder], "add": [site.key]}}
+        made = await post(live, token, CHANGE, change)
+        assert made["changeAuthorizations"]["errors"] == []
     # then: only the second domain's job is announced to it (R8)
     event = (await ws.next("jobs"))["jobEvents"]
     assert event["programmingJob"]["cylinder"] == {"marking": "ANNEX-1"}
@@ -502,6 +513,81 @@ async def test_job_events_carry_remote_jobs_of_visible_keys_only(
         "key": {"marking": "K-MAIN"}}}
     with pytest.raises(TimeoutError):
         await ws.receive(seconds=0.3)
+    await ws.close()
+
+
+async def heard_jobs(ws: GraphQLSocket, op: str, quiet: float = 0.5) -> list[str]:
+    """The ids of every job announced on ``op`` until nothing more comes for ``quiet`` s."""
+    ids = []
+    while True:
+        try:
+            event = (await ws.next(op, seconds=quiet))["jobEvents"]
+        except TimeoutError:
+            return ids
+        ids.append((event["programmingJob"] or event["remoteJob"])["id"])
+
+
+async def test_job_events_announce_each_job_of_issue_and_update_key_once(
+    live: LiveServer, settings: Settings, database: Database, tenant: NewTenant
+) -> None:
+    # given: an E3 key in stock, a profile on MAIN-1, an employee, and a jobEvents subscriber
+    site = await make_site(database, tenant)
+    token = await superadmin_token(database, tenant)
+    ws = await job_events_subscriber(live, settings, tenant, token)
+    profile = (
+        await post(
+            live,
+            token,
+            "mutation($i: CreateAccessProfileInput!) { createAccessProfile(input: $i) "
+            "{ accessProfile { id } } }",
+            {"i": {"name": "Live", "cylinderIds": [site.cylinder]}},
+        )
+    )["createAccessProfile"]["accessProfile"]["id"]
+    employee = (
+        await post(
+            live,
+            token,
+            "mutation($i: CreateEmployeeInput!) { createEmployee(input: $i) { employee { id } } }",
+            {"i": {"firstName": "Ida", "lastName": "Live"}},
+        )
+    )["createEmployee"]["employee"]["id"]
+    jobs = "programmingJobs { id } remoteJobs { id } errors { field code message }"
+    # when: the key is issued with the profile (a programming job, three remote jobs)
+    issued = (
+        await post(
+            live,
+            token,
+            f"mutation($i: IssueKeyInput!) {{ issueKey(input: $i) {{ {jobs} }} }}",
+            {"i": {"keyId": site.key, "employeeId": employee, "accessProfileIds": [profile]}},
+        )
+    )["issueKey"]
+    heard_issue = await heard_jobs(ws, "jobs")
+    # and: updated, changing its validity and taking the profile back (the job cancelled)
+    updated = (
+        await post(
+            live,
+            token,
+            f"mutation($i: UpdateKeyInput!) {{ updateKey(input: $i) {{ {jobs} }} }}",
+            {
+                "i": {
+                    "keyId": site.key,
+                    "accessProfileIds": [],
+                    "validity": {"alwaysValid": False, "validUntil": "2031-01-01T00:00:00Z"},
+                }
+            },
+        )
+    )["updateKey"]
+    heard_update = await heard_jobs(ws, "jobs")
+    # then: each job of the answer, and nothing else, is announced exactly once (R23)
+    assert issued["errors"] == [] and updated["errors"] == []
+    assert len(issued["programmingJobs"]) == 1 and len(issued["remoteJobs"]) == 3
+    assert sorted(heard_issue) == sorted(
+        j["id"] for j in issued["programmingJobs"] + issued["remoteJobs"]
+    )
+    cancelled = issued["programmingJobs"][0]["id"]
+    assert sorted(heard_update) == sorted(
+        [cancelled, *(j["id"] for j in updated["programmingJobs"] + updated["remoteJobs"])]
+    )
     await ws.close()
 
 
