@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from app.access import service
 from app.access.engine import ReconcileResult
-from app.events import queue_job_events
 from app.models import Cylinder as CylinderRow
 from app.models import CylinderGroup as CylinderGroupRow
 from app.models import KeyGroup as KeyGroupRow
@@ -217,9 +216,6 @@ class AccessMutations:
                 add=_subjects(r, input.add, "add"),
                 remove=_subjects(r, input.remove, "remove"),
             )
-            queue_job_events(r.session, job_ids=[  # jobEvents subscribers (R23)
-                *(j.id for j in result.reconciled.touched), *result.reconciled.cancelled
-            ])
             unchanged = list(
                 await r.session.scalars(
                     select(CylinderRow)
