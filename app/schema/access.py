@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.access import service
 from app.access.engine import ReconcileResult
+from app.db import id_in
 from app.models import Cylinder as CylinderRow
 from app.models import CylinderGroup as CylinderGroupRow
 from app.models import KeyGroup as KeyGroupRow
@@ -114,12 +115,24 @@ class ChangeAuthorizationsInput:
     remove: list[strawberry.ID] | None = None
 
 
+@strawberry.type(description="A cylinder named to the list function that gets no job, and why.")
+class SkippedCylinder:
+    cylinder: Cylinder
+    code: str = strawberry.field(description='Why: "DEFECTIVE" (it cannot be programmed, R11).')
+    message: str
+
+
 @strawberry.type
 class ChangeAuthorizationsPayload:
     programming_jobs: list[ProgrammingJob] = strawberry.field(default_factory=list)
     unchanged_cylinders: list[Cylinder] = strawberry.field(default_factory=list)
     warnings: list[Warning] = strawberry.field(default_factory=list)
     errors: list[UserError] = strawberry.field(default_factory=list)
+    skipped_cylinders: list[SkippedCylinder] = strawberry.field(
+        default_factory=list,
+        description="Cylinders that cannot take the change now (a defective one: its "
+        "replacement will), neither given a job nor unchanged (R11, R16).",
+    )
 
 
 def _subjects(r: Run, values: list[strawberry.ID] | None, field: str) -> list[tuple[str, int]]:
@@ -216,17 +229,31 @@ class AccessMutations:
                 add=_subjects(r, input.add, "add"),
                 remove=_subjects(r, input.remove, "remove"),
             )
-            unchanged = list(
-                await r.session.scalars(
-                    select(CylinderRow)
-                    .where(CylinderRow.id.in_(result.unchanged_cylinder_ids))
-                    .order_by(CylinderRow.marking)
+            named = [*result.unchanged_cylinder_ids, *(c.cylinder_id for c in result.skipped)]
+            rows: list[CylinderRow] = []
+            if named:
+                rows = list(
+                    await r.session.scalars(
+                        select(CylinderRow)
+                        .where(id_in(r.session, CylinderRow.id, named))
+                        .order_by(CylinderRow.marking)
+                    )
                 )
-            ) if result.unchanged_cylinder_ids else []
+            unchanged = set(result.unchanged_cylinder_ids)
+            skipped = {c.cylinder_id: c for c in result.skipped}
             return ChangeAuthorizationsPayload(
                 programming_jobs=[ProgrammingJob(row=j) for j in result.reconciled.touched],
-                unchanged_cylinders=[Cylinder(row=c) for c in unchanged],
+                unchanged_cylinders=[Cylinder(row=c) for c in rows if c.id in unchanged],
                 warnings=[Warning(code=w.code, message=w.message) for w in result.warnings],
+                skipped_cylinders=[
+                    SkippedCylinder(
+                        cylinder=Cylinder(row=c),
+                        code=skipped[c.id].code,
+                        message=skipped[c.id].message,
+                    )
+                    for c in rows
+                    if c.id in skipped
+                ],
             )
 
         return await run(info, ChangeAuthorizationsPayload, action)
