@@ -25,7 +25,6 @@ from app.access.remote_jobs import ensure_remote_jobs
 from app.access.service import (
     change_group_members,
     check_interval,
-    check_name,
     check_windows,
     e3_keys,
     visible_id,
@@ -53,6 +52,7 @@ from app.models import (
     RemoteJobKind,
     Schedule,
 )
+from app.names import check_name
 from app.tenants.scoping import ALL_DOMAINS
 
 # An unset optional input ("leave as it is"), told apart from None ("clear it").

@@ -36,6 +36,7 @@ from app.models import (
     Schedule,
     Weekday,
 )
+from app.names import check_name
 
 MAX_GROUPS_PER_CYLINDER = 200  # R11: hardware limit
 GROUP_WARNING_AT = 180
@@ -70,16 +71,6 @@ class AccessChangeResult:
     unchanged_cylinder_ids: list[int]
     warnings: list[Notice] = field(default_factory=list)
     skipped: list[SkippedCylinder] = field(default_factory=list)
-
-
-def check_name(value: str, field_name: str, limit: int = 200) -> str:
-    """A name as stored: trimmed, not empty, at most ``limit`` characters (else INVALID)."""
-    cleaned = value.strip()
-    if not cleaned:
-        raise DomainError(INVALID, f"{field_name}: must not be empty", field_name)
-    if len(cleaned) > limit:
-        raise DomainError(INVALID, f"{field_name}: at most {limit} characters", field_name)
-    return cleaned
 
 
 def check_windows(windows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
