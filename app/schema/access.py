@@ -137,11 +137,10 @@ class ChangeAuthorizationsPayload:
 
 def _subjects(r: Run, values: list[strawberry.ID] | None, field: str) -> list[tuple[str, int]]:
     """Keys or key groups, as the list function takes them (R16)."""
-    subjects = []
-    for i, value in enumerate(values or []):
-        type_name, ident = r.typed_id(value, ("Key", "KeyGroup"), f"{field}.{i}")
-        subjects.append(("key" if type_name == "Key" else "group", ident))
-    return subjects
+    return [
+        ("key" if type_name == "Key" else "group", ident)
+        for type_name, ident in r.typed_ids(values or [], ("Key", "KeyGroup"), field)
+    ]
 
 
 def _cylinder_group_payload(
