@@ -7,7 +7,6 @@ profile, one removed gets REMOVE jobs, an unchanged list gets none.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,13 +24,9 @@ from app.models import (
     AccessChangeOp,
     AccessProfile,
     AccessProfileCylinder,
-    Cylinder,
-    CylinderStatus,
-    Domain,
     Employee,
     EmployeeAccessProfile,
     Key,
-    KeyGeneration,
     KeyGroup,
     KeyStatus,
     KeyType,
@@ -44,6 +39,7 @@ from app.models import (
 from app.schema.relay import to_global_id
 from app.tenants.service import NewTenant
 from tests.conftest import GraphQLClient, StatementCounter, superadmin_token
+from tests.factories import add_domain, default_schedule, new_cylinder, new_key, new_profile
 from tests.harness import patience
 from tests.test_access_and_keys import program_all_open_jobs
 
@@ -96,21 +92,13 @@ class Site:
 
 
 async def build_site(gql: GraphQLClient, database: Database, tenant: NewTenant) -> Site:
+    annex = await add_domain(database, tenant, "Annex")
     async with database.tenant_session(tenant.tenant_id) as s:
-        schedule = await s.scalar(select(Schedule.id).where(Schedule.is_default))
-        annex = Domain(name="Annex")
-        s.add(annex)
-        await s.flush()
-        cylinders = [
-            Cylinder(domain_id=domain, marking=marking, uid=secrets.token_hex(6),
-                     status=CylinderStatus.ACTIVE)
-            for domain, marking in [(tenant.default_domain_id, f"C-{i}") for i in range(4)]
-            + [(annex.id, "X-0")]
-        ]
+        schedule = await default_schedule(s)
+        cylinders = [new_cylinder(tenant.default_domain_id, f"C-{i}") for i in range(4)]
+        cylinders.append(new_cylinder(annex, "X-0"))
         keys = [
-            Key(domain_id=tenant.default_domain_id, marking=marking, uid=secrets.token_hex(6),
-                type=type_, generation=KeyGeneration.GEN2, firmware_version="16.3.7",
-                status=KeyStatus.IN_STOCK, schedule_id=schedule)
+            new_key(tenant.default_domain_id, marking, schedule, type=type_)
             for marking, type_ in [("E3-A", KeyType.E3), ("E2-B", KeyType.E2),
                                    ("E3-C", KeyType.E3), ("E1-D", KeyType.E1)]
         ]
@@ -119,15 +107,12 @@ async def build_site(gql: GraphQLClient, database: Database, tenant: NewTenant) 
                      first_name=first, last_name="Holder")
             for i, first in enumerate(["Ida", "Bob", "Cem", "Dora"])
         ]
-        profile = AccessProfile(name="Offices", schedule_id=schedule)
-        s.add_all([*cylinders, *keys, *people, profile])
-        await s.flush()
-        s.add_all(AccessProfileCylinder(access_profile_id=profile.id, cylinder_id=c.id)
-                  for c in cylinders[:2])
+        s.add_all([*cylinders, *keys, *people])
+        profile = await new_profile(s, "Offices", schedule, cylinders[:2])
         s.add(EmployeeAccessProfile(employee_id=people[1].id, access_profile_id=profile.id))
         await s.commit()
         site = Site(tenant, {c.marking: c.id for c in cylinders},
-                    {k.marking: k.id for k in keys}, profile.id, annex.id)
+                    {k.marking: k.id for k in keys}, profile.id, annex)
         holders = {
             k.marking: to_global_id("Employee", p.id) for k, p in zip(keys, people, strict=True)
         }
@@ -357,9 +342,7 @@ async def test_new_windows_reach_every_issued_key_carrying_the_schedule_and_no_c
     schedule = await schedule_for(gql, database, site, "Office hours", ["E3-A", "E2-B"])
     async with database.tenant_session(tenant.tenant_id) as s:
         schedule_id = decode_id(schedule, "Schedule", "id")[1]
-        s.add(Key(domain_id=tenant.default_domain_id, marking="E3-STOCK", uid="e3stock",
-                  type=KeyType.E3, generation=KeyGeneration.GEN2, firmware_version="16.3.7",
-                  status=KeyStatus.IN_STOCK, schedule_id=schedule_id))
+        s.add(new_key(tenant.default_domain_id, "E3-STOCK", schedule_id))
         await s.commit()
     # when: its windows change (R12)
     late = {"days": ["MONDAY"], "start": "10:00", "end": "20:00"}
@@ -433,15 +416,12 @@ async def test_new_windows_cost_the_same_statements_for_3_or_300_keys_carrying_t
         schedules[n] = schedule
         async with database.tenant_session(tenant.tenant_id) as s:
             s.add_all(
-                Key(
-                    domain_id=tenant.default_domain_id,
-                    marking=f"{name}-{i:03d}",
-                    uid=secrets.token_hex(6),
+                new_key(
+                    tenant.default_domain_id,
+                    f"{name}-{i:03d}",
+                    decode_id(schedule, "Schedule", "id")[1],
                     type=KeyType.E3 if i % 2 else KeyType.E2,
-                    generation=KeyGeneration.GEN2,
-                    firmware_version="16.3.7",
                     status=KeyStatus.ISSUED,
-                    schedule_id=decode_id(schedule, "Schedule", "id")[1],
                 )
                 for i in range(n)
             )

@@ -13,8 +13,8 @@ from app.db import Database
 from app.models import ProgrammingKey, ProgrammingKeyKind, utcnow
 from app.tenants.service import NewTenant
 from tests.conftest import GraphQLClient, make_tenant, superadmin_token
+from tests.factories import add_domain
 from tests.test_approval import ProgrammingKeyAt, add_programming_key, log_in
-from tests.test_programming_key_admin import add_domain
 
 SETTINGS = """
 mutation($i: UpdateTenantSettingsInput!) {

@@ -47,23 +47,16 @@ from app.events import (
 from app.events.pubsub import listener_name
 from app.models import (
     ApiToken,
-    Cylinder,
-    CylinderStatus,
-    Domain,
-    Key,
-    KeyGeneration,
-    KeyStatus,
-    KeyType,
     RemoteDevice,
     RemoteDeviceKind,
     RemoteJob,
     RemoteJobKind,
-    Schedule,
     utcnow,
 )
 from app.schema.relay import to_global_id
 from app.tenants.service import NewTenant
 from tests.conftest import superadmin_token
+from tests.factories import add_domain, default_schedule, new_cylinder, new_key
 from tests.harness import patience
 from tests.processes import ThreadedServer
 
@@ -197,14 +190,6 @@ def subscribers(settings: Settings, tenant_id: str, topic: str, count: int = 1) 
 # --- test data ------------------------------------------------------------------------
 
 
-async def make_domain(database: Database, tenant: NewTenant, name: str) -> int:
-    async with database.tenant_session(tenant.tenant_id) as s:
-        domain = Domain(name=f"{name} {secrets.token_hex(3)}")
-        s.add(domain)
-        await s.commit()
-        return domain.id
-
-
 async def make_device(
     database: Database, tenant: NewTenant, name: str, domain_id: int | None = None
 ) -> int:
@@ -229,16 +214,12 @@ class Site:
 
 async def make_site(database: Database, tenant: NewTenant) -> Site:
     """An E3 key in stock, a cylinder in the default domain and one in a second domain."""
-    other_domain = await make_domain(database, tenant, "Annex")
+    other_domain = await add_domain(database, tenant, "Annex")
     async with database.tenant_session(tenant.tenant_id) as s:
-        schedule = await s.scalar(select(Schedule.id).where(Schedule.is_default))
-        key = Key(domain_id=tenant.default_domain_id, marking="E3-LIVE",
-                  uid=secrets.token_hex(6), type=KeyType.E3, generation=KeyGeneration.GEN2,
-                  firmware_version="16.3.7", status=KeyStatus.IN_STOCK, schedule_id=schedule)
+        key = new_key(tenant.default_domain_id, "E3-LIVE", await default_schedule(s))
         cylinders = [
-            Cylinder(domain_id=domain, marking=marking, uid=secrets.token_hex(6),
-                     status=CylinderStatus.ACTIVE)
-            for domain, marking in ((tenant.default_domain_id, "MAIN-1"), (other_domain, "ANNEX-1"))
+            new_cylinder(tenant.default_domain_id, "MAIN-1"),
+            new_cylinder(other_domain, "ANNEX-1"),
         ]
         s.add_all([key, *cylinders])
         await s.commit()
@@ -314,7 +295,7 @@ async def test_device_status_hides_devices_outside_the_tokens_domains(
     live: LiveServer, settings: Settings, database: Database, tenant: NewTenant
 ) -> None:
     # given: a token limited to the default domain, and a device in another domain
-    annex = await make_domain(database, tenant, "Annex")
+    annex = await add_domain(database, tenant, "Annex")
     hidden = await make_device(database, tenant, "Annex door", annex)
     visible = await make_device(database, tenant, "Lobby")
     token = await superadmin_token(database, tenant, domain_ids=[tenant.default_domain_id])
@@ -485,13 +466,13 @@ async def test_job_events_carry_remote_jobs_of_visible_keys_only(
 ) -> None:
     # given: remote jobs for a key of the default domain and one of a second domain,
     # and a subscriber limited to the default domain
-    annex = await make_domain(database, tenant, "Annex")
+    annex = await add_domain(database, tenant, "Annex")
     async with database.tenant_session(tenant.tenant_id) as s:
-        schedule = await s.scalar(select(Schedule.id).where(Schedule.is_default))
-        keys = [Key(domain_id=domain, marking=marking, uid=secrets.token_hex(6), type=KeyType.E3,
-                    generation=KeyGeneration.GEN2, firmware_version="16.3.7",
-                    status=KeyStatus.IN_STOCK, schedule_id=schedule)
-                for domain, marking in ((tenant.default_domain_id, "K-MAIN"), (annex, "K-ANNEX"))]
+        schedule = await default_schedule(s)
+        keys = [
+            new_key(domain, marking, schedule)
+            for domain, marking in ((tenant.default_domain_id, "K-MAIN"), (annex, "K-ANNEX"))
+        ]
         s.add_all(keys)
         await s.flush()
         jobs = [RemoteJob(key_id=k.id, kind=RemoteJobKind.VALIDITY, payload={}) for k in keys]
