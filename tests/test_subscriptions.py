@@ -57,7 +57,7 @@ from app.schema.relay import to_global_id
 from app.tenants.service import NewTenant
 from tests.conftest import superadmin_token
 from tests.factories import add_domain, default_schedule, new_cylinder, new_key
-from tests.harness import patience
+from tests.harness import eventually, patience
 from tests.processes import ThreadedServer
 
 PROTOCOL = "graphql-transport-ws"
@@ -169,22 +169,13 @@ def live(settings: Settings) -> Iterator[LiveServer]:
         yield server
 
 
-async def until(condition: Any, seconds: float = WAIT) -> None:
-    """Wait for ``condition()`` (sync or async) to hold."""
-    deadline = time.monotonic() + patience(seconds)
-    while True:
-        value = condition()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
-
-
-def subscribers(settings: Settings, tenant_id: str, topic: str, count: int = 1) -> Any:
-    """Condition: the live server has ``count`` subscribers of the tenant's topic."""
-    return lambda: get_pubsub(settings).subscriber_count(tenant_id, topic) >= count
+async def subscribed(settings: Settings, tenant_id: str, topic: str) -> None:
+    """Wait until the live server has a subscriber of the tenant's topic."""
+    await eventually(
+        lambda: get_pubsub(settings).subscriber_count(tenant_id, topic) >= 1,
+        f"a subscriber of {topic}",
+        WAIT,
+    )
 
 
 # --- test data ------------------------------------------------------------------------
@@ -242,7 +233,7 @@ async def test_device_status_subscriber_receives_its_device_coming_online(
     ws = await (await GraphQLSocket.open(live.ws_url, await superadmin_token(database, tenant)))\
         .acknowledged()
     await ws.subscribe("1", DEVICE_STATUS_SUB)
-    await until(subscribers(settings, tenant.tenant_id, DEVICE_STATUS))
+    await subscribed(settings, tenant.tenant_id, DEVICE_STATUS)
     # when: the device's heartbeat brings it online
     at = utcnow()
     await publish_now(settings, DeviceStatusChanged(tenant.tenant_id, device, True, at))
@@ -269,8 +260,8 @@ async def test_device_status_never_carries_another_tenants_device(
         live.ws_url, await superadmin_token(database, other_tenant))).acknowledged()
     await ws.subscribe("1", DEVICE_STATUS_SUB)
     await other_ws.subscribe("1", DEVICE_STATUS_SUB)
-    await until(subscribers(settings, tenant.tenant_id, DEVICE_STATUS))
-    await until(subscribers(settings, other_tenant.tenant_id, DEVICE_STATUS))
+    await subscribed(settings, tenant.tenant_id, DEVICE_STATUS)
+    await subscribed(settings, other_tenant.tenant_id, DEVICE_STATUS)
     pubsub = get_pubsub(settings)
     # when: the other tenant's device goes online, and forged messages reach our channel:
     # naming the other tenant (with its device, and with ours), and naming its device
@@ -301,7 +292,7 @@ async def test_device_status_hides_devices_outside_the_tokens_domains(
     token = await superadmin_token(database, tenant, domain_ids=[tenant.default_domain_id])
     ws = await (await GraphQLSocket.open(live.ws_url, token)).acknowledged()
     await ws.subscribe("1", DEVICE_STATUS_SUB)
-    await until(subscribers(settings, tenant.tenant_id, DEVICE_STATUS))
+    await subscribed(settings, tenant.tenant_id, DEVICE_STATUS)
     # when: both devices change state
     await publish_now(settings, await device_event(tenant, hidden, True))
     await publish_now(settings, await device_event(tenant, visible, True))
@@ -322,7 +313,7 @@ async def test_device_status_with_device_ids_sends_only_those_devices(
     ws = await (await GraphQLSocket.open(live.ws_url, await superadmin_token(database, tenant)))\
         .acknowledged()
     await ws.subscribe("1", DEVICE_STATUS_SUB, {"ids": [to_global_id("RemoteDevice", second)]})
-    await until(subscribers(settings, tenant.tenant_id, DEVICE_STATUS))
+    await subscribed(settings, tenant.tenant_id, DEVICE_STATUS)
     # when: both go offline in one announcement
     await publish_now(settings, await device_event(tenant, first, False),
                       await device_event(tenant, second, False))
@@ -383,7 +374,7 @@ async def test_revoked_token_closes_the_live_connection(
     token = await superadmin_token(database, tenant, name="to revoke")
     ws = await (await GraphQLSocket.open(live.ws_url, token)).acknowledged()
     await ws.subscribe("1", DEVICE_STATUS_SUB)
-    await until(subscribers(settings, tenant.tenant_id, DEVICE_STATUS))
+    await subscribed(settings, tenant.tenant_id, DEVICE_STATUS)
     # when: the token is revoked (R9)
     async with database.tenant_session(tenant.tenant_id) as s:
         row = await s.scalar(select(ApiToken).where(ApiToken.name == "to revoke"))
@@ -403,7 +394,7 @@ async def job_events_subscriber(
     """A jobEvents subscriber (operation "jobs") holding ``token``, once the server has it."""
     ws = await (await GraphQLSocket.open(live.ws_url, token)).acknowledged()
     await ws.subscribe("jobs", JOB_EVENTS_SUB)
-    await until(subscribers(settings, tenant.tenant_id, JOB_EVENTS))
+    await subscribed(settings, tenant.tenant_id, JOB_EVENTS)
     return ws
 
 
@@ -483,7 +474,7 @@ async def test_job_events_carry_remote_jobs_of_visible_keys_only(
     ws = await (await GraphQLSocket.open(live.ws_url, token)).acknowledged()
     await ws.subscribe("jobs", "subscription { jobEvents { programmingJob { id } "
                                "remoteJob { id kind status key { marking } } } }")
-    await until(subscribers(settings, tenant.tenant_id, JOB_EVENTS))
+    await subscribed(settings, tenant.tenant_id, JOB_EVENTS)
     # when: both jobs are announced
     await publish_now(settings, JobChanged(tenant.tenant_id, None, hidden, utcnow()),
                       JobChanged(tenant.tenant_id, None, visible, utcnow()))
@@ -745,7 +736,7 @@ async def test_redis_event_published_by_another_process_reaches_the_subscriber(
         .acknowledged()
     await ws.subscribe("1", DEVICE_STATUS_SUB)
     channel = f"{prefix}:{tenant.tenant_id}:{DEVICE_STATUS}"
-    await until(lambda: numsub(redis_url, channel))
+    await eventually(lambda: numsub(redis_url, channel), f"a subscriber of {channel}", WAIT)
     # when: another process announces the device online
     await asyncio.to_thread(
         publish_from_another_process, redis_url, prefix, await device_event(tenant, device, True)
@@ -766,7 +757,7 @@ async def test_redis_listener_reconnects_after_its_connection_is_killed(
         .acknowledged()
     await ws.subscribe("1", DEVICE_STATUS_SUB)
     channel = f"{prefix}:{tenant.tenant_id}:{DEVICE_STATUS}"
-    await until(lambda: numsub(redis_url, channel))
+    await eventually(lambda: numsub(redis_url, channel), f"a subscriber of {channel}", WAIT)
     publisher = aioredis.from_url(redis_url)
     message = {"tenant_id": tenant.tenant_id, "kind": DEVICE_STATUS, "device_ids": [device]}
     try:
@@ -787,7 +778,7 @@ async def test_redis_listener_reconnects_after_its_connection_is_killed(
         async def resubscribed() -> bool:
             return bool(await ours() - before) and await numsub(redis_url, channel) >= 1
 
-        await until(resubscribed)
+        await eventually(resubscribed, "the listener to subscribe again", WAIT)
         # ... and later events arrive
         await publisher.publish(channel, json.dumps(
             {**message, "online": False, "at": utcnow().isoformat()}))
