@@ -40,3 +40,10 @@ def decode_id(gid: str, expected: str | Sequence[str], field: str) -> tuple[str,
         names = " or ".join(allowed)
         raise DomainError(NOT_FOUND, f"{field}: no {names} with id {gid!r}", field)
     return parsed[0], int(parsed[1])
+
+
+def decode_ids(
+    gids: Sequence[str], expected: str | Sequence[str], field: str
+) -> list[tuple[str, int]]:
+    """:func:`decode_id` for each item of a list input; an error names the item (``field.3``)."""
+    return [decode_id(gid, expected, f"{field}.{i}") for i, gid in enumerate(gids)]

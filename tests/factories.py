@@ -1,11 +1,17 @@
-"""Rows for tests, written straight into a tenant (the GraphQL tests then read them)."""
+"""Rows for tests, written straight into a tenant (the GraphQL tests then read them).
+
+The builders (``new_cylinder``, ``new_key``, ``new_profile``, ``add_domain``) are what every
+seeding function here and in the test modules makes its rows with."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import Database
 from app.models import (
@@ -23,6 +29,58 @@ from app.models import (
     Schedule,
 )
 from app.tenants.service import NewTenant
+
+
+async def add_domain(database: Database, tenant: NewTenant, name: str) -> int:
+    """A new, empty domain of the tenant (R8); its id."""
+    async with database.tenant_session(tenant.tenant_id) as s:
+        domain = Domain(name=name)
+        s.add(domain)
+        await s.commit()
+        return domain.id
+
+
+async def default_schedule(session: AsyncSession) -> int:
+    """The id of the tenant's default schedule "Always" (R12)."""
+    schedule_id = await session.scalar(select(Schedule.id).where(Schedule.is_default))
+    assert schedule_id is not None
+    return int(schedule_id)
+
+
+def new_cylinder(domain_id: int, marking: str, **fields: Any) -> Cylinder:
+    """An ACTIVE cylinder with a random UID (``fields`` set or override columns)."""
+    values: dict[str, Any] = {"uid": secrets.token_hex(8), "status": CylinderStatus.ACTIVE}
+    return Cylinder(domain_id=domain_id, marking=marking, **{**values, **fields})
+
+
+def new_key(domain_id: int, marking: str, schedule_id: int, **fields: Any) -> Key:
+    """A generation-2 E3 key in stock with firmware 16.3.7 and a random UID (``fields`` set or
+    override columns: ``type``, ``status``, ``holder_id`` ...)."""
+    values: dict[str, Any] = {
+        "domain_id": domain_id,
+        "marking": marking,
+        "schedule_id": schedule_id,
+        "uid": secrets.token_hex(8),
+        "type": KeyType.E3,
+        "generation": KeyGeneration.GEN2,
+        "firmware_version": "16.3.7",
+        "status": KeyStatus.IN_STOCK,
+    }
+    return Key(**{**values, **fields})
+
+
+async def new_profile(
+    session: AsyncSession, name: str, schedule_id: int, cylinders: Sequence[Cylinder]
+) -> AccessProfile:
+    """An access profile on ``cylinders`` (added to the session with it), flushed (R13)."""
+    profile = AccessProfile(name=name, schedule_id=schedule_id)
+    session.add_all([profile, *cylinders])
+    await session.flush()
+    session.add_all(
+        AccessProfileCylinder(access_profile_id=profile.id, cylinder_id=c.id) for c in cylinders
+    )
+    await session.flush()
+    return profile
 
 
 @dataclass
@@ -43,21 +101,10 @@ async def seed_elements(
     prefix: str = "K",
 ) -> Seeded:
     """Keys (each with a holder and two profiles), cylinders and a second domain."""
+    second = await add_domain(database, tenant, f"Second {secrets.token_hex(3)}")
     async with database.tenant_session(tenant.tenant_id) as s:
-        schedule_id = await s.scalar(select(Schedule.id).where(Schedule.is_default))
-        second = Domain(name=f"Second {secrets.token_hex(3)}")
-        s.add(second)
-        await s.flush()
-        cyls = [
-            Cylinder(
-                domain_id=tenant.default_domain_id,
-                marking=f"C-{i:03d}",
-                uid=secrets.token_hex(8),
-                status=CylinderStatus.ACTIVE,
-            )
-            for i in range(cylinders)
-        ]
-        profiles = [AccessProfile(name=f"Profile {i}", schedule_id=schedule_id) for i in range(3)]
+        schedule_id = await default_schedule(s)
+        cyls = [new_cylinder(tenant.default_domain_id, f"C-{i:03d}") for i in range(cylinders)]
         employees = [
             Employee(
                 domain_id=tenant.default_domain_id,
@@ -67,24 +114,17 @@ async def seed_elements(
             )
             for i in range(keys)
         ]
-        s.add_all(cyls + profiles + employees)
-        await s.flush()
-        s.add_all(
-            AccessProfileCylinder(access_profile_id=p.id, cylinder_id=c.id)
-            for p in profiles
-            for c in cyls[:3]
-        )
+        s.add_all(cyls + employees)
+        profiles = [await new_profile(s, f"Profile {i}", schedule_id, cyls[:3]) for i in range(3)]
         key_rows = [
-            Key(
-                domain_id=tenant.default_domain_id if i % 10 else second.id,
-                marking=f"{prefix}-{i:04d}",
-                uid=secrets.token_hex(8),
+            new_key(
+                tenant.default_domain_id if i % 10 else second,
+                f"{prefix}-{i:04d}",
+                schedule_id,
                 type=[KeyType.E1, KeyType.E2, KeyType.E3][i % 3],
-                generation=KeyGeneration.GEN2,
                 firmware_version="12.3.0",
                 status=KeyStatus.ISSUED,
                 holder_id=employees[i].id,
-                schedule_id=schedule_id,
             )
             for i in range(keys)
         ]
@@ -101,5 +141,5 @@ async def seed_elements(
             [c.id for c in cyls],
             [e.id for e in employees],
             [p.id for p in profiles],
-            second.id,
+            second,
         )

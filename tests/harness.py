@@ -11,6 +11,7 @@ child process runs in a process group of its own and is always ended and reaped
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import signal
 import socket
@@ -19,11 +20,14 @@ import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 30.0
 # Seen: a load of 9 per core when several whole suites and stress-ng shared two cores.
 MOST_PATIENCE = 12.0
+
+T = TypeVar("T")
 
 
 def patience(seconds: float) -> float:
@@ -43,34 +47,41 @@ def _timed_out(allowed: float, what: str, details: Callable[[], str] | None) -> 
 
 
 async def eventually(
-    condition: Callable[[], Awaitable[bool]],
+    condition: Callable[[], Awaitable[T] | T],
     what: str,
     seconds: float = TIMEOUT,
     details: Callable[[], str] | None = None,
-) -> None:
-    """Wait until ``condition()`` holds; AssertionError naming ``what`` after ``seconds``
-    (stretched on a busy machine, ``patience``), quoting ``details()`` (a process's log)."""
+) -> T:
+    """Wait until ``condition()`` (sync or async) is truthy, and return that value;
+    AssertionError naming ``what`` after ``seconds`` (stretched on a busy machine,
+    ``patience``), quoting ``details()`` (a process's log)."""
     allowed = patience(seconds)
     deadline = time.monotonic() + allowed
-    while not await condition():
+    while True:
+        value = condition()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return value  # type: ignore[return-value]
         if time.monotonic() > deadline:
             raise _timed_out(allowed, what, details)
         await asyncio.sleep(0.1)
 
 
 def wait_until(
-    condition: Callable[[], bool],
+    condition: Callable[[], T],
     what: str,
     seconds: float = TIMEOUT,
     details: Callable[[], str] | None = None,
-) -> None:
+) -> T:
     """``eventually`` for code without an event loop (fixtures, threads)."""
     allowed = patience(seconds)
     deadline = time.monotonic() + allowed
-    while not condition():
+    while not (value := condition()):
         if time.monotonic() > deadline:
             raise _timed_out(allowed, what, details)
         time.sleep(0.02)
+    return value
 
 
 # --- ports ---------------------------------------------------------------------------

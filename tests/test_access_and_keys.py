@@ -264,6 +264,38 @@ async def test_e1_and_e2_keys_refuse_what_they_cannot_hold(
     assert data["node"]["schedule"]["name"] == "Always"
 
 
+async def test_an_unknown_schedule_is_named_scheduleId_on_issue_and_update(
+    gql: GraphQLClient, database: Database, tenant: NewTenant, other_tenant: NewTenant
+) -> None:
+    # given: a schedule id that names nothing here (unknown, and another tenant's: R1)
+    site = await build_site(database, tenant)
+    async with database.tenant_session(other_tenant.tenant_id) as s:
+        theirs = await s.scalar(select(Schedule.id).where(Schedule.is_default))
+    for unknown in (to_global_id("Schedule", 10**9), to_global_id("Schedule", theirs)):
+        # when: issuing a key with it, and updating an issued key with it
+        issued = await gql(
+            ISSUE,
+            {"i": {"keyId": site.keys["E3-A"], "employeeId": site.employee, "scheduleId": unknown}},
+        )
+        updated = await gql(
+            "mutation($i: UpdateKeyInput!) { updateKey(input: $i) "
+            "{ key { schedule { name } } errors { field code } } }",
+            {"i": {"keyId": site.keys["E3-B"], "scheduleId": unknown}},
+        )
+        # then: NOT_FOUND on the single-id field itself, not on a list entry (scheduleId.0)
+        assert issued["issueKey"]["errors"] == [
+            {
+                "field": "scheduleId",
+                "code": "NOT_FOUND",
+                "message": issued["issueKey"]["errors"][0]["message"],
+            }
+        ]
+        assert updated["updateKey"] == {
+            "key": None,
+            "errors": [{"field": "scheduleId", "code": "NOT_FOUND"}],
+        }
+
+
 async def test_flexible_extension_interval_is_never_longer_than_the_keys(
     gql: GraphQLClient, database: Database, tenant: NewTenant
 ) -> None:

@@ -7,7 +7,6 @@ profile, one removed gets REMOVE jobs, an unchanged list gets none.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,13 +24,9 @@ from app.models import (
     AccessChangeOp,
     AccessProfile,
     AccessProfileCylinder,
-    Cylinder,
-    CylinderStatus,
-    Domain,
     Employee,
     EmployeeAccessProfile,
     Key,
-    KeyGeneration,
     KeyGroup,
     KeyStatus,
     KeyType,
@@ -43,7 +38,8 @@ from app.models import (
 )
 from app.schema.relay import to_global_id
 from app.tenants.service import NewTenant
-from tests.conftest import GraphQLClient, superadmin_token
+from tests.conftest import GraphQLClient, StatementCounter, superadmin_token
+from tests.factories import add_domain, default_schedule, new_cylinder, new_key, new_profile
 from tests.harness import patience
 from tests.test_access_and_keys import program_all_open_jobs
 
@@ -96,21 +92,13 @@ class Site:
 
 
 async def build_site(gql: GraphQLClient, database: Database, tenant: NewTenant) -> Site:
+    annex = await add_domain(database, tenant, "Annex")
     async with database.tenant_session(tenant.tenant_id) as s:
-        schedule = await s.scalar(select(Schedule.id).where(Schedule.is_default))
-        annex = Domain(name="Annex")
-        s.add(annex)
-        await s.flush()
-        cylinders = [
-            Cylinder(domain_id=domain, marking=marking, uid=secrets.token_hex(6),
-                     status=CylinderStatus.ACTIVE)
-            for domain, marking in [(tenant.default_domain_id, f"C-{i}") for i in range(4)]
-            + [(annex.id, "X-0")]
-        ]
+        schedule = await default_schedule(s)
+        cylinders = [new_cylinder(tenant.default_domain_id, f"C-{i}") for i in range(4)]
+        cylinders.append(new_cylinder(annex, "X-0"))
         keys = [
-            Key(domain_id=tenant.default_domain_id, marking=marking, uid=secrets.token_hex(6),
-                type=type_, generation=KeyGeneration.GEN2, firmware_version="16.3.7",
-                status=KeyStatus.IN_STOCK, schedule_id=schedule)
+            new_key(tenant.default_domain_id, marking, schedule, type=type_)
             for marking, type_ in [("E3-A", KeyType.E3), ("E2-B", KeyType.E2),
                                    ("E3-C", KeyType.E3), ("E1-D", KeyType.E1)]
         ]
@@ -119,15 +107,12 @@ async def build_site(gql: GraphQLClient, database: Database, tenant: NewTenant) 
                      first_name=first, last_name="Holder")
             for i, first in enumerate(["Ida", "Bob", "Cem", "Dora"])
         ]
-        profile = AccessProfile(name="Offices", schedule_id=schedule)
-        s.add_all([*cylinders, *keys, *people, profile])
-        await s.flush()
-        s.add_all(AccessProfileCylinder(access_profile_id=profile.id, cylinder_id=c.id)
-                  for c in cylinders[:2])
+        s.add_all([*cylinders, *keys, *people])
+        profile = await new_profile(s, "Offices", schedule, cylinders[:2])
         s.add(EmployeeAccessProfile(employee_id=people[1].id, access_profile_id=profile.id))
         await s.commit()
         site = Site(tenant, {c.marking: c.id for c in cylinders},
-                    {k.marking: k.id for k in keys}, profile.id, annex.id)
+                    {k.marking: k.id for k in keys}, profile.id, annex)
         holders = {
             k.marking: to_global_id("Employee", p.id) for k, p in zip(keys, people, strict=True)
         }
@@ -357,9 +342,7 @@ async def test_new_windows_reach_every_issued_key_carrying_the_schedule_and_no_c
     schedule = await schedule_for(gql, database, site, "Office hours", ["E3-A", "E2-B"])
     async with database.tenant_session(tenant.tenant_id) as s:
         schedule_id = decode_id(schedule, "Schedule", "id")[1]
-        s.add(Key(domain_id=tenant.default_domain_id, marking="E3-STOCK", uid="e3stock",
-                  type=KeyType.E3, generation=KeyGeneration.GEN2, firmware_version="16.3.7",
-                  status=KeyStatus.IN_STOCK, schedule_id=schedule_id))
+        s.add(new_key(tenant.default_domain_id, "E3-STOCK", schedule_id))
         await s.commit()
     # when: its windows change (R12)
     late = {"days": ["MONDAY"], "start": "10:00", "end": "20:00"}
@@ -419,6 +402,64 @@ async def test_the_default_schedule_is_fixed(gql: GraphQLClient, database: Datab
     # then: E1 keys, which have no clock, hold "Always" (R12)
     assert [(e["field"], e["code"]) for e in data["updateSchedule"]["errors"]] == [
         ("scheduleId", "IMMUTABLE")]
+
+
+async def test_new_windows_cost_the_same_statements_for_3_or_300_keys_carrying_them(
+    gql: GraphQLClient, database: Database, tenant: NewTenant
+) -> None:
+    # given: "Few" carried by 3 issued keys, "Many" by 300 (E3 and E2 mixed, R18)
+    schedules: dict[int, str] = {}
+    for n, name in ((3, "Few"), (300, "Many")):
+        schedule = (await gql(CREATE_SCHEDULE, {"i": {"name": name, "windows": [WEEKDAYS]}}))[
+            "createSchedule"
+        ]["schedule"]["id"]
+        schedules[n] = schedule
+        async with database.tenant_session(tenant.tenant_id) as s:
+            s.add_all(
+                new_key(
+                    tenant.default_domain_id,
+                    f"{name}-{i:03d}",
+                    decode_id(schedule, "Schedule", "id")[1],
+                    type=KeyType.E3 if i % 2 else KeyType.E2,
+                    status=KeyStatus.ISSUED,
+                )
+                for i in range(n)
+            )
+            await s.commit()
+    await gql("{ tenant { name } }")  # the token's last-used time is fresh now
+    for windows in (
+        {"days": ["MONDAY"], "start": "10:00", "end": "20:00"},
+        {"days": ["FRIDAY"], "start": "06:00", "end": "12:00"},
+    ):
+        counted: dict[int, int] = {}
+        for n, schedule in schedules.items():
+            # when: its windows change (the first time the jobs are made, then brought up to date)
+            with StatementCounter(database.app_engine) as counter:
+                data = await gql(
+                    UPDATE_SCHEDULE, {"i": {"scheduleId": schedule, "windows": [windows]}}
+                )
+            counted[n] = counter.count
+            # then: every key carrying it has one SCHEDULE job with the new windows
+            result = data["updateSchedule"]
+            assert result["errors"] == []
+            assert len(result["remoteJobs"]) == n
+            async with database.tenant_session(tenant.tenant_id) as s:
+                jobs = list(
+                    await s.scalars(
+                        select(RemoteJob).where(
+                            RemoteJob.kind == RemoteJobKind.SCHEDULE,
+                            RemoteJob.id.in_(
+                                [
+                                    decode_id(j["id"], "RemoteJob", "id")[1]
+                                    for j in result["remoteJobs"]
+                                ]
+                            ),
+                        )
+                    )
+                )
+            assert len(jobs) == n and all(j.payload["windows"] == [windows] for j in jobs)
+        # and: as many statements for 300 keys as for 3 (no statement per key)
+        assert counted[3] == counted[300], counted
 
 
 # --- key groups ----------------------------------------------------------------------------

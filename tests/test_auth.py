@@ -21,7 +21,6 @@ from app.db import Database
 from app.errors import DomainError, Forbidden
 from app.models import (
     ApiToken,
-    Domain,
     ProgrammingKey,
     ProgrammingKeyDomain,
     ProgrammingKeyKind,
@@ -32,16 +31,9 @@ from app.models import (
 )
 from app.tenants.service import NewTenant
 from hardware.sim.programming_key import SimulatedProgrammingKey, SimulatorState
+from tests.factories import add_domain
 
 PIN = "2580"
-
-
-async def _add_domain(database: Database, t: NewTenant, name: str) -> int:
-    async with database.tenant_session(t.tenant_id) as s:
-        domain = Domain(name=name)
-        s.add(domain)
-        await s.commit()
-        return domain.id
 
 
 async def _role_id(database: Database, t: NewTenant, name: str) -> int:
@@ -160,7 +152,7 @@ async def test_api_token_authenticates_with_its_rights_and_domains(
     database: Database, tenant: NewTenant
 ) -> None:
     # given
-    second = await _add_domain(database, tenant, "Second")
+    second = await add_domain(database, tenant, "Second")
     async with database.tenant_session(tenant.tenant_id) as s:
         row, token = await create_api_token(
             s, name="Script", rights=["keys.read", "employees.read"], domain_ids=[second]
@@ -266,7 +258,7 @@ async def test_a_token_cannot_hold_more_than_its_creator(
     database: Database, tenant: NewTenant
 ) -> None:
     # given: a creator with two rights in the default domain only
-    second = await _add_domain(database, tenant, "Second")
+    second = await add_domain(database, tenant, "Second")
     creator = Principal(
         tenant_id=tenant.tenant_id, kind="session", name="programming key PN1",
         rights=frozenset({"tokens.write", "keys.read"}),
@@ -587,7 +579,7 @@ async def test_sub_key_session_has_only_its_roles_rights_and_its_domains(
     database: Database, tenant: NewTenant, state: SimulatorState
 ) -> None:
     # given: a sub key with Operator and Approver in one extra domain
-    second = await _add_domain(database, tenant, "Second")
+    second = await add_domain(database, tenant, "Second")
     operator = await _role_id(database, tenant, "Operator")
     approver = await _role_id(database, tenant, "Approver")
     await _add_programming_key(
@@ -610,7 +602,7 @@ async def test_main_and_submaster_keys_see_every_domain(
     database: Database, tenant: NewTenant, state: SimulatorState, kind: ProgrammingKeyKind
 ) -> None:
     # given: a key with one domain attached
-    second = await _add_domain(database, tenant, "Second")
+    second = await add_domain(database, tenant, "Second")
     await _add_programming_key(
         database, tenant, state, marking="P1", kind=kind,
         role_ids=[tenant.superadmin_role_id], domain_ids=[second],

@@ -172,21 +172,12 @@ class Agent:
 
 
 async def until_online(database: Database, tenant_id: str, bridge_id: int) -> None:
-    deadline = time.monotonic() + patience(WAIT)
-    while time.monotonic() < deadline:
+    async def online() -> bool:
         async with database.tenant_session(tenant_id) as s:
             bridge = await s.get(Bridge, bridge_id)
-            if bridge is not None and bridge.online_until is not None \
-                    and bridge.online_until > utcnow():
-                return
-        await _sleep(0.02)
-    raise AssertionError("the bridge never came online")
+            return bool(bridge and bridge.online_until and bridge.online_until > utcnow())
 
-
-async def _sleep(seconds: float) -> None:
-    import asyncio
-
-    await asyncio.sleep(seconds)
+    await eventually(online, "the bridge to come online", WAIT)
 
 
 async def report(socket: GraphQLSocket, op: str, command_id: str, **fields: Any) -> dict[str, Any]:

@@ -183,6 +183,57 @@ async def test_a_defective_cylinder_is_hidden_from_normal_search_and_its_open_jo
     ]
 
 
+LIST = """
+mutation($i: ChangeAuthorizationsInput!) { changeAuthorizations(input: $i) {
+  programmingJobs { cylinder { marking } } unchangedCylinders { marking }
+  skippedCylinders { cylinder { marking status } code message } errors { field code message } } }
+"""
+ACCESS_LIST = """
+query($id: ID!) { node(id: $id) { ... on Cylinder {
+  accessList { key { marking } desired programmed } } } }
+"""
+
+
+async def test_the_list_function_names_a_defective_cylinder_skipped_not_unchanged(
+    gql: GraphQLClient, database: Database, tenant: NewTenant
+) -> None:
+    # given: D-2 defective, D-3 and D-4 fine; E3-B already programmed in D-4
+    site = await build_site(database, tenant)
+    await gql(CHANGE, {"i": {"cylinderIds": site.cylinders[4:5], "add": [site.keys["E3-B"]]}})
+    await program_all_open_jobs(database, tenant)
+    assert (await gql(DEFECTIVE, {"i": {"cylinderId": site.cylinders[2]}}))[
+        "reportCylinderDefective"
+    ]["errors"] == []
+    # when: the list function adds E3-B on D-2, D-3 and D-4 (R16)
+    data = await gql(LIST, {"i": {"cylinderIds": site.cylinders[2:5], "add": [site.keys["E3-B"]]}})
+    # then: a job for D-3, D-4 unchanged, and D-2 skipped with its reason: it cannot be
+    # programmed, so it is neither given a job nor said to hold the change (R11, R16)
+    result = data["changeAuthorizations"]
+    assert result["errors"] == []
+    assert result["programmingJobs"] == [{"cylinder": {"marking": "D-3"}}]
+    assert result["unchangedCylinders"] == [{"marking": "D-4"}]
+    [skipped] = result["skippedCylinders"]
+    assert skipped["cylinder"] == {"marking": "D-2", "status": "DEFECTIVE"}
+    assert skipped["code"] == "DEFECTIVE"
+    assert "D-2" in skipped["message"] and "replacement" in skipped["message"]
+    # and: the decision is kept in its desired list, for its replacement (R32)
+    shown = await gql(ACCESS_LIST, {"id": site.cylinders[2]})
+    assert shown["node"]["accessList"] == [
+        {"key": {"marking": "E3-B"}, "desired": True, "programmed": False}
+    ]
+    # when: the same change again, and taking it back
+    again = await gql(LIST, {"i": {"cylinderIds": site.cylinders[2:3], "add": [site.keys["E3-B"]]}})
+    back = await gql(
+        LIST, {"i": {"cylinderIds": site.cylinders[2:3], "remove": [site.keys["E3-B"]]}}
+    )
+    # then: skipped each time, never unchanged
+    for answer in (again, back):
+        result = answer["changeAuthorizations"]
+        assert result["unchangedCylinders"] == [] and result["programmingJobs"] == []
+        assert [s["cylinder"]["marking"] for s in result["skippedCylinders"]] == ["D-2"]
+    assert (await gql(ACCESS_LIST, {"id": site.cylinders[2]}))["node"]["accessList"] == []
+
+
 async def test_a_job_already_on_a_programming_key_stays_and_is_warned_about(
     gql: GraphQLClient, database: Database, tenant: NewTenant
 ) -> None:

@@ -45,7 +45,7 @@ from app.models import (
 from app.schema.relay import to_global_id
 from app.tenants.service import NewTenant
 from tests.conftest import GraphQLClient, StatementCounter, superadmin_token
-from tests.factories import seed_elements
+from tests.factories import add_domain, seed_elements
 from tests.test_programming_keys_jobs import add_device, build_site
 
 CREATE = """
@@ -82,14 +82,6 @@ DOMAINS = "{ domains { id name description } }"
 
 def gid(type_name: str, ident: int) -> str:
     return to_global_id(type_name, ident)
-
-
-async def add_domain(database: Database, tenant: NewTenant, name: str) -> int:
-    async with database.tenant_session(tenant.tenant_id) as s:
-        domain = Domain(name=name)
-        s.add(domain)
-        await s.commit()
-        return domain.id
 
 
 async def domain_of(database: Database, tenant: NewTenant, model: Any, ident: int) -> int:

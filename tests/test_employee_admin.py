@@ -15,14 +15,9 @@ from app.events import JOB_EVENTS, JobChanged, events_from_message, get_pubsub
 from app.models import (
     AccessChangeOp,
     AccessProfile,
-    AccessProfileCylinder,
-    Cylinder,
-    CylinderStatus,
-    Domain,
     Employee,
     EmployeeAccessProfile,
     Key,
-    KeyGeneration,
     KeyStatus,
     KeyType,
     ProgrammingKey,
@@ -32,6 +27,7 @@ from app.models import (
 from app.schema.relay import to_global_id
 from app.tenants.service import NewTenant
 from tests.conftest import GraphQLClient, StatementCounter, superadmin_token
+from tests.factories import add_domain, default_schedule, new_cylinder, new_key, new_profile
 
 UPDATE = """
 mutation($input: UpdateEmployeeInput!) {
@@ -65,17 +61,8 @@ class Office:
 
 async def office(database: Database, tenant: NewTenant, *, key_domain: int | None = None) -> Office:
     async with database.tenant_session(tenant.tenant_id) as s:
-        schedule_id = await s.scalar(select(Schedule.id).where(Schedule.is_default))
-        cylinders = [
-            Cylinder(
-                domain_id=tenant.default_domain_id,
-                marking=f"C-{i}",
-                uid=secrets.token_hex(8),
-                status=CylinderStatus.ACTIVE,
-            )
-            for i in (1, 2, 3)
-        ]
-        profile = AccessProfile(name="Office", schedule_id=schedule_id)
+        schedule_id = await default_schedule(s)
+        cylinders = [new_cylinder(tenant.default_domain_id, f"C-{i}") for i in (1, 2, 3)]
         ada = Employee(
             domain_id=tenant.default_domain_id, employee_number="001", first_name="Ada",
             last_name="Lovelace",
@@ -84,22 +71,16 @@ async def office(database: Database, tenant: NewTenant, *, key_domain: int | Non
             domain_id=tenant.default_domain_id, employee_number="002", first_name="Bob",
             last_name="Babbage", email="bob@example.org",
         )
-        s.add_all([*cylinders, profile, ada, bob])
-        await s.flush()
-        s.add_all(
-            AccessProfileCylinder(access_profile_id=profile.id, cylinder_id=c.id)
-            for c in cylinders[:2]
-        )
-        key = Key(
-            domain_id=key_domain or tenant.default_domain_id,
-            marking="K-1",
-            uid=secrets.token_hex(8),
+        s.add_all([*cylinders, ada, bob])
+        profile = await new_profile(s, "Office", schedule_id, cylinders[:2])
+        key = new_key(
+            key_domain or tenant.default_domain_id,
+            "K-1",
+            schedule_id,
             type=KeyType.E2,
-            generation=KeyGeneration.GEN2,
             firmware_version="12.3.0",
             status=KeyStatus.ISSUED,
             holder_id=ada.id,
-            schedule_id=schedule_id,
         )
         s.add(key)
         await s.commit()
@@ -112,14 +93,6 @@ async def office(database: Database, tenant: NewTenant, *, key_domain: int | Non
             ada.id,
             bob.id,
         )
-
-
-async def second_domain(database: Database, tenant: NewTenant) -> int:
-    async with database.tenant_session(tenant.tenant_id) as s:
-        domain = Domain(name=f"Annex {secrets.token_hex(3)}")
-        s.add(domain)
-        await s.commit()
-        return domain.id
 
 
 async def employee_row(database: Database, tenant: NewTenant, employee_id: int) -> Employee | None:
@@ -219,7 +192,7 @@ async def test_a_key_in_a_domain_the_caller_does_not_administer_still_gets_its_j
 ) -> None:
     # given: Ada is in the default domain, her key in another; the caller administers only
     # the default domain. Domains partition administration, not access (R8).
-    annex = await second_domain(database, tenant)
+    annex = await add_domain(database, tenant, "Annex")
     o = await office(database, tenant, key_domain=annex)
     token = await superadmin_token(database, tenant, domain_ids=[tenant.default_domain_id])
     # when
@@ -309,7 +282,7 @@ async def test_an_employee_number_taken_in_a_domain_the_caller_cannot_see_is_a_c
     http: object, database: Database, tenant: NewTenant
 ) -> None:
     # given: employee numbers are unique per tenant, across domains (R4, R8)
-    annex = await second_domain(database, tenant)
+    annex = await add_domain(database, tenant, "Annex")
     o = await office(database, tenant)
     async with database.tenant_session(tenant.tenant_id) as s:
         s.add(Employee(domain_id=annex, employee_number="900", first_name="Hid", last_name="Den"))
@@ -349,7 +322,7 @@ async def test_an_employee_who_holds_a_key_cannot_be_deleted_and_the_key_is_name
 async def test_keys_in_domains_the_caller_cannot_see_are_counted_not_named(
     http: object, database: Database, tenant: NewTenant
 ) -> None:
-    annex = await second_domain(database, tenant)
+    annex = await add_domain(database, tenant, "Annex")
     o = await office(database, tenant, key_domain=annex)
     token = await superadmin_token(database, tenant, domain_ids=[tenant.default_domain_id])
     data = await GraphQLClient(http, token)(DELETE, {"input": {"employeeId": o.ada}})
@@ -445,7 +418,7 @@ async def test_an_employee_outside_the_callers_domains_does_not_exist_for_it(
     http: object, database: Database, tenant: NewTenant
 ) -> None:
     # given: a caller that administers only the annex (R8)
-    annex = await second_domain(database, tenant)
+    annex = await add_domain(database, tenant, "Annex")
     o = await office(database, tenant)
     outsider = GraphQLClient(http, await superadmin_token(database, tenant, domain_ids=[annex]))
     # when / then: exactly like a missing employee

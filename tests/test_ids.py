@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.errors import DomainError
-from app.ids import decode_id, parse_global_id, to_global_id
+from app.ids import decode_id, decode_ids, parse_global_id, to_global_id
 
 
 def test_a_global_id_reads_back_as_its_type_and_primary_key() -> None:
@@ -36,3 +36,14 @@ def test_an_id_whose_primary_key_is_not_a_number_is_not_found() -> None:
         decode_id(to_global_id("Key", "abc"), "Key", "keyId")
 
     assert refused.value.field == "keyId"
+
+
+def test_a_list_of_ids_may_mix_types_and_an_error_names_the_item() -> None:
+    # given: a key, a key group, then a cylinder where only keys and key groups are taken
+    gids = [to_global_id("Key", 1), to_global_id("KeyGroup", 2), to_global_id("Cylinder", 3)]
+
+    assert decode_ids(gids[:2], ("Key", "KeyGroup"), "add") == [("Key", 1), ("KeyGroup", 2)]
+    with pytest.raises(DomainError) as refused:
+        decode_ids(gids, ("Key", "KeyGroup"), "add")
+
+    assert (refused.value.code, refused.value.field) == ("NOT_FOUND", "add.2")

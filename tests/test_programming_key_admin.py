@@ -13,7 +13,6 @@ from app.auth.rights import BUILTIN_ROLES
 from app.config import Settings
 from app.db import Database
 from app.models import (
-    Domain,
     Employee,
     KeyType,
     OutboxMessage,
@@ -25,6 +24,7 @@ from app.schema import build_schema
 from app.schema.relay import to_global_id
 from app.tenants.service import NewTenant
 from tests.conftest import GraphQLClient, superadmin_token
+from tests.factories import add_domain
 from tests.test_approval import ProgrammingKeyAt, add_programming_key, log_in, session_of
 from tests.test_programming_keys_jobs import assign, build_site, open_jobs, outbox
 
@@ -65,14 +65,6 @@ async def add_employee(
         s.add(employee)
         await s.commit()
         return to_global_id("Employee", employee.id)
-
-
-async def add_domain(database: Database, tenant: NewTenant, name: str) -> int:
-    async with database.tenant_session(tenant.tenant_id) as s:
-        domain = Domain(name=name)
-        s.add(domain)
-        await s.commit()
-        return domain.id
 
 
 async def role(database: Database, tenant: NewTenant, name: str) -> str:

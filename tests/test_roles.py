@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from app.auth.rights import BUILTIN_ROLES
+from app.auth.roles import create_role
 from app.db import Database
+from app.errors import CONFLICT, DomainError
 from app.models import Domain, Role
 from app.schema.relay import to_global_id
 from app.tenants.service import NewTenant
@@ -191,6 +194,30 @@ async def test_names_are_unique_whatever_the_case(gql: GraphQLClient) -> None:
     assert errors(renamed) == [("CONFLICT", "name")]
     same = (await gql(UPDATE, {"i": {"roleId": other["role"]["id"], "name": "OTHER"}}))
     assert same["updateRole"]["role"]["name"] == "OTHER"
+
+
+async def test_a_name_taken_meanwhile_by_another_transaction_is_a_conflict(
+    database: Database, tenant: NewTenant
+) -> None:
+    # given: a role "Night" created in a transaction not yet committed
+    async with database.tenant_session(tenant.tenant_id) as first:
+        await create_role(first, name="Night", rights=["keys.read"], granter=None)
+
+        async def create_it_too() -> None:
+            async with database.tenant_session(tenant.tenant_id) as second:
+                await create_role(second, name="Night", rights=["keys.read"], granter=None)
+                await second.commit()
+
+        # when: another transaction creates a role of the same name meanwhile
+        second = asyncio.create_task(create_it_too())
+        await asyncio.sleep(0.5)
+        await first.commit()
+    # then: it is a CONFLICT naming the field, not a server error (R7)
+    with pytest.raises(DomainError) as refused:
+        await second
+    assert (refused.value.code, refused.value.field) == (CONFLICT, "name")
+    async with database.tenant_session(tenant.tenant_id) as s:
+        assert list(await s.scalars(select(Role.name).where(Role.name == "Night"))) == ["Night"]
 
 
 async def test_a_role_needs_a_right(gql: GraphQLClient) -> None:

@@ -13,6 +13,7 @@ from app.db import Database
 from app.models import ProgrammingKey, ProgrammingKeyKind, utcnow
 from app.tenants.service import NewTenant
 from tests.conftest import GraphQLClient, make_tenant, superadmin_token
+from tests.factories import add_domain
 from tests.test_approval import ProgrammingKeyAt, add_programming_key, log_in
 
 SETTINGS = """
@@ -277,3 +278,41 @@ async def test_changing_a_pin_needs_the_right(
     assert body["data"]["changeSubKeyPin"]["errors"] == [
         {"code": "FORBIDDEN", "field": None, "message": "missing right: programming_keys.write"}
     ]
+
+
+async def test_an_administrator_of_one_domain_changes_only_pins_of_that_domains_sub_keys(
+    http: Any, database: Database, tenant: NewTenant
+) -> None:
+    # given: domains A (default) and B; a Superadmin token limited to A (R8); the main key,
+    # a sub key of A, a sub key of B only, and a submaster key (every domain, R5)
+    main, in_a = await main_and_sub(database, tenant)
+    b = await add_domain(database, tenant, "B")
+    in_b = await add_programming_key(
+        database, tenant, "PN-B", roles=("Operator",), pin=OLD_PIN, domain_ids=[b]
+    )
+    submaster = await add_programming_key(
+        database, tenant, "PSM-1", kind=ProgrammingKeyKind.SUBMASTER, pin=OLD_PIN
+    )
+    limited = GraphQLClient(
+        http, await superadmin_token(database, tenant, domain_ids=[tenant.default_domain_id])
+    )
+    # when: it changes the PINs of B's sub key and of the submaster key, with the right PIN
+    foreign = await change_pin(limited, in_b, MAIN_PIN)
+    every_domain = await change_pin(limited, submaster, MAIN_PIN)
+    # then: refused on subKeyId as updateProgrammingKey refuses them (R8); no PIN changes,
+    # and the main key's PIN is not even checked, so no try is spent (R6)
+    for refused in (foreign, every_domain):
+        assert refused["programmingKey"] is None
+        assert [(e["code"], e["field"]) for e in refused["errors"]] == [("FORBIDDEN", "subKeyId")]
+    for key in (in_b, submaster):
+        stored = await stored_key(database, tenant, key.id)
+        assert stored.pin_hash is not None and verify_pin(stored.pin_hash, OLD_PIN)
+    assert (await stored_key(database, tenant, main.id)).failed_pin_attempts == 0
+    # and: a wrong main-key PIN for B's key is refused the same way, uncounted
+    assert [e["code"] for e in (await change_pin(limited, in_b, "111222"))["errors"]] == [
+        "FORBIDDEN"
+    ]
+    assert (await stored_key(database, tenant, main.id)).failed_pin_attempts == 0
+    # when / then: its own domain's sub key gets the new PIN
+    assert (await change_pin(limited, in_a, MAIN_PIN))["errors"] == []
+    assert (await log_in(http, tenant, in_a, NEW_PIN))["errors"] == []

@@ -47,24 +47,17 @@ from app.events import (
 from app.events.pubsub import listener_name
 from app.models import (
     ApiToken,
-    Cylinder,
-    CylinderStatus,
-    Domain,
-    Key,
-    KeyGeneration,
-    KeyStatus,
-    KeyType,
     RemoteDevice,
     RemoteDeviceKind,
     RemoteJob,
     RemoteJobKind,
-    Schedule,
     utcnow,
 )
 from app.schema.relay import to_global_id
 from app.tenants.service import NewTenant
 from tests.conftest import superadmin_token
-from tests.harness import patience
+from tests.factories import add_domain, default_schedule, new_cylinder, new_key
+from tests.harness import eventually, patience
 from tests.processes import ThreadedServer
 
 PROTOCOL = "graphql-transport-ws"
@@ -176,33 +169,16 @@ def live(settings: Settings) -> Iterator[LiveServer]:
         yield server
 
 
-async def until(condition: Any, seconds: float = WAIT) -> None:
-    """Wait for ``condition()`` (sync or async) to hold."""
-    deadline = time.monotonic() + patience(seconds)
-    while True:
-        value = condition()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
-
-
-def subscribers(settings: Settings, tenant_id: str, topic: str, count: int = 1) -> Any:
-    """Condition: the live server has ``count`` subscribers of the tenant's topic."""
-    return lambda: get_pubsub(settings).subscriber_count(tenant_id, topic) >= count
+async def subscribed(settings: Settings, tenant_id: str, topic: str) -> None:
+    """Wait until the live server has a subscriber of the tenant's topic."""
+    await eventually(
+        lambda: get_pubsub(settings).subscriber_count(tenant_id, topic) >= 1,
+        f"a subscriber of {topic}",
+        WAIT,
+    )
 
 
 # --- test data ------------------------------------------------------------------------
-
-
-async def make_domain(database: Database, tenant: NewTenant, name: str) -> int:
-    async with database.tenant_session(tenant.tenant_id) as s:
-        domain = Domain(name=f"{name} {secrets.token_hex(3)}")
-        s.add(domain)
-        await s.commit()
-        return domain.id
 
 
 async def make_device(
@@ -229,16 +205,12 @@ class Site:
 
 async def make_site(database: Database, tenant: NewTenant) -> Site:
     """An E3 key in stock, a cylinder in the default domain and one in a second domain."""
-    other_domain = await make_domain(database, tenant, "Annex")
+    other_domain = await add_domain(database, tenant, "Annex")
     async with database.tenant_session(tenant.tenant_id) as s:
-        schedule = await s.scalar(select(Schedule.id).where(Schedule.is_default))
-        key = Key(domain_id=tenant.default_domain_id, marking="E3-LIVE",
-                  uid=secrets.token_hex(6), type=KeyType.E3, generation=KeyGeneration.GEN2,
-                  firmware_version="16.3.7", status=KeyStatus.IN_STOCK, schedule_id=schedule)
+        key = new_key(tenant.default_domain_id, "E3-LIVE", await default_schedule(s))
         cylinders = [
-            Cylinder(domain_id=domain, marking=marking, uid=secrets.token_hex(6),
-                     status=CylinderStatus.ACTIVE)
-            for domain, marking in ((tenant.default_domain_id, "MAIN-1"), (other_domain, "ANNEX-1"))
+            new_cylinder(tenant.default_domain_id, "MAIN-1"),
+            new_cylinder(other_domain, "ANNEX-1"),
         ]
         s.add_all([key, *cylinders])
         await s.commit()
@@ -261,7 +233,7 @@ async def test_device_status_subscriber_receives_its_device_coming_online(
     ws = await (await GraphQLSocket.open(live.ws_url, await superadmin_token(database, tenant)))\
         .acknowledged()
     await ws.subscribe("1", DEVICE_STATUS_SUB)
-    await until(subscribers(settings, tenant.tenant_id, DEVICE_STATUS))
+    await subscribed(settings, tenant.tenant_id, DEVICE_STATUS)
     # when: the device's heartbeat brings it online
     at = utcnow()
     await publish_now(settings, DeviceStatusChanged(tenant.tenant_id, device, True, at))
@@ -288,8 +260,8 @@ async def test_device_status_never_carries_another_tenants_device(
         live.ws_url, await superadmin_token(database, other_tenant))).acknowledged()
     await ws.subscribe("1", DEVICE_STATUS_SUB)
     await other_ws.subscribe("1", DEVICE_STATUS_SUB)
-    await until(subscribers(settings, tenant.tenant_id, DEVICE_STATUS))
-    await until(subscribers(settings, other_tenant.tenant_id, DEVICE_STATUS))
+    await subscribed(settings, tenant.tenant_id, DEVICE_STATUS)
+    await subscribed(settings, other_tenant.tenant_id, DEVICE_STATUS)
     pubsub = get_pubsub(settings)
     # when: the other tenant's device goes online, and forged messages reach our channel:
     # naming the other tenant (with its device, and with ours), and naming its device
@@ -314,13 +286,13 @@ async def test_device_status_hides_devices_outside_the_tokens_domains(
     live: LiveServer, settings: Settings, database: Database, tenant: NewTenant
 ) -> None:
     # given: a token limited to the default domain, and a device in another domain
-    annex = await make_domain(database, tenant, "Annex")
+    annex = await add_domain(database, tenant, "Annex")
     hidden = await make_device(database, tenant, "Annex door", annex)
     visible = await make_device(database, tenant, "Lobby")
     token = await superadmin_token(database, tenant, domain_ids=[tenant.default_domain_id])
     ws = await (await GraphQLSocket.open(live.ws_url, token)).acknowledged()
     await ws.subscribe("1", DEVICE_STATUS_SUB)
-    await until(subscribers(settings, tenant.tenant_id, DEVICE_STATUS))
+    await subscribed(settings, tenant.tenant_id, DEVICE_STATUS)
     # when: both devices change state
     await publish_now(settings, await device_event(tenant, hidden, True))
     await publish_now(settings, await device_event(tenant, visible, True))
@@ -341,7 +313,7 @@ async def test_device_status_with_device_ids_sends_only_those_devices(
     ws = await (await GraphQLSocket.open(live.ws_url, await superadmin_token(database, tenant)))\
         .acknowledged()
     await ws.subscribe("1", DEVICE_STATUS_SUB, {"ids": [to_global_id("RemoteDevice", second)]})
-    await until(subscribers(settings, tenant.tenant_id, DEVICE_STATUS))
+    await subscribed(settings, tenant.tenant_id, DEVICE_STATUS)
     # when: both go offline in one announcement
     await publish_now(settings, await device_event(tenant, first, False),
                       await device_event(tenant, second, False))
@@ -402,7 +374,7 @@ async def test_revoked_token_closes_the_live_connection(
     token = await superadmin_token(database, tenant, name="to revoke")
     ws = await (await GraphQLSocket.open(live.ws_url, token)).acknowledged()
     await ws.subscribe("1", DEVICE_STATUS_SUB)
-    await until(subscribers(settings, tenant.tenant_id, DEVICE_STATUS))
+    await subscribed(settings, tenant.tenant_id, DEVICE_STATUS)
     # when: the token is revoked (R9)
     async with database.tenant_session(tenant.tenant_id) as s:
         row = await s.scalar(select(ApiToken).where(ApiToken.name == "to revoke"))
@@ -416,21 +388,37 @@ async def test_revoked_token_closes_the_live_connection(
 # --- jobEvents ------------------------------------------------------------------------
 
 
+async def job_events_subscriber(
+    live: LiveServer, settings: Settings, tenant: NewTenant, token: str
+) -> GraphQLSocket:
+    """A jobEvents subscriber (operation "jobs") holding ``token``, once the server has it."""
+    ws = await (await GraphQLSocket.open(live.ws_url, token)).acknowledged()
+    await ws.subscribe("jobs", JOB_EVENTS_SUB)
+    await subscribed(settings, tenant.tenant_id, JOB_EVENTS)
+    return ws
+
+
+async def post(live: LiveServer, token: str, query: str, variables: dict[str, Any]) -> Any:
+    """The data of one GraphQL request to the live server over HTTP."""
+    async with httpx.AsyncClient(base_url=live.http_url, timeout=patience(WAIT)) as http:
+        response = await http.post(
+            "/graphql",
+            headers={"Authorization": f"Bearer {token}"},
+            json={"query": query, "variables": variables},
+        )
+    return response.json()["data"]
+
+
 async def test_job_events_subscriber_receives_the_jobs_of_change_authorizations(
     live: LiveServer, settings: Settings, database: Database, tenant: NewTenant
 ) -> None:
     # given: a jobEvents subscriber
     site = await make_site(database, tenant)
     token = await superadmin_token(database, tenant)
-    ws = await (await GraphQLSocket.open(live.ws_url, token)).acknowledged()
-    await ws.subscribe("jobs", JOB_EVENTS_SUB)
-    await until(subscribers(settings, tenant.tenant_id, JOB_EVENTS))
+    ws = await job_events_subscriber(live, settings, tenant, token)
     # when: the list function authorises the key on the cylinder (R16), over HTTP
-    async with httpx.AsyncClient(base_url=live.http_url, timeout=patience(WAIT)) as http:
-        response = await http.post("/graphql", headers={"Authorization": f"Bearer {token}"},
-                                   json={"query": CHANGE, "variables": {"i": {
-                                       "cylinderIds": [site.cylinder], "add": [site.key]}}})
-    result = response.json()["data"]["changeAuthorizations"]
+    result = (await post(live, token, CHANGE, {"i": {
+        "cylinderIds": [site.cylinder], "add": [site.key]}}))["changeAuthorizations"]
     assert result["errors"] == []
     # then: the subscriber hears of the new programming job, with its cylinder and change
     event = (await ws.next("jobs"))["jobEvents"]
@@ -450,17 +438,12 @@ async def test_job_events_hide_jobs_on_cylinders_outside_the_tokens_domains(
     site = await make_site(database, tenant)
     token = await superadmin_token(database, tenant)
     annex_token = await superadmin_token(database, tenant, domain_ids=[site.other_domain_id])
-    ws = await (await GraphQLSocket.open(live.ws_url, annex_token)).acknowledged()
-    await ws.subscribe("jobs", JOB_EVENTS_SUB)
-    await until(subscribers(settings, tenant.tenant_id, JOB_EVENTS))
+    ws = await job_events_subscriber(live, settings, tenant, annex_token)
     # when: jobs are made on a default-domain cylinder, then on one of the second domain
-    async with httpx.AsyncClient(base_url=live.http_url, timeout=patience(WAIT)) as http:
-        for cylinder in (site.cylinder, site.other_domain_cylinder):
-            response = await http.post(
-                "/graphql", headers={"Authorization": f"Bearer {token}"},
-                json={"query": CHANGE,
-                      "variables": {"i": {"cylinderIds": [cylinder], "add": [site.key]}}})
-            assert response.json()["data"]["changeAuthorizations"]["errors"] == []
+    for cylinder in (site.cylinder, site.other_domain_cylinder):
+        change = {"i": {"cylinderIds": [cylinder], "add": [site.key]}}
+        made = await post(live, token, CHANGE, change)
+        assert made["changeAuthorizations"]["errors"] == []
     # then: only the second domain's job is announced to it (R8)
     event = (await ws.next("jobs"))["jobEvents"]
     assert event["programmingJob"]["cylinder"] == {"marking": "ANNEX-1"}
@@ -474,13 +457,13 @@ async def test_job_events_carry_remote_jobs_of_visible_keys_only(
 ) -> None:
     # given: remote jobs for a key of the default domain and one of a second domain,
     # and a subscriber limited to the default domain
-    annex = await make_domain(database, tenant, "Annex")
+    annex = await add_domain(database, tenant, "Annex")
     async with database.tenant_session(tenant.tenant_id) as s:
-        schedule = await s.scalar(select(Schedule.id).where(Schedule.is_default))
-        keys = [Key(domain_id=domain, marking=marking, uid=secrets.token_hex(6), type=KeyType.E3,
-                    generation=KeyGeneration.GEN2, firmware_version="16.3.7",
-                    status=KeyStatus.IN_STOCK, schedule_id=schedule)
-                for domain, marking in ((tenant.default_domain_id, "K-MAIN"), (annex, "K-ANNEX"))]
+        schedule = await default_schedule(s)
+        keys = [
+            new_key(domain, marking, schedule)
+            for domain, marking in ((tenant.default_domain_id, "K-MAIN"), (annex, "K-ANNEX"))
+        ]
         s.add_all(keys)
         await s.flush()
         jobs = [RemoteJob(key_id=k.id, kind=RemoteJobKind.VALIDITY, payload={}) for k in keys]
@@ -491,7 +474,7 @@ async def test_job_events_carry_remote_jobs_of_visible_keys_only(
     ws = await (await GraphQLSocket.open(live.ws_url, token)).acknowledged()
     await ws.subscribe("jobs", "subscription { jobEvents { programmingJob { id } "
                                "remoteJob { id kind status key { marking } } } }")
-    await until(subscribers(settings, tenant.tenant_id, JOB_EVENTS))
+    await subscribed(settings, tenant.tenant_id, JOB_EVENTS)
     # when: both jobs are announced
     await publish_now(settings, JobChanged(tenant.tenant_id, None, hidden, utcnow()),
                       JobChanged(tenant.tenant_id, None, visible, utcnow()))
@@ -502,6 +485,81 @@ async def test_job_events_carry_remote_jobs_of_visible_keys_only(
         "key": {"marking": "K-MAIN"}}}
     with pytest.raises(TimeoutError):
         await ws.receive(seconds=0.3)
+    await ws.close()
+
+
+async def heard_jobs(ws: GraphQLSocket, op: str, quiet: float = 0.5) -> list[str]:
+    """The ids of every job announced on ``op`` until nothing more comes for ``quiet`` s."""
+    ids = []
+    while True:
+        try:
+            event = (await ws.next(op, seconds=quiet))["jobEvents"]
+        except TimeoutError:
+            return ids
+        ids.append((event["programmingJob"] or event["remoteJob"])["id"])
+
+
+async def test_job_events_announce_each_job_of_issue_and_update_key_once(
+    live: LiveServer, settings: Settings, database: Database, tenant: NewTenant
+) -> None:
+    # given: an E3 key in stock, a profile on MAIN-1, an employee, and a jobEvents subscriber
+    site = await make_site(database, tenant)
+    token = await superadmin_token(database, tenant)
+    ws = await job_events_subscriber(live, settings, tenant, token)
+    profile = (
+        await post(
+            live,
+            token,
+            "mutation($i: CreateAccessProfileInput!) { createAccessProfile(input: $i) "
+            "{ accessProfile { id } } }",
+            {"i": {"name": "Live", "cylinderIds": [site.cylinder]}},
+        )
+    )["createAccessProfile"]["accessProfile"]["id"]
+    employee = (
+        await post(
+            live,
+            token,
+            "mutation($i: CreateEmployeeInput!) { createEmployee(input: $i) { employee { id } } }",
+            {"i": {"firstName": "Ida", "lastName": "Live"}},
+        )
+    )["createEmployee"]["employee"]["id"]
+    jobs = "programmingJobs { id } remoteJobs { id } errors { field code message }"
+    # when: the key is issued with the profile (a programming job, three remote jobs)
+    issued = (
+        await post(
+            live,
+            token,
+            f"mutation($i: IssueKeyInput!) {{ issueKey(input: $i) {{ {jobs} }} }}",
+            {"i": {"keyId": site.key, "employeeId": employee, "accessProfileIds": [profile]}},
+        )
+    )["issueKey"]
+    heard_issue = await heard_jobs(ws, "jobs")
+    # and: updated, changing its validity and taking the profile back (the job cancelled)
+    updated = (
+        await post(
+            live,
+            token,
+            f"mutation($i: UpdateKeyInput!) {{ updateKey(input: $i) {{ {jobs} }} }}",
+            {
+                "i": {
+                    "keyId": site.key,
+                    "accessProfileIds": [],
+                    "validity": {"alwaysValid": False, "validUntil": "2031-01-01T00:00:00Z"},
+                }
+            },
+        )
+    )["updateKey"]
+    heard_update = await heard_jobs(ws, "jobs")
+    # then: each job of the answer, and nothing else, is announced exactly once (R23)
+    assert issued["errors"] == [] and updated["errors"] == []
+    assert len(issued["programmingJobs"]) == 1 and len(issued["remoteJobs"]) == 3
+    assert sorted(heard_issue) == sorted(
+        j["id"] for j in issued["programmingJobs"] + issued["remoteJobs"]
+    )
+    cancelled = issued["programmingJobs"][0]["id"]
+    assert sorted(heard_update) == sorted(
+        [cancelled, *(j["id"] for j in updated["programmingJobs"] + updated["remoteJobs"])]
+    )
     await ws.close()
 
 
@@ -678,7 +736,7 @@ async def test_redis_event_published_by_another_process_reaches_the_subscriber(
         .acknowledged()
     await ws.subscribe("1", DEVICE_STATUS_SUB)
     channel = f"{prefix}:{tenant.tenant_id}:{DEVICE_STATUS}"
-    await until(lambda: numsub(redis_url, channel))
+    await eventually(lambda: numsub(redis_url, channel), f"a subscriber of {channel}", WAIT)
     # when: another process announces the device online
     await asyncio.to_thread(
         publish_from_another_process, redis_url, prefix, await device_event(tenant, device, True)
@@ -699,7 +757,7 @@ async def test_redis_listener_reconnects_after_its_connection_is_killed(
         .acknowledged()
     await ws.subscribe("1", DEVICE_STATUS_SUB)
     channel = f"{prefix}:{tenant.tenant_id}:{DEVICE_STATUS}"
-    await until(lambda: numsub(redis_url, channel))
+    await eventually(lambda: numsub(redis_url, channel), f"a subscriber of {channel}", WAIT)
     publisher = aioredis.from_url(redis_url)
     message = {"tenant_id": tenant.tenant_id, "kind": DEVICE_STATUS, "device_ids": [device]}
     try:
@@ -720,7 +778,7 @@ async def test_redis_listener_reconnects_after_its_connection_is_killed(
         async def resubscribed() -> bool:
             return bool(await ours() - before) and await numsub(redis_url, channel) >= 1
 
-        await until(resubscribed)
+        await eventually(resubscribed, "the listener to subscribe again", WAIT)
         # ... and later events arrive
         await publisher.publish(channel, json.dumps(
             {**message, "online": False, "at": utcnow().isoformat()}))

@@ -21,17 +21,17 @@ from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access.engine import OPEN, ReconcileResult, reconcile
+from app.access.remote_jobs import ensure_remote_jobs
 from app.access.service import (
     change_group_members,
     check_interval,
-    check_name,
     check_windows,
     e3_keys,
     visible_id,
     visible_ids,
 )
 from app.errors import CONFLICT, IMMUTABLE, DomainError
-from app.keys.service import key_remote_jobs
+from app.keys.service import schedule_payload
 from app.models import (
     AccessEntry,
     AccessProfile,
@@ -52,6 +52,7 @@ from app.models import (
     RemoteJobKind,
     Schedule,
 )
+from app.names import check_name
 from app.tenants.scoping import ALL_DOMAINS
 
 # An unset optional input ("leave as it is"), told apart from None ("clear it").
@@ -112,11 +113,9 @@ async def update_schedule(
     )
     domains = session.info.get("domain_ids")
     seen = {k.id for k in carriers if domains is None or k.domain_id in domains}
-    jobs = [
-        job
-        for key in carriers
-        for job in await key_remote_jobs(session, key, [RemoteJobKind.SCHEDULE])
-    ]
+    jobs = await ensure_remote_jobs(
+        session, carriers, RemoteJobKind.SCHEDULE, schedule_payload(schedule)
+    )
     # The payload shows the jobs of keys the caller sees (R8); jobEvents filters the same way.
     return AccessObjectChange(schedule, remote_jobs=[j for j in jobs if j.key_id in seen])
 

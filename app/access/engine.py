@@ -77,6 +77,8 @@ class ReconcileResult:
     changed: list[ProgrammingJob] = field(default_factory=list)
     cancelled: list[int] = field(default_factory=list)
     unchanged_cylinder_ids: list[int] = field(default_factory=list)
+    # DEFECTIVE cylinders: no job is planned for them, whatever their desired list (R11).
+    defective_cylinder_ids: list[int] = field(default_factory=list)
 
     @property
     def touched(self) -> list[ProgrammingJob]:
@@ -289,6 +291,7 @@ async def _reconcile_batch(
             # A defective cylinder cannot be programmed: its desired list is kept, but no job
             # waits for it; the replacement (R32) is reprogrammed fully from that list.
             cancel_jobs.extend(j.id for j in editable)
+            result.defective_cylinder_ids.append(cylinder_id)
             continue
         # Jobs already on a programming key cannot change any more: what the cylinder
         # will hold once they are carried out is the base the open job is planned on.

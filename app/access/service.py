@@ -36,6 +36,7 @@ from app.models import (
     Schedule,
     Weekday,
 )
+from app.names import check_name
 
 MAX_GROUPS_PER_CYLINDER = 200  # R11: hardware limit
 GROUP_WARNING_AT = 180
@@ -53,6 +54,15 @@ class Notice:
     message: str
 
 
+@dataclass(frozen=True)
+class SkippedCylinder:
+    """A cylinder the list function plans no job for although it was named, and why (R16)."""
+
+    cylinder_id: int
+    code: str
+    message: str
+
+
 @dataclass
 class AccessChangeResult:
     """What the list function did (R16)."""
@@ -60,16 +70,7 @@ class AccessChangeResult:
     reconciled: ReconcileResult
     unchanged_cylinder_ids: list[int]
     warnings: list[Notice] = field(default_factory=list)
-
-
-def check_name(value: str, field_name: str, limit: int = 200) -> str:
-    """A name as stored: trimmed, not empty, at most ``limit`` characters (else INVALID)."""
-    cleaned = value.strip()
-    if not cleaned:
-        raise DomainError(INVALID, f"{field_name}: must not be empty", field_name)
-    if len(cleaned) > limit:
-        raise DomainError(INVALID, f"{field_name}: at most {limit} characters", field_name)
-    return cleaned
+    skipped: list[SkippedCylinder] = field(default_factory=list)
 
 
 def check_windows(windows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -393,8 +394,10 @@ async def change_authorizations(
     """The list function (R16): add or remove keys and key groups on many cylinders at once.
 
     Cylinders that already hold the wanted state get no job and are reported as
-    unchanged. A key still authorised through an access profile stays in the
-    cylinder after its direct authorization is removed (warned).
+    unchanged. Defective cylinders get no job either (they cannot be programmed) and
+    are reported as skipped, with the reason; their desired list takes the change, for
+    their replacement (R11, R32). A key still authorised through an access profile
+    stays in the cylinder after its direct authorization is removed (warned).
     """
     if not cylinder_ids:
         raise DomainError(INVALID, "cylinderIds: name at least one cylinder", "cylinderIds")
@@ -464,7 +467,9 @@ async def change_authorizations(
             )
         )
     changed = touched | cancelled
-    unchanged = [c for c in cylinders if c not in changed]
+    defective = set(reconciled.defective_cylinder_ids)
+    unchanged = [c for c in cylinders if c not in changed and c not in defective]
+    skipped = await _skipped_defective(session, [c for c in cylinders if c in defective])
     removed_keys = [ident for kind, ident in remove if kind == "key"]
     if removed_keys:
         still = await session.scalar(
@@ -483,7 +488,35 @@ async def change_authorizations(
                     f"{still} of the removed authorizations remain through access profiles",
                 )
             )
-    return AccessChangeResult(reconciled, unchanged, warnings)
+    return AccessChangeResult(reconciled, unchanged, warnings, skipped)
+
+
+async def _skipped_defective(
+    session: AsyncSession, cylinder_ids: Sequence[int]
+) -> list[SkippedCylinder]:
+    """Defective cylinders named to the list function: they cannot be programmed, so they get
+    no job, yet they do not hold the change either; their desired list keeps it for the
+    replacement, which is reprogrammed fully (R11, R32)."""
+    if not cylinder_ids:
+        return []
+    markings = dict(
+        (
+            await session.execute(
+                select(Cylinder.id, Cylinder.marking).where(
+                    id_in(session, Cylinder.id, cylinder_ids)
+                )
+            )
+        ).all()
+    )
+    return [
+        SkippedCylinder(
+            c,
+            "DEFECTIVE",
+            f"cylinder {markings[c]} is defective and cannot be programmed: the change is kept "
+            "in its desired access list and reaches its replacement (R11, R32)",
+        )
+        for c in cylinder_ids
+    ]
 
 
 async def _group_limit(session: AsyncSession, cylinders: Sequence[int]) -> list[Notice]:

@@ -1,7 +1,8 @@
 """Programming keys: their holder, roles and domains, and their PINs (R5, R6, R7, R8).
 
 - :func:`update_programming_key` — holder, roles and domains, within the caller's reach.
-- :func:`change_sub_key_pin` — a sub key's new PIN, authorised by the main key's PIN (R6).
+- :func:`change_sub_key_pin` — a sub key's new PIN, authorised by the main key's PIN (R6),
+  within the caller's reach.
 - :func:`reset_main_key_pin` — the main key's new PIN, authorised by its PUK (R5).
 - :func:`set_first_pin` — a factory-delivered key without a PIN gets one from its holder,
   who proves holding the key by signing a login challenge (R5, R31).
@@ -56,6 +57,7 @@ async def change_sub_key_pin(
     session: AsyncSession,
     *,
     sub_key_id: int,
+    caller: Principal,
     main_key_pin: str,
     new_pin: str,
     now: datetime | None = None,
@@ -63,14 +65,17 @@ async def change_sub_key_pin(
     """Give a sub or submaster programming key a new PIN, authorised by the main key's PIN (R6).
 
     The target must be a SUB or SUBMASTER key of the tenant (NOT_FOUND, INVALID
-    on ``subKeyId``); the new PIN must follow the PIN rules (INVALID on
-    ``newPin``). ``main_key_pin`` is the PIN of the tenant's main key (PR) — a
-    PUK is not accepted in its place — checked with ``check_pin``: a wrong one is
-    counted against the main key, which is locked after three (WRONG_PIN on
-    ``mainKeyPin``). After a :class:`PinRejected` the caller must commit the
-    count, not roll it back; nothing else is written before the check. On
-    success the sub key's failed attempts and lock are cleared. The caller
-    commits. PINs are never logged.
+    on ``subKeyId``) within the ``caller``'s reach, as for every change of a
+    programming key (module docstring; FORBIDDEN on ``subKeyId``: a caller of some
+    domains changes only sub keys of those, R8); the new PIN must follow the PIN
+    rules (INVALID on ``newPin``). Both are checked before the main key's PIN, so
+    a refused change spends no try. ``main_key_pin`` is the PIN of the tenant's
+    main key (PR) — a PUK is not accepted in its place — checked with
+    ``check_pin``: a wrong one is counted against the main key, which is locked
+    after three (WRONG_PIN on ``mainKeyPin``). After a :class:`PinRejected` the
+    caller must commit the count, not roll it back; nothing else is written
+    before the check. On success the sub key's failed attempts and lock are
+    cleared. The caller commits. PINs are never logged.
     """
     now = now or utcnow()
     sub_key = await session.scalar(select(ProgrammingKey).where(ProgrammingKey.id == sub_key_id))
@@ -82,6 +87,9 @@ async def change_sub_key_pin(
             "subKeyId: only a sub or submaster key's PIN is changed with the main key's PIN (R6)",
             "subKeyId",
         )
+    await _require_reach(
+        session, sub_key, caller, await _every_domain(session, caller), field="subKeyId"
+    )
     validate_new_pin(new_pin, "newPin")
     main_key = await session.scalar(
         select(ProgrammingKey)
@@ -250,9 +258,15 @@ async def _key_rights(session: AsyncSession, key: ProgrammingKey) -> frozenset[s
 
 
 async def _require_reach(
-    session: AsyncSession, key: ProgrammingKey, caller: Principal, every_domain: bool
+    session: AsyncSession,
+    key: ProgrammingKey,
+    caller: Principal,
+    every_domain: bool,
+    *,
+    field: str = KEY_FIELD,
 ) -> None:
-    """Refuse a change of ``key`` by a caller less powerful than the key (module docstring)."""
+    """Refuse a change of ``key`` by a caller less powerful than the key (module docstring);
+    FORBIDDEN names ``field``, the input that named the key."""
     stronger = sorted(
         r for r in await _key_rights(session, key) - GIVEN_WITHOUT_HOLDING if not caller.has(r)
     )
@@ -260,7 +274,7 @@ async def _require_reach(
         raise DomainError(
             FORBIDDEN,
             f"programming key {key.marking} holds rights you do not: {', '.join(stronger)}",
-            KEY_FIELD,
+            field,
         )
     if every_domain:
         return
@@ -269,7 +283,7 @@ async def _require_reach(
             FORBIDDEN,
             f"programming key {key.marking} administers every domain; changing it needs "
             "every domain (R5, R8)",
-            KEY_FIELD,
+            field,
         )
     assert caller.domain_ids is not None  # not every domain: limited
     domains = set(
@@ -283,7 +297,7 @@ async def _require_reach(
         raise DomainError(
             FORBIDDEN,
             f"programming key {key.marking} administers domains you do not (R8)",
-            KEY_FIELD,
+            field,
         )
 
 

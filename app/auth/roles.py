@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.auth.rights import grantable_rights
 from app.errors import CONFLICT, IMMUTABLE, INVALID, NOT_FOUND, DomainError
 from app.models import ProgrammingKey, ProgrammingKeyRole, Role
+from app.names import flush_named, free_name
 from app.tenants.service import require_every_domain
 
 NAME_MAX = 100
@@ -40,12 +41,12 @@ async def create_role(
     """
     await require_every_domain(session, _WHAT)
     role = Role(
-        name=await _free_name(session, name, None),
+        name=await free_name(session, Role, name, own_id=None, what="role", limit=NAME_MAX),
         builtin=False,
         rights=_rights(rights, granter, ()),
     )
     session.add(role)
-    await session.flush()
+    await flush_named(session, role.name, what="role")
     return role
 
 
@@ -67,10 +68,12 @@ async def update_role(
     await require_every_domain(session, _WHAT)
     role = await _editable(session, role_id)
     if name is not None:
-        role.name = await _free_name(session, name, role.id)
+        role.name = await free_name(
+            session, Role, name, own_id=role.id, what="role", limit=NAME_MAX
+        )
     if rights is not None:
         role.rights = _rights(rights, granter, role.rights)
-    await session.flush()
+    await flush_named(session, role.name, what="role")
     return role
 
 
@@ -115,22 +118,6 @@ async def _editable(session: AsyncSession, role_id: int) -> Role:
             IMMUTABLE, f"{role.name} is a built-in role and cannot be changed (R7)", "roleId"
         )
     return role
-
-
-async def _free_name(session: AsyncSession, name: str, role_id: int | None) -> str:
-    """``name`` trimmed, once no other role of the tenant has it (case aside)."""
-    name = name.strip()
-    if not name:
-        raise DomainError(INVALID, "a role needs a name", "name")
-    if len(name) > NAME_MAX:
-        raise DomainError(INVALID, f"a role name has at most {NAME_MAX} characters", "name")
-    taken = select(Role.name).where(func.lower(Role.name) == name.lower())
-    if role_id is not None:
-        taken = taken.where(Role.id != role_id)
-    other = await session.scalar(taken)
-    if other is not None:
-        raise DomainError(CONFLICT, f"there is a role named {other} already", "name")
-    return name
 
 
 def _rights(rights: Iterable[str], granter: Principal | None, kept: Iterable[str]) -> list[str]:

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, literal_column, select, union_all, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import id_in
@@ -34,6 +33,7 @@ from app.models import (
     ProgrammingKeyDomain,
     RemoteDevice,
 )
+from app.names import flush_named, free_name
 from app.tenants.scoping import ALL_DOMAINS
 
 NAME_MAX = 200
@@ -93,12 +93,12 @@ async def create_domain(
             FORBIDDEN, "only an administrator of every domain creates domains (R8)", None
         )
     domain = Domain(
-        name=await _free_name(session, name, None),
+        name=await free_name(session, Domain, name, own_id=None, what="domain", limit=NAME_MAX),
         description=_clean_description(description),
         is_default=False,
     )
     session.add(domain)
-    await _flush_name(session, domain.name)
+    await flush_named(session, domain.name, what="domain")
     return domain
 
 
@@ -114,10 +114,12 @@ async def update_domain(
     description removes it). The default domain may be renamed: it stays the default."""
     domain = await _administered_domain(session, domain_id, administered)
     if name is not None:
-        domain.name = await _free_name(session, name, domain.id)
+        domain.name = await free_name(
+            session, Domain, name, own_id=domain.id, what="domain", limit=NAME_MAX
+        )
     if description is not None:
         domain.description = _clean_description(description)
-    await _flush_name(session, domain.name)
+    await flush_named(session, domain.name, what="domain")
     return domain
 
 
@@ -213,32 +215,6 @@ async def _administered_domain(
     if domain is None or (administered is not None and domain.id not in administered):
         raise DomainError(NOT_FOUND, "domainId: no such domain", "domainId")
     return domain
-
-
-async def _free_name(session: AsyncSession, name: str, own_id: int | None) -> str:
-    """``name`` trimmed, if no other domain of the tenant has it (whatever its case)."""
-    name = name.strip()
-    if not name:
-        raise DomainError(INVALID, "name: a domain needs a name", "name")
-    if len(name) > NAME_MAX:
-        raise DomainError(INVALID, f"name: at most {NAME_MAX} characters", "name")
-    stmt = select(Domain.id).where(func.lower(Domain.name) == name.lower())
-    if own_id is not None:
-        stmt = stmt.where(Domain.id != own_id)
-    if await session.scalar(stmt.limit(1)) is not None:
-        raise DomainError(CONFLICT, f"name: there is already a domain named {name!r}", "name")
-    return name
-
-
-async def _flush_name(session: AsyncSession, name: str) -> None:
-    """Flush a new or renamed domain; a name taken meanwhile by another transaction is CONFLICT."""
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as exc:
-        raise DomainError(
-            CONFLICT, f"name: there is already a domain named {name!r}", "name"
-        ) from exc
 
 
 def _clean_description(description: str | None) -> str | None:

@@ -22,6 +22,7 @@ from app.access.service import (
     check_interval,
     key_memory,
     set_cylinder_group_authorizations,
+    visible_id,
     visible_ids,
 )
 from app.db import id_in
@@ -125,7 +126,7 @@ async def _apply_settings(
         key.valid_from = validity.valid_from
         key.valid_until = validity.valid_until
     if schedule_id is not None:
-        await visible_ids(session, Schedule, [schedule_id], "scheduleId")
+        await visible_id(session, Schedule, schedule_id, "scheduleId")
         default = await session.scalar(select(Schedule.id).where(Schedule.is_default))
         if key.type == KeyType.E1 and schedule_id != default:
             raise DomainError(
@@ -150,6 +151,11 @@ async def _apply_settings(
     await session.flush()
 
 
+def schedule_payload(schedule: Schedule) -> dict[str, Any]:
+    """What a SCHEDULE remote job carries to a key: the schedule and its windows (R12, R18)."""
+    return {"scheduleId": schedule.id, "windows": schedule.windows}
+
+
 async def key_remote_jobs(
     session: AsyncSession, key: Key, kinds: Sequence[RemoteJobKind]
 ) -> list[RemoteJob]:
@@ -167,7 +173,7 @@ async def key_remote_jobs(
         elif kind == RemoteJobKind.SCHEDULE:
             schedule = await session.get(Schedule, key.schedule_id)
             assert schedule is not None
-            payload = {"scheduleId": schedule.id, "windows": schedule.windows}
+            payload = schedule_payload(schedule)
         elif kind == RemoteJobKind.AUTHORIZATIONS:
             if key.type != KeyType.E3:
                 continue

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.access import service
 from app.access.engine import ReconcileResult
-from app.events import queue_job_events
+from app.db import id_in
 from app.models import Cylinder as CylinderRow
 from app.models import CylinderGroup as CylinderGroupRow
 from app.models import KeyGroup as KeyGroupRow
@@ -115,21 +115,32 @@ class ChangeAuthorizationsInput:
     remove: list[strawberry.ID] | None = None
 
 
+@strawberry.type(description="A cylinder named to the list function that gets no job, and why.")
+class SkippedCylinder:
+    cylinder: Cylinder
+    code: str = strawberry.field(description='Why: "DEFECTIVE" (it cannot be programmed, R11).')
+    message: str
+
+
 @strawberry.type
 class ChangeAuthorizationsPayload:
     programming_jobs: list[ProgrammingJob] = strawberry.field(default_factory=list)
     unchanged_cylinders: list[Cylinder] = strawberry.field(default_factory=list)
     warnings: list[Warning] = strawberry.field(default_factory=list)
     errors: list[UserError] = strawberry.field(default_factory=list)
+    skipped_cylinders: list[SkippedCylinder] = strawberry.field(
+        default_factory=list,
+        description="Cylinders that cannot take the change now (a defective one: its "
+        "replacement will), neither given a job nor unchanged (R11, R16).",
+    )
 
 
 def _subjects(r: Run, values: list[strawberry.ID] | None, field: str) -> list[tuple[str, int]]:
     """Keys or key groups, as the list function takes them (R16)."""
-    subjects = []
-    for i, value in enumerate(values or []):
-        type_name, ident = r.typed_id(value, ("Key", "KeyGroup"), f"{field}.{i}")
-        subjects.append(("key" if type_name == "Key" else "group", ident))
-    return subjects
+    return [
+        ("key" if type_name == "Key" else "group", ident)
+        for type_name, ident in r.typed_ids(values or [], ("Key", "KeyGroup"), field)
+    ]
 
 
 def _cylinder_group_payload(
@@ -217,20 +228,31 @@ class AccessMutations:
                 add=_subjects(r, input.add, "add"),
                 remove=_subjects(r, input.remove, "remove"),
             )
-            queue_job_events(r.session, job_ids=[  # jobEvents subscribers (R23)
-                *(j.id for j in result.reconciled.touched), *result.reconciled.cancelled
-            ])
-            unchanged = list(
-                await r.session.scalars(
-                    select(CylinderRow)
-                    .where(CylinderRow.id.in_(result.unchanged_cylinder_ids))
-                    .order_by(CylinderRow.marking)
+            named = [*result.unchanged_cylinder_ids, *(c.cylinder_id for c in result.skipped)]
+            rows: list[CylinderRow] = []
+            if named:
+                rows = list(
+                    await r.session.scalars(
+                        select(CylinderRow)
+                        .where(id_in(r.session, CylinderRow.id, named))
+                        .order_by(CylinderRow.marking)
+                    )
                 )
-            ) if result.unchanged_cylinder_ids else []
+            unchanged = set(result.unchanged_cylinder_ids)
+            skipped = {c.cylinder_id: c for c in result.skipped}
             return ChangeAuthorizationsPayload(
                 programming_jobs=[ProgrammingJob(row=j) for j in result.reconciled.touched],
-                unchanged_cylinders=[Cylinder(row=c) for c in unchanged],
+                unchanged_cylinders=[Cylinder(row=c) for c in rows if c.id in unchanged],
                 warnings=[Warning(code=w.code, message=w.message) for w in result.warnings],
+                skipped_cylinders=[
+                    SkippedCylinder(
+                        cylinder=Cylinder(row=c),
+                        code=skipped[c.id].code,
+                        message=skipped[c.id].message,
+                    )
+                    for c in rows
+                    if c.id in skipped
+                ],
             )
 
         return await run(info, ChangeAuthorizationsPayload, action)

@@ -17,7 +17,7 @@ from app.schema.common import DeletePayload, Node, UserError
 from app.schema.context import Info
 from app.schema.nodes import NODES
 from app.schema.relay import to_global_id
-from app.schema.runner import Run, mutation, run
+from app.schema.runner import mutation, run
 from app.schema.types import Domain
 
 
@@ -115,14 +115,12 @@ class DomainMutations:
         description="R8: move elements into a domain you administer; nothing is reprogrammed.",
     )
     async def move_to_domain(self, info: Info, input: MoveToDomainInput) -> MoveToDomainPayload:
-        async def action(r: Run) -> list[tuple[str, Any]]:
-            elements = [
-                r.typed_id(gid, tuple(MOVABLE), f"elementIds.{i}")
-                for i, gid in enumerate(input.element_ids)
-            ]
-            return await move_to_domain(
-                r.session, r.id(input.domain_id, "Domain", "domainId"), elements,
+        return await run(
+            info, MoveToDomainPayload,
+            lambda r: move_to_domain(
+                r.session, r.id(input.domain_id, "Domain", "domainId"),
+                r.typed_ids(input.element_ids, tuple(MOVABLE), "elementIds"),
                 administered=r.caller.domain_ids,
-            )
-
-        return await run(info, MoveToDomainPayload, action, _moved_payload)
+            ),
+            _moved_payload,
+        )

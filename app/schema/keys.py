@@ -1,15 +1,16 @@
-"""Key lifecycle mutations (R10–R14, R18–R20): issue, update, return, lost, defective, copy."""
+"""Key lifecycle mutations (R10–R14, R18–R20): issue, update, return, lost, defective, copy.
+
+The jobs a change causes are announced on ``jobEvents`` where they are made: by the job
+engine and the remote-job functions (app.access), never again here (R23)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any
 
 import strawberry
 
 from app.errors import INVALID, DomainError
-from app.events import queue_job_events
 from app.keys import service
 from app.schema.common import UserError, Warning
 from app.schema.context import Info
@@ -116,17 +117,6 @@ def key_payload(change: service.KeyChange) -> KeyPayload:
     )
 
 
-async def announced(r: Run, making: Awaitable[service.KeyChange]) -> service.KeyChange:
-    """The change, with its jobs queued for the jobEvents subscribers (R23)."""
-    change = await making
-    queue_job_events(
-        r.session,
-        job_ids=[j.id for j in change.programming_jobs],
-        remote_job_ids=[j.id for j in change.remote_jobs],
-    )
-    return change
-
-
 def _settings(r: Run, input: IssueKeyInput | UpdateKeyInput) -> dict[str, Any]:
     """What issuing and updating a key both set: validity, schedule, profiles, groups."""
     return dict(
@@ -146,12 +136,12 @@ class KeyMutations:
     async def issue_key(self, info: Info, input: IssueKeyInput) -> KeyPayload:
         async def action(r: Run) -> service.KeyChange:
             settings = _settings(r, input)
-            return await announced(r, service.issue_key(
+            return await service.issue_key(
                 r.session,
                 employee_id=r.id(input.employee_id, "Employee", "employeeId"),
                 extension_interval_hours=input.extension_interval_hours,
                 **settings,
-            ))
+            )
 
         return await run(info, KeyPayload, action, key_payload)
 
@@ -166,34 +156,34 @@ class KeyMutations:
                 else {"extension_interval_hours": input.extension_interval_hours}
             )
             settings = _settings(r, input)
-            return await announced(r, service.update_key(
+            return await service.update_key(
                 r.session, audit_readout_enabled=input.audit_readout_enabled,
                 **settings, **interval,
-            ))
+            )
 
         return await run(info, KeyPayload, action, key_payload)
 
     @mutation(right="keys.issue", description="Take an issued key back into stock.")
     async def return_key(self, info: Info, input: KeyIdInput) -> KeyPayload:
-        return await run(info, KeyPayload, lambda r: announced(r, service.return_key(
+        return await run(info, KeyPayload, lambda r: service.return_key(
             r.session, key_id=r.id(input.key_id, "Key", "keyId")
-        )), key_payload)
+        ), key_payload)
 
     @mutation(right="keys.write", description="R19: block a lost key and, if asked, deprogram it.")
     async def report_key_lost(self, info: Info, input: ReportKeyLostInput) -> KeyPayload:
-        return await run(info, KeyPayload, lambda r: announced(r, service.report_key_lost(
+        return await run(info, KeyPayload, lambda r: service.report_key_lost(
             r.session, key_id=r.id(input.key_id, "Key", "keyId"), deprogram=input.deprogram,
             scope=service.Deprogramming(
                 r.optional_ids(input.cylinder_ids, "Cylinder", "cylinderIds"),
                 input.security_relevant_only,
             ),
-        )), key_payload)
+        ), key_payload)
 
     @mutation(right="keys.write", description="A broken key; a replacement is proposed (R20, R26).")
     async def report_key_defective(self, info: Info, input: KeyIdInput) -> KeyPayload:
-        return await run(info, KeyPayload, lambda r: announced(r, service.report_key_defective(
+        return await run(info, KeyPayload, lambda r: service.report_key_defective(
             r.session, key_id=r.id(input.key_id, "Key", "keyId")
-        )), key_payload)
+        ), key_payload)
 
     @mutation(right="keys.write", description="R20: copy a key's configuration; dryRun shows what.")
     async def copy_key_configuration(

@@ -16,6 +16,7 @@ from app.errors import INVALID, DomainError
 
 # The API modules read global ids through here; the owner is app.ids.
 from app.ids import decode_id as decode_id
+from app.ids import decode_ids as decode_ids
 from app.ids import parse_global_id as parse_global_id
 from app.ids import to_global_id as to_global_id
 

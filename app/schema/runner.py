@@ -45,7 +45,7 @@ from app.events.publish import publish_queued
 from app.rate_limits import Hit, limit
 from app.schema.common import UserError
 from app.schema.context import Info
-from app.schema.relay import decode_id
+from app.schema.relay import decode_id, decode_ids
 
 P = TypeVar("P")
 R = TypeVar("R")
@@ -117,7 +117,14 @@ class Run:
 
     def ids(self, gids: Sequence[str], type_name: str, field: str) -> list[int]:
         """Ids of a list input; an error names the item (``field.3``)."""
-        return [self.id(gid, type_name, f"{field}.{i}") for i, gid in enumerate(gids)]
+        return [ident for _, ident in decode_ids(gids, type_name, field)]
+
+    def typed_ids(
+        self, gids: Sequence[str], type_names: Sequence[str], field: str
+    ) -> list[tuple[str, int]]:
+        """(type name, id) of each item of a list input that may mix types (``typed_id``);
+        an error names the item (``field.3``)."""
+        return decode_ids(gids, type_names, field)
 
     def optional_ids(
         self, gids: Sequence[str] | None, type_name: str, field: str

@@ -74,6 +74,7 @@ class SettingsMutations:
             lambda r: change_sub_key_pin(
                 r.session,
                 sub_key_id=r.id(input.sub_key_id, "ProgrammingKey", "subKeyId"),
+                caller=r.caller,
                 main_key_pin=input.main_key_pin,
                 new_pin=input.new_pin,
             ),

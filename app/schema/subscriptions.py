@@ -62,7 +62,7 @@ from app.events.publish import (
 from app.events.pubsub import get_pubsub
 from app.schema.bridges import BridgeCommand
 from app.schema.context import Context, Info
-from app.schema.relay import decode_id
+from app.schema.relay import decode_ids
 from app.schema.types import ProgrammingJob, RemoteDevice, RemoteJob
 
 if TYPE_CHECKING:
@@ -494,8 +494,7 @@ class Subscription:
         try:
             feed = _Feed(info, DEVICE_STATUS, "devices.read")
             wanted = None if device_ids is None else {
-                decode_id(value, "RemoteDevice", f"deviceIds.{i}")[1]
-                for i, value in enumerate(device_ids)
+                ident for _, ident in decode_ids(device_ids, "RemoteDevice", "deviceIds")
             }
         except DomainError as exc:
             raise _user_error(exc) from exc

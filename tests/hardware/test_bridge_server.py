@@ -21,7 +21,6 @@ import struct
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -41,7 +40,7 @@ from hardware.bridge.transport import ConnectionRefused, GraphQLConnection
 from hardware.sim.desk import DeskDevice
 from hardware.sim.world import ProgrammingKey, UserKey, World
 from tests.conftest import GraphQLClient
-from tests.harness import LoggedProcess, listening_socket, patience
+from tests.harness import LoggedProcess, eventually, listening_socket, patience
 from tests.test_subscriptions import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,17 +87,11 @@ async def enrolment_code(gql: GraphQLClient, name: str = "Front desk") -> str:
     return str(created["code"])
 
 
-async def until(condition: Any, seconds: float = WAIT) -> Any:
-    """Wait for ``condition()`` (sync or async) to be truthy; its value."""
-    deadline = time.monotonic() + patience(seconds)
-    while True:
-        value = condition()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return value
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
+async def agent_says(agent: AgentProcess, line: str) -> None:
+    """Wait until the agent's log holds ``line`` (quoted in full if it never does)."""
+    await eventually(
+        lambda: line in agent.text(), f"the agent to log {line!r}", WAIT, details=agent.text
+    )
 
 
 async def command_state(gql: GraphQLClient, command_id: str) -> dict[str, Any]:
@@ -110,7 +103,7 @@ async def finished(gql: GraphQLClient, command_id: str) -> dict[str, Any]:
         state = await command_state(gql, command_id)
         return state if state["status"] in ("DONE", "FAILED") else None
 
-    return await until(done)  # type: ignore[no-any-return]
+    return await eventually(done, f"command {command_id} to finish", WAIT)
 
 
 async def online(gql: GraphQLClient, bridge_id: str) -> bool:
@@ -381,7 +374,7 @@ async def test_reports_made_offline_survive_a_killed_agent_and_arrive_once(
     site.device.insert("left", E2_UID)
     agent = AgentProcess(state, site.port, relay.url, tmp_path / "agent.log").start()
     try:
-        await until(lambda: "subscribed to bridgeCommands" in agent.text())
+        await agent_says(agent, "subscribed to bridgeCommands")
         assert "connected to ws://127.0.0.1" in agent.text()
         # when: the admin reads the key in the desk
         first = await read_key_at(gql, bridge_id)
@@ -393,13 +386,19 @@ async def test_reports_made_offline_survive_a_killed_agent_and_arrive_once(
         # given: the desk's cable is out when the next command arrives ...
         await asyncio.to_thread(site.device.unplug)
         second = await read_key_at(gql, bridge_id)
-        await until(lambda: f"received command READ_KEY {second}" in agent.text())
+        await agent_says(agent, f"received command READ_KEY {second}")
         # ... and then the site's network goes down too
         relay.cut()
-        await until(lambda: not status(state)["service"]["server"]["connected"])
+        await eventually(
+            lambda: not status(state)["service"]["server"]["connected"],
+            "the agent to notice the server is gone",
+            WAIT,
+        )
         # when: the cable is plugged back in, the command runs and its report is queued
         await asyncio.to_thread(site.plug_back)
-        await until(lambda: status(state)["service"]["queuedReports"] == 1)
+        await eventually(
+            lambda: status(state)["service"]["queuedReports"] == 1, "one report to be queued", WAIT
+        )
         assert site.reads == 2
         assert (await command_state(gql, second))["status"] == "SENT"
         # and: the agent is killed before it could deliver it
@@ -408,13 +407,17 @@ async def test_reports_made_offline_survive_a_killed_agent_and_arrive_once(
             assert [q.report.command_id for q in queue.pending()] == [second]
         # when: it starts again and the network comes back
         agent.start()
-        await until(lambda: status(state)["running"])
+        await eventually(lambda: status(state)["running"], "the agent to run", WAIT)
         relay.restore()
         # then: the queued report reaches the server, and the command (delivered again on
         # the new subscription) is not executed on the key a second time
         done = await finished(gql, second)
         assert done["status"] == "DONE" and json.loads(done["result"])["uid"] == E2_UID
-        await until(lambda: status(state)["service"]["queuedReports"] == 0)
+        await eventually(
+            lambda: status(state)["service"]["queuedReports"] == 0,
+            "the queued report to be sent",
+            WAIT,
+        )
         await asyncio.sleep(0.5)
         assert site.reads == 2
         # and: SIGTERM stops it cleanly
@@ -442,10 +445,10 @@ async def test_a_browser_logs_in_through_the_agent_and_the_pin_is_kept_nowhere(
                          "--log-level", "debug").start()
     browser = GraphQLClient(http, None)
     try:
-        await until(lambda: "subscribed to bridgeCommands" in agent.text())
+        await agent_says(agent, "subscribed to bridgeCommands")
         # "subscribed" is logged when the subscription is sent; the server marks the bridge
         # online once it has taken it up
-        await until(lambda: online(gql, bridge_id))
+        await eventually(lambda: online(gql, bridge_id), "the bridge to be online", WAIT)
 
         async def login(pin: str) -> dict[str, Any]:
             started = (await browser(START_LOGIN, {"i": {
@@ -459,7 +462,7 @@ async def test_a_browser_logs_in_through_the_agent_and_the_pin_is_kept_nowhere(
                 ))["finishBridgeLogin"]
                 return answer if answer["status"] != "PENDING" else None
 
-            return await until(outcome)  # type: ignore[no-any-return]
+            return await eventually(outcome, "the login to be signed or refused", WAIT)
 
         # when: a wrong PIN is typed, then the right one
         wrong = await login("000000")
@@ -490,15 +493,15 @@ async def test_sigterm_lets_the_command_in_flight_finish_and_keeps_its_report_qu
     site.device.insert("left", E2_UID)
     agent = AgentProcess(state, site.port, relay.url, tmp_path / "agent.log").start()
     try:
-        await until(lambda: "subscribed to bridgeCommands" in agent.text())
+        await agent_says(agent, "subscribed to bridgeCommands")
         await asyncio.to_thread(site.device.unplug)
         queued = await read_key_at(gql, bridge_id)
-        await until(lambda: f"received command READ_KEY {queued}" in agent.text())
+        await agent_says(agent, f"received command READ_KEY {queued}")
         relay.cut()
         # when: the service is stopped, and the cable comes back during its grace period
         assert agent.process is not None
         agent.process.send_signal(signal.SIGTERM)
-        await until(lambda: "stopping: finishing the command in flight" in agent.text())
+        await agent_says(agent, "stopping: finishing the command in flight")
         await asyncio.to_thread(site.plug_back)
         # then: the command finished on the key, its report stayed queued, the exit is clean
         assert await asyncio.to_thread(agent.stop) == 0

@@ -14,7 +14,6 @@ import signal
 import stat
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hardware.bridge.state import ConfigError, Enrolment, StateDir, public_key_b64
-from tests.harness import LoggedProcess, patience, refused_port
+from tests.harness import LoggedProcess, patience, refused_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,16 +45,6 @@ def enrolled_state(path: Path, server: str = "http://127.0.0.1:9") -> StateDir:
         enrolled_at="2025-01-01T00:00:00+00:00",
     ))
     return state
-
-
-def until(condition: Any, seconds: float = 10.0) -> Any:
-    deadline = time.monotonic() + patience(seconds)
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
 
 
 def status_json(state: StateDir) -> dict[str, Any]:
@@ -148,9 +137,14 @@ def test_status_shows_a_running_agent_its_link_problems_and_queue(
 ) -> None:
     process, state, log_path = agent_process
     # when: the service has tried both the server and the serial port
-    report = until(lambda: (r := status_json(state))["service"]
-                   and (r["service"].get("server") or {}).get("lastError")
-                   and (r["service"].get("serial") or {}).get("state") == "error" and r)
+    report = wait_until(
+        lambda: (r := status_json(state))["service"]
+        and (r["service"].get("server") or {}).get("lastError")
+        and (r["service"].get("serial") or {}).get("state") == "error"
+        and r,
+        "the agent to report both link problems",
+        10,
+    )
     # then: --json says who the bridge is and that it runs, and why it is not connected
     assert report["exit"] == 0
     assert report["running"] is True and report["pid"] == process.pid
@@ -170,7 +164,11 @@ def test_status_shows_a_running_agent_its_link_problems_and_queue(
     assert "no-such-tty error" in text
     assert "queued reports: 0" in text
     # and: it keeps retrying the server with back-off, saying so
-    until(lambda: log_path.read_text().count("reconnecting in") >= 2)
+    wait_until(
+        lambda: log_path.read_text().count("reconnecting in") >= 2,
+        "two reconnection attempts",
+        10,
+    )
     # and: a second service on the same state directory is refused
     second = bridge("run", "--state-dir", str(state.path), "--port", "/dev/null")
     assert second.returncode == 2
@@ -181,7 +179,7 @@ def test_sigterm_stops_the_agent_cleanly_and_status_says_it_is_not_running(
     agent_process: tuple[subprocess.Popen[bytes], StateDir, Path],
 ) -> None:
     process, state, log_path = agent_process
-    until(lambda: status_json(state)["running"])
+    wait_until(lambda: status_json(state)["running"], "the agent to run", 10)
     # when: systemd stops the service
     process.send_signal(signal.SIGTERM)
     # then: it exits 0 promptly
