@@ -465,6 +465,14 @@ async def create_tenant_with_token(
     database = Database(settings)
     tenant_id = new_tenant_id()
     result: dict[str, Any] = {"tenant_id": tenant_id}
+    vendor_keys = trusted_vendor_keys(settings)
+    if demo:
+        from app.factory.vendor import load_or_create_dev_vendor_key, public_key_hex
+
+        # The demo's factory data comes from the development vendor: its tenant trusts that
+        # key too, beside any configured vendor keys (R31).
+        factory = load_or_create_dev_vendor_key(settings.var_dir)
+        vendor_keys = list(dict.fromkeys([*vendor_keys, public_key_hex(factory)]))
     try:
         async with database.tenant_session(tenant_id) as session:
             await create_tenant(
@@ -473,7 +481,7 @@ async def create_tenant_with_token(
                 hosting_mode=HostingMode[hosting.upper()],
                 approver_function=approver_function,
                 data_center_connected=data_center,
-                vendor_public_keys=trusted_vendor_keys(settings),
+                vendor_public_keys=vendor_keys,
             )
             _, token = await create_api_token(
                 session,
@@ -485,7 +493,9 @@ async def create_tenant_with_token(
             if demo:
                 from app.demo import seed_demo
 
-                system = await seed_demo(session, simulator_keys=settings.simulator_state_path)
+                system = await seed_demo(
+                    session, simulator_keys=settings.simulator_state_path, vendor_key=factory
+                )
                 result["programming_keys"] = system.programming_keys
             await session.commit()
     finally:
