@@ -29,7 +29,7 @@ import asyncio
 import random
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -263,51 +263,8 @@ async def seed_demo(
     # The factory's delivery (R31), imported and activated.
     uids: set[str] = set()
     pairs = [DemoKeyPair.generate(spec.marking, _uid(rng, uids)) for spec in PROGRAMMING_KEYS]
-    credentials, pin_hashes = await _factory_pins()
-    order = make_extension_file(
-        cylinders=[
-            {"marking": f"{code} {name}", "uid": _uid(rng, uids), "securityRelevant": relevant}
-            for code, name, relevant in CYLINDERS
-        ],
-        keys=[
-            {
-                "marking": _key_marking(number),
-                "uid": _uid(rng, uids),
-                "type": spec.type.name,
-                "generation": spec.generation.name,
-                "firmwareVersion": spec.firmware,
-            }
-            for number, spec in enumerate(KEYS, start=1)
-        ],
-        programming_keys=[
-            {
-                "marking": spec.marking,
-                "uid": pair.uid,
-                "kind": spec.kind.name,
-                "firmwareVersion": spec.firmware,
-                "publicKey": pair.public_key.hex(),
-                **hashes,
-            }
-            for spec, pair, hashes in zip(PROGRAMMING_KEYS, pairs, pin_hashes, strict=True)
-        ],
-        remote_devices=[
-            {
-                "serial": device.serial,
-                "kind": "WALL",
-                "name": device.name,
-                "firmwareVersion": "5.2.0",
-                "bootloaderVersion": "2.1.0",
-                "publicKey": _device_public_key(rng).hex(),
-                "potentialFreeOutput": device.potential_free_output,
-                "systemLinked": False,
-            }
-            for device in WALL_DEVICES
-        ],
-        signing_key=vendor_key,
-        order_number=ORDER_NUMBER,
-        file_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-        created_at=now,
-    )
+    credentials, letters = await _factory_pins()
+    order = _factory_order(rng, uids, pairs, letters, vendor_key=vendor_key, now=now)
     imported = await import_extension(session, order)
     assert imported.extension is not None
     await activate_extension(session, imported.extension.id)
@@ -475,6 +432,64 @@ async def _factory_pins() -> tuple[list[DemoProgrammingKey], list[dict[str, str]
     return credentials, letters
 
 
+def _factory_order(
+    rng: random.Random,
+    uids: set[str],
+    pairs: Sequence[DemoKeyPair],
+    letters: Sequence[Mapping[str, str]],
+    *,
+    vendor_key: Ed25519PrivateKey,
+    now: datetime,
+) -> bytes:
+    """The vendor's signed extension file for the demo's whole order (R31): the cylinders,
+    the keys ``K-0001``…, the programming keys with their public keys and PIN letters (R5),
+    and the wall devices (R22). Its file id, like the UIDs, follows from ``rng``."""
+    return make_extension_file(
+        cylinders=[
+            {"marking": f"{code} {name}", "uid": _uid(rng, uids), "securityRelevant": relevant}
+            for code, name, relevant in CYLINDERS
+        ],
+        keys=[
+            {
+                "marking": _key_marking(number),
+                "uid": _uid(rng, uids),
+                "type": spec.type.name,
+                "generation": spec.generation.name,
+                "firmwareVersion": spec.firmware,
+            }
+            for number, spec in enumerate(KEYS, start=1)
+        ],
+        programming_keys=[
+            {
+                "marking": spec.marking,
+                "uid": pair.uid,
+                "kind": spec.kind.name,
+                "firmwareVersion": spec.firmware,
+                "publicKey": pair.public_key.hex(),
+                **letter,
+            }
+            for spec, pair, letter in zip(PROGRAMMING_KEYS, pairs, letters, strict=True)
+        ],
+        remote_devices=[
+            {
+                "serial": device.serial,
+                "kind": "WALL",
+                "name": device.name,
+                "firmwareVersion": "5.2.0",
+                "bootloaderVersion": "2.1.0",
+                "publicKey": _device_public_key(rng).hex(),
+                "potentialFreeOutput": device.potential_free_output,
+                "systemLinked": False,
+            }
+            for device in WALL_DEVICES
+        ],
+        signing_key=vendor_key,
+        order_number=ORDER_NUMBER,
+        file_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        created_at=now,
+    )
+
+
 async def _delivered(session: AsyncSession) -> _Delivered:
     """The imported elements' ids (the tenant had none before the delivery)."""
 
@@ -600,7 +615,9 @@ def _latest_decisions(rng: random.Random) -> list[Pair]:
     return rng.sample(sole, OPEN_CHANGES)
 
 
-def _authorizer(session: AsyncSession, delivered: _Delivered, group_id: int) -> Any:
+def _authorizer(
+    session: AsyncSession, delivered: _Delivered, group_id: int
+) -> Callable[[Iterable[Pair]], Awaitable[None]]:
     """A function that gives these authorizations with the list function (R16): one call
     for the keys and key groups that get the same cylinders; the job engine plans their
     programming jobs (R15)."""

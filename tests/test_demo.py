@@ -478,19 +478,25 @@ async def test_a_second_demo_tenant_does_not_collide_and_sees_none_of_the_first(
     assert first_key.public_key != second_key.public_key
 
 
-async def test_tenant_is_empty_until_the_demo_is_seeded(
+async def test_tenant_is_empty_until_the_demo_is_seeded_in_one_transaction(
     database: Database, simulator: SimulatorState
 ) -> None:
     # given: a freshly created tenant
     tenant = await _trusting_tenant(database)
     async with database.tenant_session(tenant.tenant_id) as s:
         before = await tenant_is_empty(s)
-        # when
+        # when: the seed runs, through every service it calls, and the caller rolls back
         await seed_demo(s, simulator_keys=simulator.path, vendor_key=_vendor(database))
         after = await tenant_is_empty(s)
-        await s.commit()
+        await s.rollback()
     # then
     assert before is True and after is False
+    # and: no service committed a part of it; the caller's commit is the only one
+    async with database.tenant_session(tenant.tenant_id) as s:
+        assert await tenant_is_empty(s)
+        for model in (Extension, Employee, ProgrammingKey, ProgrammingJob, RemoteJob, BlockingList):
+            assert await s.scalar(select(func.count()).select_from(model)) == 0, model
+        assert list(await s.scalars(select(Domain.name))) == ["Default"]
 
 
 async def test_seeding_a_tenant_that_already_has_elements_is_refused(
@@ -506,23 +512,6 @@ async def test_seeding_a_tenant_that_already_has_elements_is_refused(
     async with database.tenant_session(seeded.tenant.tenant_id) as s:
         assert await s.scalar(select(func.count(Key.id))) == 40
     assert simulator.markings(seeded.tenant.tenant_id) == []
-
-
-async def test_the_seed_is_one_transaction_that_the_caller_commits(
-    database: Database, simulator: SimulatorState
-) -> None:
-    # given: a freshly created tenant
-    tenant = await _trusting_tenant(database)
-    # when: the seed runs, through every service it calls, and the caller rolls back
-    async with database.tenant_session(tenant.tenant_id) as s:
-        await seed_demo(s, simulator_keys=simulator.path, vendor_key=_vendor(database))
-        await s.rollback()
-    # then: no service committed a part of it (R1: nothing else is seen either)
-    async with database.tenant_session(tenant.tenant_id) as s:
-        assert await tenant_is_empty(s)
-        for model in (Extension, Employee, ProgrammingKey, ProgrammingJob, RemoteJob, BlockingList):
-            assert await s.scalar(select(func.count()).select_from(model)) == 0, model
-        assert list(await s.scalars(select(Domain.name))) == ["Default"]
 
 
 async def test_access_lists_are_what_the_job_engine_plans_and_programming_visits_carried_out(
