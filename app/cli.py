@@ -46,7 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="default: $HOST or 127.0.0.1")
     serve.add_argument("--port", type=int, help="default: $PORT or 8000")
     serve.add_argument(
-        "--fd", type=int, metavar="N",
+        "--fd",
+        type=int,
+        metavar="N",
         help="serve on this inherited, already listening socket instead of --host/--port "
         "(socket activation: nothing can take the port between binding and serving)",
     )
@@ -137,8 +139,11 @@ def _parser() -> argparse.ArgumentParser:
     ext.set_defaults(func=cmd_factory_extension)
     fw = factory.add_parser("firmware", help="write a signed firmware file (R25, R26)")
     fw.add_argument("--out", type=Path, required=True)
-    fw.add_argument("--target", required=True,
-                    choices=["KEY_GEN1", "KEY_GEN2", "REMOTE_DEVICE", "REMOTE_BOOTLOADER"])
+    fw.add_argument(
+        "--target",
+        required=True,
+        choices=["KEY_GEN1", "KEY_GEN2", "REMOTE_DEVICE", "REMOTE_BOOTLOADER"],
+    )
     fw.add_argument("--version", required=True, help="e.g. 16.3.7 (GEN1 keys: up to 6.x)")
     fw.add_argument("--bundle", default="Default CCB", help="certificate bundle it is built for")
     fw.add_argument("--size", type=int, default=64 * 1024, help="image size in bytes")
@@ -401,16 +406,26 @@ def cmd_factory_firmware(args: argparse.Namespace) -> int:
         raise CliError("--size must be at least 1 byte")
     try:
         data = make_firmware_file(
-            target=args.target, version=args.version,
+            target=args.target,
+            version=args.version,
             image=demo_image(args.target, args.version, args.size),
-            certificate_bundle=args.bundle, release_notes=args.notes,
+            certificate_bundle=args.bundle,
+            release_notes=args.notes,
             signing_key=load_or_create_dev_vendor_key(get_settings().var_dir),
         )
     except DomainError as exc:
         raise CliError(exc.message) from exc
     args.out.write_bytes(data)
-    print(json.dumps({"file": str(args.out), "target": args.target, "version": args.version,
-                      "size": args.size}))
+    print(
+        json.dumps(
+            {
+                "file": str(args.out),
+                "target": args.target,
+                "version": args.version,
+                "size": args.size,
+            }
+        )
+    )
     return 0
 
 
@@ -452,6 +467,14 @@ async def create_tenant_with_token(
     database = Database(settings)
     tenant_id = new_tenant_id()
     result: dict[str, Any] = {"tenant_id": tenant_id}
+    vendor_keys = trusted_vendor_keys(settings)
+    if demo:
+        from app.factory.vendor import load_or_create_dev_vendor_key, public_key_hex
+
+        # The demo's factory data comes from the development vendor: its tenant trusts that
+        # key too, beside any configured vendor keys (R31).
+        factory = load_or_create_dev_vendor_key(settings.var_dir)
+        vendor_keys = list(dict.fromkeys([*vendor_keys, public_key_hex(factory)]))
     try:
         async with database.tenant_session(tenant_id) as session:
             await create_tenant(
@@ -460,7 +483,7 @@ async def create_tenant_with_token(
                 hosting_mode=HostingMode[hosting.upper()],
                 approver_function=approver_function,
                 data_center_connected=data_center,
-                vendor_public_keys=trusted_vendor_keys(settings),
+                vendor_public_keys=vendor_keys,
             )
             _, token = await create_api_token(
                 session,
@@ -472,7 +495,9 @@ async def create_tenant_with_token(
             if demo:
                 from app.demo import seed_demo
 
-                system = await seed_demo(session, simulator_keys=settings.simulator_state_path)
+                system = await seed_demo(
+                    session, simulator_keys=settings.simulator_state_path, vendor_key=factory
+                )
                 result["programming_keys"] = system.programming_keys
             await session.commit()
     finally:

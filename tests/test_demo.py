@@ -2,35 +2,43 @@
 
 from __future__ import annotations
 
+import base64
 import random
-from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections import Counter, defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import event, func, select
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy import func, select
 
 from app.access.authorizations import authorizations_for_keys
+from app.access.blocking_list import blocking_list_message, tenant_public_key
+from app.access.engine import Subject, desired_access, open_job_changes, reconcile, subject_of
 from app.auth.login import complete_login, create_challenge, login_message
 from app.auth.pins import validate_new_pin, verify_pin
+from app.cli import create_tenant_with_token
 from app.db import Database, SerialSession
 from app.demo import DemoSystem, seed_demo, tenant_is_empty
+from app.demo_layout import OPEN_CHANGES
 from app.errors import DomainError
+from app.factory.vendor import load_or_create_dev_vendor_key, public_key_hex
 from app.models import (
     AccessChangeOp,
     AccessEntry,
     AccessProfile,
+    BlockingList,
     Cylinder,
     Domain,
     Employee,
+    Extension,
     Key,
     KeyGeneration,
     KeyGroupMember,
     KeyStatus,
     KeyType,
+    OutboxMessage,
     ProgrammingJob,
     ProgrammingJobChange,
     ProgrammingJobStatus,
@@ -38,10 +46,16 @@ from app.models import (
     ProgrammingKeyDomain,
     ProgrammingKeyKind,
     ProgrammingKeyRole,
+    ProgrammingKeyStatus,
     RemoteDevice,
     RemoteDeviceKind,
+    RemoteJob,
+    RemoteJobKind,
+    RemoteJobStatus,
     Role,
     Schedule,
+    Tenant,
+    TrustedVendorKey,
 )
 from app.tenants.service import NewTenant
 from hardware.sim.programming_key import SimulatorState
@@ -55,15 +69,28 @@ class Seeded:
     simulator: SimulatorState
 
 
+def _vendor(database: Database) -> Ed25519PrivateKey:
+    """The deployment's development vendor key, which signs the demo's factory data (R31)."""
+    return load_or_create_dev_vendor_key(database.settings.var_dir)
+
+
+async def _trusting_tenant(database: Database, **tenant: object) -> NewTenant:
+    """A new tenant that trusts the development vendor, as ``keywarden demo`` makes it."""
+    trusted = [public_key_hex(_vendor(database))]
+    return await make_tenant(database, "Demo AG", vendor_public_keys=trusted, **tenant)
+
+
 async def _seed(
     database: Database,
     simulator: SimulatorState,
     rng: random.Random | None = None,
     **tenant: object,
 ) -> Seeded:
-    created = await make_tenant(database, "Demo AG", **tenant)
+    created = await _trusting_tenant(database, **tenant)
     async with database.tenant_session(created.tenant_id) as s:
-        demo = await seed_demo(s, simulator_keys=simulator.path, rng=rng)
+        demo = await seed_demo(
+            s, simulator_keys=simulator.path, vendor_key=_vendor(database), rng=rng
+        )
         await s.commit()
     return Seeded(created, demo, simulator)
 
@@ -77,22 +104,6 @@ async def seeded(database: Database, tmp_path_factory: pytest.TempPathFactory) -
 @pytest.fixture
 def simulator(tmp_path: Path) -> SimulatorState:
     return SimulatorState(tmp_path / "simulator.json")
-
-
-@contextmanager
-def _count_statements(database: Database) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(conn: object, cursor: object, sql: str, *args: object) -> None:
-        if "set_config" not in sql:
-            statements.append(sql)
-
-    engine = database.app_engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 async def test_demo_seeds_two_buildings_of_keys_cylinders_employees_and_wall_devices(
@@ -154,8 +165,11 @@ async def test_demo_seeds_two_buildings_of_keys_cylinders_employees_and_wall_dev
     assert any(k.type is KeyType.E3 and k.firmware_version == "16.3.7" for k in keys)
 
     assert schedules["Office hours"] == [
-        {"days": ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY"],
-         "start": "07:00", "end": "19:00"}
+        {
+            "days": ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY"],
+            "start": "07:00",
+            "end": "19:00",
+        }
     ]
     assert schedules["Weekend security"] == [
         {"days": ["SATURDAY", "SUNDAY"], "start": "00:00", "end": "23:59"}
@@ -194,8 +208,10 @@ async def test_demo_programming_keys_have_the_named_roles_domains_and_holders(
     assert roles == {"PR-0001": "Superadmin", "PN-0001": "Admin", "PN-0002": "Approver"}
     assert keys["PR-0001"].kind is ProgrammingKeyKind.MAIN
     assert keys["PN-0001"].kind is keys["PN-0002"].kind is ProgrammingKeyKind.SUB
-    assert domains["PR-0001"] == {"Default", "Building B"}
+    # R5, R8: the main key administers every domain by its kind, so it takes none
+    assert "PR-0001" not in domains
     assert domains["PN-0001"] == {"Building B"}
+    assert domains["PN-0002"] == {"Default", "Building B"}
     # R29: an Approver's holder has an e-mail.
     approver_holder = holders[keys["PN-0002"].holder_id]  # type: ignore[index]
     assert approver_holder.email
@@ -203,7 +219,9 @@ async def test_demo_programming_keys_have_the_named_roles_domains_and_holders(
     # R17: jobs can be loaded onto keys with firmware 12.3 and up.
     assert all(tuple(map(int, k.firmware_version.split("."))) >= (12, 3) for k in keys.values())
     assert [p["roles"] for p in seeded.demo.programming_keys] == [
-        ["Superadmin"], ["Admin"], ["Approver"]
+        ["Superadmin"],
+        ["Admin"],
+        ["Approver"],
     ]
     assert ["puk" in p for p in seeded.demo.programming_keys] == [True, False, False]
     assert keys["PR-0001"].puk_hash and not keys["PN-0001"].puk_hash
@@ -310,16 +328,21 @@ async def test_open_programming_jobs_are_exactly_the_desired_unprogrammed_access
         entries = (
             await s.execute(
                 select(
-                    AccessEntry.cylinder_id, AccessEntry.key_id, AccessEntry.key_group_id,
-                    AccessEntry.desired, AccessEntry.programmed,
+                    AccessEntry.cylinder_id,
+                    AccessEntry.key_id,
+                    AccessEntry.key_group_id,
+                    AccessEntry.desired,
+                    AccessEntry.programmed,
                 )
             )
         ).all()
         changes = (
             await s.execute(
                 select(
-                    ProgrammingJob.cylinder_id, ProgrammingJobChange.key_id,
-                    ProgrammingJobChange.key_group_id, ProgrammingJobChange.op,
+                    ProgrammingJob.cylinder_id,
+                    ProgrammingJobChange.key_id,
+                    ProgrammingJobChange.key_group_id,
+                    ProgrammingJobChange.op,
                 )
                 .join(ProgrammingJob, ProgrammingJob.id == ProgrammingJobChange.job_id)
                 .where(ProgrammingJob.status == ProgrammingJobStatus.PENDING)
@@ -332,16 +355,17 @@ async def test_open_programming_jobs_are_exactly_the_desired_unprogrammed_access
                 )
             )
         )
-        all_jobs = await s.scalar(select(func.count(ProgrammingJob.id)))
+        statuses = set(await s.scalars(select(ProgrammingJob.status)))
     # then: R11/R15 jobs = desired − programmed, no duplicates
     missing = {(c, k, g) for c, k, g, desired, programmed in entries if desired and not programmed}
     assert missing
     assert all(desired for *_, desired, _ in entries)
     assert {op for *_, op in changes} == {AccessChangeOp.ADD}
     assert sorted((c, k, g) for c, k, g, _ in changes) == sorted(missing)
-    assert len(open_jobs) == len(set(open_jobs)) == all_jobs == seeded.demo.counts[
-        "open_programming_jobs"
-    ]
+    assert len(open_jobs) == len(set(open_jobs)) == seeded.demo.counts["open_programming_jobs"]
+    assert len(changes) == OPEN_CHANGES
+    # every other job was carried out by a programming visit (R15)
+    assert statuses == {ProgrammingJobStatus.PENDING, ProgrammingJobStatus.DONE}
     assert set(open_jobs) == {c for c, _, _ in missing}
     assert any(g is not None for *_, g, _, _ in entries)  # the key group's entries
 
@@ -357,7 +381,9 @@ async def test_demo_access_lists_hold_exactly_each_keys_effective_authorizations
         entries = (
             await s.execute(
                 select(
-                    AccessEntry.cylinder_id, AccessEntry.key_id, AccessEntry.key_group_id,
+                    AccessEntry.cylinder_id,
+                    AccessEntry.key_id,
+                    AccessEntry.key_group_id,
                     AccessEntry.programmed,
                 )
             )
@@ -407,6 +433,7 @@ async def test_seeding_is_deterministic_given_the_rng(
 
     assert await picture(first.tenant) == await picture(second.tenant)
     assert await picture(first.tenant) != await picture(seeded.tenant)
+
     # R37: the layout follows the seed, the PINs never do
     def roles(demo: DemoSystem) -> list[tuple[str, list[str]]]:
         return [(k["marking"], k["roles"]) for k in demo.programming_keys]
@@ -451,18 +478,25 @@ async def test_a_second_demo_tenant_does_not_collide_and_sees_none_of_the_first(
     assert first_key.public_key != second_key.public_key
 
 
-async def test_tenant_is_empty_until_the_demo_is_seeded(
-    database: Database, tenant: NewTenant, simulator: SimulatorState
+async def test_tenant_is_empty_until_the_demo_is_seeded_in_one_transaction(
+    database: Database, simulator: SimulatorState
 ) -> None:
     # given: a freshly created tenant
+    tenant = await _trusting_tenant(database)
     async with database.tenant_session(tenant.tenant_id) as s:
         before = await tenant_is_empty(s)
-        # when
-        await seed_demo(s, simulator_keys=simulator.path)
+        # when: the seed runs, through every service it calls, and the caller rolls back
+        await seed_demo(s, simulator_keys=simulator.path, vendor_key=_vendor(database))
         after = await tenant_is_empty(s)
-        await s.commit()
+        await s.rollback()
     # then
     assert before is True and after is False
+    # and: no service committed a part of it; the caller's commit is the only one
+    async with database.tenant_session(tenant.tenant_id) as s:
+        assert await tenant_is_empty(s)
+        for model in (Extension, Employee, ProgrammingKey, ProgrammingJob, RemoteJob, BlockingList):
+            assert await s.scalar(select(func.count()).select_from(model)) == 0, model
+        assert list(await s.scalars(select(Domain.name))) == ["Default"]
 
 
 async def test_seeding_a_tenant_that_already_has_elements_is_refused(
@@ -472,7 +506,7 @@ async def test_seeding_a_tenant_that_already_has_elements_is_refused(
     # when
     async with database.tenant_session(seeded.tenant.tenant_id) as s:
         with pytest.raises(DomainError) as refused:
-            await seed_demo(s, simulator_keys=simulator.path)
+            await seed_demo(s, simulator_keys=simulator.path, vendor_key=_vendor(database))
     # then: nothing was added, and the simulator got no keys
     assert refused.value.code == "CONFLICT"
     async with database.tenant_session(seeded.tenant.tenant_id) as s:
@@ -480,19 +514,158 @@ async def test_seeding_a_tenant_that_already_has_elements_is_refused(
     assert simulator.markings(seeded.tenant.tenant_id) == []
 
 
-async def test_seeding_reads_little_and_writes_in_batches(
-    database: Database, simulator: SimulatorState
+async def test_access_lists_are_what_the_job_engine_plans_and_programming_visits_carried_out(
+    database: Database, seeded: Seeded
 ) -> None:
-    # given
-    created = await make_tenant(database, "Counted")
+    # given: the seeded demo tenant
+    async with database.tenant_session(seeded.tenant.tenant_id) as s:
+        cylinder_ids = list(await s.scalars(select(Cylinder.id)))
+        computed = await desired_access(s, cylinder_ids)
+        desired: dict[int, set[Subject]] = defaultdict(set)
+        programmed: dict[int, set[Subject]] = defaultdict(set)
+        for entry in await s.scalars(select(AccessEntry)):
+            subject = subject_of(entry.key_id, entry.key_group_id, entry.cylinder_group_id)
+            if entry.desired:
+                desired[entry.cylinder_id].add(subject)
+            if entry.programmed:
+                programmed[entry.cylinder_id].add(subject)
+        carried_in: dict[int, set[Subject]] = defaultdict(set)
+        for cylinder_id, change in await s.execute(
+            select(ProgrammingJob.cylinder_id, ProgrammingJobChange)
+            .join(ProgrammingJobChange, ProgrammingJobChange.job_id == ProgrammingJob.id)
+            .where(ProgrammingJob.status == ProgrammingJobStatus.DONE)
+            .order_by(ProgrammingJob.id)
+        ):
+            subject = subject_of(change.key_id, change.key_group_id, change.cylinder_group_id)
+            if change.op is AccessChangeOp.ADD:
+                carried_in[cylinder_id].add(subject)
+            else:
+                carried_in[cylinder_id].discard(subject)
+        open_changes = await open_job_changes(s)
+        # when: the job engine looks at every cylinder once more
+        again = await reconcile(s, cylinder_ids)
+        await s.rollback()
+    # then: R13 every desired list is what its sources (profiles, authorizations, groups) give
+    assert sum(len(subjects) for subjects in computed.values()) > 300
+    for c in cylinder_ids:
+        assert desired[c] == computed[c]
+        # R15: every programmed line was carried in by a job a programming visit reported done
+        assert programmed[c] == carried_in[c]
+        # R11, R15: the open jobs are exactly desired − programmed
+        wanted = {(AccessChangeOp.ADD, x) for x in desired[c] - programmed[c]}
+        wanted |= {(AccessChangeOp.REMOVE, x) for x in programmed[c] - desired[c]}
+        assert open_changes.get(c, set()) == wanted
+    assert sum(len(changes) for changes in open_changes.values()) == OPEN_CHANGES
+    # nothing was left for the engine to plan
+    assert (again.created, again.changed, again.cancelled) == ([], [], [])
+
+
+async def test_the_factory_delivered_every_element_in_one_signed_extension_that_was_activated(
+    database: Database, seeded: Seeded
+) -> None:
+    # given: the seeded demo tenant
     # when
-    async with database.tenant_session(created.tenant_id) as s:
-        with _count_statements(database) as statements:
-            await seed_demo(s, simulator_keys=simulator.path)
-        await s.commit()
-    # then: a few look-ups, never one per element
-    assert len([sql for sql in statements if not sql.lstrip().startswith("INSERT")]) <= 8
-    if database.dialect == "postgresql":
-        # One INSERT per table and flush. SQLite cannot batch an INSERT whose generated
-        # ids must come back in order, so there each row is its own statement.
-        assert len(statements) <= 40, statements
+    async with database.tenant_session(seeded.tenant.tenant_id) as s:
+        extensions = list(await s.scalars(select(Extension)))
+        delivered_by = {
+            model.__name__: set(await s.scalars(select(model.extension_id)))
+            for model in (Key, Cylinder, ProgrammingKey, RemoteDevice)
+        }
+        public_keys = {
+            k.marking: k.public_key.hex() for k in await s.scalars(select(ProgrammingKey))
+        }
+        statuses = set(await s.scalars(select(ProgrammingKey.status)))
+    # then: R31 one order, imported and activated, holds every element
+    assert len(extensions) == 1
+    extension = extensions[0]
+    assert extension.activated and extension.activated_at is not None
+    assert (extension.new_keys, extension.new_cylinders, extension.clones) == (40, 60, 0)
+    assert delivered_by == {name: {extension.id} for name in delivered_by}
+    assert statuses == {ProgrammingKeyStatus.ACTIVE}
+    # the factory's letter carried the PIN hashes; the file kept on record does not (R37)
+    letters = extension.content["programmingKeys"]
+    assert {p["marking"]: p["publicKey"] for p in letters} == public_keys
+    assert not any({"pinHash", "pukHash"} & set(p) for p in letters)
+    assert len(extension.content["remoteDevices"]) == 2
+
+
+async def test_issued_keys_wait_for_their_remote_jobs_and_the_lost_key_is_blocked(
+    database: Database, seeded: Seeded
+) -> None:
+    # given: the seeded demo tenant
+    # when
+    async with database.tenant_session(seeded.tenant.tenant_id) as s:
+        keys = list(await s.scalars(select(Key).order_by(Key.marking)))
+        jobs: dict[int, list[RemoteJob]] = defaultdict(list)
+        for job in await s.scalars(select(RemoteJob).order_by(RemoteJob.id)):
+            jobs[job.key_id].append(job)
+        groups = dict(
+            (await s.execute(select(KeyGroupMember.key_id, KeyGroupMember.key_group_id))).all()
+        )
+        blocking = (
+            await s.scalars(select(BlockingList).order_by(BlockingList.version.desc()))
+        ).first()
+        tenant = await s.scalar(select(Tenant))
+        mail = await s.scalar(select(func.count()).select_from(OutboxMessage))
+    # then: R18 every issued E2/E3 key's memory waits for what it was given, E1 keys have none
+    assert tenant is not None
+    for key in keys:
+        pending = {j.kind: j.payload for j in jobs[key.id] if j.status is RemoteJobStatus.PENDING}
+        if key.type is KeyType.E1 or key.status in (KeyStatus.IN_STOCK, KeyStatus.DEFECTIVE):
+            assert pending == {}, key.marking
+            continue
+        if key.status is KeyStatus.LOST:
+            # R19: its waiting changes were cancelled and its own memory is to be blocked
+            assert set(pending) == {RemoteJobKind.BLOCK}, key.marking
+            assert {j.status for j in jobs[key.id]} == {
+                RemoteJobStatus.PENDING,
+                RemoteJobStatus.CANCELLED,
+            }
+            continue
+        via = "remote" if key.type is KeyType.E3 else "desk"
+        validity = pending[RemoteJobKind.VALIDITY]
+        assert validity["deliverAt"] == via and validity["blocked"] is False, key.marking
+        assert validity["alwaysValid"] is key.always_valid
+        assert validity["extensionIntervalHours"] == key.extension_interval_hours
+        if not key.always_valid:
+            assert datetime.fromisoformat(validity["validUntil"]) == key.valid_until
+        assert pending[RemoteJobKind.SCHEDULE]["scheduleId"] == key.schedule_id
+        if key.type is KeyType.E3:
+            memory = pending[RemoteJobKind.AUTHORIZATIONS]
+            assert memory["keyGroups"] == ([groups[key.id]] if key.id in groups else [])
+    # R19, R21: the lost key is on the signed blocking list
+    lost = [k.uid for k in keys if k.status is KeyStatus.LOST]
+    assert blocking is not None and blocking.key_uids == lost
+    Ed25519PublicKey.from_public_bytes(tenant_public_key(tenant)).verify(
+        base64.b64decode(blocking.signature), blocking_list_message(tenant.id, blocking)
+    )
+    # R31, R33: the factory's e-mail goes to Superadmins, Admins and the main key's holder;
+    # the delivery came before anyone held those, so nobody was written to
+    assert mail == 0
+
+
+async def test_a_demo_tenant_trusts_the_development_vendor_besides_the_configured_ones(
+    database: Database, tmp_path: Path
+) -> None:
+    # given: a deployment that trusts its real vendor's key (KEYWARDEN_VENDOR_PUBLIC_KEYS)
+    configured = public_key_hex(Ed25519PrivateKey.generate())
+    settings = database.settings.model_copy(
+        update={"vendor_public_keys": configured, "simulator_state": tmp_path / "sim.json"}
+    )
+    # when: `keywarden tenant create --demo`
+    created = await create_tenant_with_token(
+        settings,
+        name="Configured",
+        hosting="hosted",
+        approver_function=False,
+        data_center=False,
+        demo=True,
+    )
+    # then: R31 the demo's factory data, signed by the development vendor, was accepted,
+    # and the tenant trusts both keys
+    async with database.tenant_session(created["tenant_id"]) as s:
+        trusted = set(await s.scalars(select(TrustedVendorKey.public_key)))
+        keys = await s.scalar(select(func.count(Key.id)))
+    assert trusted == {configured, public_key_hex(_vendor(database))}
+    assert keys == 40
+    assert [k["marking"] for k in created["programming_keys"]] == ["PR-0001", "PN-0001", "PN-0002"]
