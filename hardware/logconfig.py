@@ -27,7 +27,7 @@ JSON = "json"
 FORMATS = (TEXT, JSON)
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 # Their DEBUG lines print whole WebSocket frames and HTTP headers: never below WARNING.
-QUIET = ("websockets", "httpx", "httpcore", "hpack")
+QUIET = ("websockets", "httpx", "httpcore", "hpack", "aiosqlite")
 # uvicorn's loggers: configured here so that its lines take the same way as ours.
 UVICORN = ("uvicorn", "uvicorn.error", "uvicorn.access")
 
