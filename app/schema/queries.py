@@ -52,6 +52,11 @@ class ProgrammingJobFilter:
     status: list[ProgrammingJobStatus] | None = None
     cylinder_id: strawberry.ID | None = None
     assignee_id: strawberry.ID | None = None
+    key_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Jobs that add this key to a cylinder or remove it (R15, R19): the key "
+        "card's open jobs.",
+    )
 
 
 def _like(text: str) -> str:
@@ -290,6 +295,18 @@ class CoreQuery:
         if f.assignee_id:
             _, assignee_id = decode_id(f.assignee_id, "ProgrammingKey", "filter.assigneeId")
             stmt = stmt.where(m.ProgrammingJob.assignee_id == assignee_id)
+        if f.key_id:
+            _, key_id = decode_id(f.key_id, "Key", "filter.keyId")
+            # A key the caller cannot see (R1, R8) names no job.
+            stmt = stmt.where(
+                m.ProgrammingJob.id.in_(
+                    select(m.ProgrammingJobChange.job_id).where(
+                        m.ProgrammingJobChange.key_id.in_(
+                            select(m.Key.id).where(m.Key.id == key_id)
+                        )
+                    )
+                )
+            )
         page = await fetch_page(
             info.context.db.execute, stmt, [m.ProgrammingJob.id], first=first, after=after
         )

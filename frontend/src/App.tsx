@@ -1,4 +1,5 @@
 import { Center, Loader } from '@mantine/core';
+import { lazy, Suspense, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Navigate, Route, Routes, useLocation } from 'react-router';
 
@@ -10,6 +11,28 @@ import { NotFound } from './screens/NotFound';
 import { SignIn } from './screens/SignIn';
 import { useSession } from './session';
 
+// The cards and the cylinders load when first opened: the sign-in and keys routes stay small.
+const KeyCard = lazy(() => import('./screens/keyCard/KeyCard').then((m) => ({ default: m.KeyCard })));
+const Cylinders = lazy(() => import('./screens/cylinders/Cylinders').then((m) => ({ default: m.Cylinders })));
+const CylinderCard = lazy(() =>
+  import('./screens/cylinders/CylinderCard').then((m) => ({ default: m.CylinderCard })),
+);
+
+function Loading() {
+  const { t } = useTranslation();
+  return (
+    <Center h="100vh">
+      <Loader aria-label={t('app.loading')} />
+    </Center>
+  );
+}
+
+/** A screen loaded when first opened: a spinner in the page until it is there. */
+function Later({ children }: { children: ReactNode }) {
+  const { t } = useTranslation();
+  return <Suspense fallback={<Loader aria-label={t('app.loading')} />}>{children}</Suspense>;
+}
+
 /** The web manager's routes: sign-in for everyone, every other screen behind the session. */
 export function App() {
   return (
@@ -18,6 +41,21 @@ export function App() {
       <Route element={<SignedIn />}>
         <Route index element={<Home />} />
         <Route path="keys" element={<Keys />} />
+        <Route path="keys/:id" element={
+            <Later>
+              <KeyCard />
+            </Later>
+          } />
+        <Route path="cylinders" element={
+            <Later>
+              <Cylinders />
+            </Later>
+          } />
+        <Route path="cylinders/:id" element={
+            <Later>
+              <CylinderCard />
+            </Later>
+          } />
         <Route path="approvals" element={<Approvals />} />
         <Route path="*" element={<NotFound />} />
       </Route>
@@ -28,15 +66,8 @@ export function App() {
 function SignedIn() {
   const { viewer, fetching } = useSession();
   const location = useLocation();
-  const { t } = useTranslation();
   if (viewer === null) {
-    if (fetching) {
-      return (
-        <Center h="100vh">
-          <Loader aria-label={t('app.loading')} />
-        </Center>
-      );
-    }
+    if (fetching) return <Loading />;
     return <Navigate to="/sign-in" replace state={{ from: location.pathname }} />;
   }
   return <Layout viewer={viewer} />;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { homePath, visibleMenu } from './menu';
 
 const APPROVER = ['readout.read', 'readout.approve'];
-const SUPERADMIN = ['keys.read', 'keys.write', 'readout.read', 'readout.request', 'employees.read'];
+const SUPERADMIN = ['keys.read', 'keys.write', 'cylinders.read', 'readout.read', 'readout.request', 'employees.read'];
 
 describe('the main menu follows the rights (R7)', () => {
   it('shows an Approver only the approvals (R29)', () => {
@@ -12,7 +12,7 @@ describe('the main menu follows the rights (R7)', () => {
   });
 
   it('shows a Superadmin the keys first', () => {
-    expect(visibleMenu(SUPERADMIN).map((i) => i.path)).toEqual(['/keys', '/approvals']);
+    expect(visibleMenu(SUPERADMIN).map((i) => i.path)).toEqual(['/keys', '/cylinders', '/approvals']);
     expect(homePath(SUPERADMIN)).toBe('/keys');
   });
 

@@ -8,6 +8,7 @@ export interface MenuItem {
 
 export const MENU: readonly MenuItem[] = [
   { path: '/keys', label: 'menu.keys', right: 'keys.read' },
+  { path: '/cylinders', label: 'menu.cylinders', right: 'cylinders.read' },
   { path: '/approvals', label: 'menu.approvals', right: 'readout.read' },
 ];
 

@@ -9,15 +9,20 @@ export function DataTable<Row>({
   caption,
   empty,
   busy = false,
+  minWidth = 640,
 }: {
   table: TanStackTable<Row>;
   caption: string;
   empty?: ReactNode;
   busy?: boolean;
+  /** below this width the table scrolls sideways */
+  minWidth?: number;
 }) {
   const rows = table.getRowModel().rows;
   return (
-    <Table.ScrollContainer minWidth={640}>
+    // On narrow screens the table scrolls sideways: its viewport takes the focus, so the
+    // keyboard scrolls it too.
+    <Table.ScrollContainer minWidth={minWidth} scrollAreaProps={{ viewportProps: { tabIndex: 0 } }}>
       <Table striped highlightOnHover aria-busy={busy}>
         <VisuallyHidden component="caption">{caption}</VisuallyHidden>
         <Table.Thead>

@@ -1,19 +1,21 @@
-import { Badge, Button, Group, MultiSelect, Select, Stack, Switch, Text, TextInput, Title } from '@mantine/core';
-import { useDebouncedValue } from '@mantine/hooks';
-import { createColumnHelper, getCoreRowModel, useReactTable } from '@tanstack/react-table';
+import { Anchor, Badge, Group, MultiSelect, Stack, Switch, Text, Title } from '@mantine/core';
+import { createColumnHelper } from '@tanstack/react-table';
 import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router';
 import { useQuery, type Client } from 'urql';
 
 import { DataTable } from '../components/DataTable';
+import { RequestError } from '../components/Feedback';
+import { DomainSelect, SearchInput } from '../components/ListControls';
+import { cursorControls, Pager } from '../components/Pager';
 import { graphql } from '../gql';
 import type { KeysPageQuery, KeyStatus, KeyType } from '../gql/graphql';
-import { useCursorPager } from '../hooks/useCursorPager';
-import { useSession } from '../session';
+import { useServerList } from '../hooks/useServerList';
+import { useServerPagedTable } from '../hooks/useTables';
 import { ADVANCED_STATUSES, EMPTY_SEARCH, EVERYDAY_STATUSES, keyFilter, type KeySearch } from './keyFilter';
 
 export const PAGE_SIZE = 25;
-const SEARCH_DELAY_MS = 250;
 
 const KeysPageDocument = graphql(`
   query KeysPage($filter: KeyFilter, $first: Int, $after: String) {
@@ -47,15 +49,6 @@ const KeysPageDocument = graphql(`
   }
 `);
 
-const DomainsDocument = graphql(`
-  query KeyDomains {
-    domains {
-      id
-      name
-    }
-  }
-`);
-
 const KEY_TYPES: KeyType[] = ['E1', 'E2', 'E3'];
 
 /** Ask for the first keys page at once, beside the session, when the app opens on /keys: the
@@ -67,7 +60,7 @@ export function prefetchKeys(client: Client): void {
 type KeyRow = KeysPageQuery['keys']['edges'][number]['node'];
 const column = createColumnHelper<KeyRow>();
 
-const STATUS_COLOR: Record<string, string> = {
+export const STATUS_COLOR: Record<string, string> = {
   ISSUED: 'green',
   IN_STOCK: 'gray',
   NOT_ACTIVATED: 'yellow',
@@ -78,23 +71,13 @@ const STATUS_COLOR: Record<string, string> = {
 /** The keys list: paged by the server, searched as you type (marking, UID, holder). */
 export function Keys() {
   const { t, i18n } = useTranslation();
-  const { viewer } = useSession();
   const [criteria, setCriteria] = useState<KeySearch>(EMPTY_SEARCH);
   const change = (part: Partial<KeySearch>) => setCriteria((c) => ({ ...c, ...part }));
-  const [debounced] = useDebouncedValue(criteria.search, SEARCH_DELAY_MS);
-  const filter = useMemo(() => keyFilter({ ...criteria, search: debounced }), [criteria, debounced]);
-  const pager = useCursorPager();
-  const { reset } = pager;
-  const filterKey = JSON.stringify(filter);
-  useEffect(reset, [filterKey, reset]);
+  const { filter, pager } = useServerList(criteria, keyFilter);
 
   const [{ data, fetching, error }] = useQuery({
     query: KeysPageDocument,
     variables: { filter, first: PAGE_SIZE, after: pager.after },
-  });
-  const [domains] = useQuery({
-    query: DomainsDocument,
-    pause: !viewer?.myRights.includes('domains.read'),
   });
   const keys = data?.keys;
   useEffect(() => {
@@ -104,7 +87,14 @@ export function Keys() {
   const dates = useMemo(() => new Intl.DateTimeFormat(i18n.language, { dateStyle: 'medium' }), [i18n.language]);
   const columns = useMemo(
     () => [
-      column.accessor('marking', { header: () => t('keys.marking') }),
+      column.accessor('marking', {
+        header: () => t('keys.marking'),
+        cell: (c) => (
+          <Anchor component={Link} to={`/keys/${c.row.original.id}`}>
+            {c.getValue()}
+          </Anchor>
+        ),
+      }),
       column.accessor('type', { header: () => t('keys.type') }),
       column.accessor('generation', {
         header: () => t('keys.generation'),
@@ -137,29 +127,17 @@ export function Keys() {
   );
 
   const rows = useMemo(() => keys?.edges.map((e) => e.node) ?? [], [keys]);
-  const table = useReactTable({
-    data: rows,
-    columns,
-    getCoreRowModel: getCoreRowModel(),
-    getRowId: (row) => row.id,
-    manualPagination: true,
-    rowCount: keys?.totalCount ?? 0,
-    state: { pagination: { pageIndex: pager.pageIndex, pageSize: PAGE_SIZE } },
-  });
-  const pages = Math.max(1, table.getPageCount());
+  const { table, pages } = useServerPagedTable(rows, columns, keys?.totalCount ?? 0, pager.pageIndex, PAGE_SIZE);
 
   return (
     <Stack>
       <Title order={2}>{t('keys.title')}</Title>
       <Group align="flex-end" gap="sm">
-        <TextInput
+        <SearchInput
           label={t('keys.search')}
           placeholder={t('keys.searchPlaceholder')}
           value={criteria.search}
-          onChange={(e) => change({ search: e.currentTarget.value })}
-          type="search"
-          w={260}
-          maw="100%"
+          onChange={(search) => change({ search })}
         />
         <MultiSelect
           label={t('keys.type')}
@@ -180,17 +158,7 @@ export function Keys() {
           w={220}
           clearable
         />
-        {domains.data && (
-          <Select
-            label={t('keys.domain')}
-            placeholder={t('keys.allDomains')}
-            data={domains.data.domains.map((d) => ({ value: d.id, label: d.name }))}
-            value={criteria.domainId}
-            onChange={(domainId) => change({ domainId })}
-            w={180}
-            clearable
-          />
-        )}
+        <DomainSelect value={criteria.domainId} onChange={(domainId) => change({ domainId })} />
       </Group>
       <Group justify="space-between">
         <Switch
@@ -208,30 +176,14 @@ export function Keys() {
           {keys ? t('keys.count', { count: keys.totalCount }) : t('app.loading')}
         </Text>
       </Group>
-      {error && (
-        <Text c="red" role="alert">
-          {t('errors.unexpected', { message: error.message })}
-        </Text>
-      )}
+      <RequestError error={error} />
       <DataTable
         table={table}
         caption={t('keys.table', { page: pager.pageIndex + 1 })}
         empty={keys ? t('keys.empty') : null}
         busy={fetching}
       />
-      <Group justify="flex-end" gap="sm">
-        <Button variant="default" onClick={pager.previous} disabled={pager.pageIndex === 0}>
-          {t('keys.previous')}
-        </Button>
-        <Text size="sm">{t('keys.page', { page: pager.pageIndex + 1, pages })}</Text>
-        <Button
-          variant="default"
-          onClick={() => keys?.pageInfo.endCursor && pager.next(keys.pageInfo.endCursor)}
-          disabled={!keys?.pageInfo.hasNextPage}
-        >
-          {t('keys.next')}
-        </Button>
-      </Group>
+      <Pager controls={cursorControls(pager, keys?.pageInfo, pages)} always />
     </Stack>
   );
 }

@@ -1,0 +1,131 @@
+import { Badge, Stack, Text } from '@mantine/core';
+import { createColumnHelper, getCoreRowModel, useReactTable } from '@tanstack/react-table';
+import { useMemo } from 'react';
+import { useTranslation } from 'react-i18next';
+
+import { graphql } from '../gql';
+import type { ProgrammingJobRowFragment } from '../gql/graphql';
+import { useFormats } from '../hooks/useFormats';
+import { CylinderLink } from './CylinderLink';
+import { DataTable } from './DataTable';
+
+/** What a programming job shows in a list: its cylinder, the changes it carries (R15), who
+ * carries it out (R17) and since when. */
+export const ProgrammingJobRow = graphql(`
+  fragment ProgrammingJobRow on ProgrammingJob {
+    id
+    status
+    createdAt
+    cylinder {
+      id
+      marking
+      securityRelevant
+    }
+    changes {
+      op
+      key {
+        id
+        marking
+      }
+      group {
+        id
+        name
+      }
+      cylinderGroup {
+        id
+        name
+      }
+    }
+    assignee {
+      marking
+    }
+  }
+`);
+
+export const JOB_STATUS_COLOR: Record<string, string> = {
+  PENDING: 'yellow',
+  ASSIGNED: 'blue',
+  ON_KEY: 'indigo',
+  DONE: 'green',
+  FAILED: 'red',
+  CANCELLED: 'gray',
+};
+
+/** Programming jobs that are still to be carried out at their cylinder (R15). */
+export const OPEN_JOB_STATUSES = ['PENDING', 'ASSIGNED', 'ON_KEY'] as const;
+
+type Change = ProgrammingJobRowFragment['changes'][number];
+
+function ChangeText({ change }: { change: Change }) {
+  const { t } = useTranslation();
+  const what = change.key
+    ? change.key.marking
+    : change.group
+      ? t('jobs.keyGroup', { name: change.group.name })
+      : change.cylinderGroup
+        ? t('jobs.cylinderGroup', { name: change.cylinderGroup.name })
+        : t('jobs.hidden');
+  return (
+    <Text size="sm" span>
+      {t(`accessChangeOp.${change.op}`)} {what}
+    </Text>
+  );
+}
+
+const column = createColumnHelper<ProgrammingJobRowFragment>();
+
+/** A page of programming jobs; ``withCylinder`` false on a cylinder's own card. */
+export function ProgrammingJobsTable({
+  jobs,
+  caption,
+  empty,
+  withCylinder = true,
+}: {
+  jobs: readonly ProgrammingJobRowFragment[];
+  caption: string;
+  empty: string;
+  withCylinder?: boolean;
+}) {
+  const { t } = useTranslation();
+  const formats = useFormats();
+  const columns = useMemo(
+    () => [
+      ...(withCylinder
+        ? [
+            column.accessor((j) => j.cylinder.marking, {
+              id: 'cylinder',
+              header: () => t('jobs.cylinder'),
+              cell: (c) => <CylinderLink cylinder={c.row.original.cylinder} />,
+            }),
+          ]
+        : []),
+      column.accessor('changes', {
+        header: () => t('jobs.changes'),
+        cell: (c) => (
+          <Stack gap={0}>
+            {c.getValue().map((change, i) => (
+              <ChangeText key={i} change={change} />
+            ))}
+          </Stack>
+        ),
+      }),
+      column.accessor('status', {
+        header: () => t('jobs.status'),
+        cell: (c) => (
+          <Badge variant="dot" color={JOB_STATUS_COLOR[c.getValue()]}>
+            {t(`jobStatus.${c.getValue()}`)}
+          </Badge>
+        ),
+      }),
+      column.accessor((j) => j.assignee?.marking ?? '', { id: 'assignee', header: () => t('jobs.assignee') }),
+      column.accessor('createdAt', {
+        header: () => t('jobs.createdAt'),
+        cell: (c) => formats.dateTime(c.getValue()),
+      }),
+    ],
+    [t, formats, withCylinder],
+  );
+  const data = useMemo(() => [...jobs], [jobs]);
+  const table = useReactTable({ data, columns, getCoreRowModel: getCoreRowModel(), getRowId: (j) => j.id });
+  return <DataTable table={table} caption={caption} empty={empty} minWidth={560} />;
+}

@@ -1,0 +1,14 @@
+import { describe, expect, it } from 'vitest';
+
+import { formatsFor } from './useFormats';
+
+describe('formats follow the language (issue 11 item 8)', () => {
+  it('writes numbers and dates the English and the German way', () => {
+    const en = formatsFor('en');
+    const de = formatsFor('de');
+    expect(en.number(3000)).toBe('3,000');
+    expect(de.number(3000)).toBe('3.000');
+    expect(en.date('2027-02-21T12:00:00Z')).toBe('Feb 21, 2027');
+    expect(de.date('2027-02-21T12:00:00Z')).toBe('21.02.2027');
+  });
+});

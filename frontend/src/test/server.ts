@@ -1,0 +1,41 @@
+import { vi } from 'vitest';
+import type { Client } from 'urql';
+import { fromValue } from 'wonka';
+
+type Vars = Record<string, unknown>;
+type Answer = (variables: Vars) => unknown;
+
+interface Operation {
+  variables: Vars;
+  query: { definitions: { kind: string; name?: { value: string } }[] };
+}
+
+function nameOf(operation: Operation): string {
+  const definition = operation.query.definitions.find((d) => d.kind === 'OperationDefinition');
+  return definition?.name?.value ?? '';
+}
+
+/** A GraphQL server for component tests: each operation, by name, answers what ``answers``
+ * gives for its variables; calls are recorded by name. An operation it does not know fails the
+ * test loudly rather than hanging. */
+export function fakeServer(answers: Record<string, Answer>) {
+  const calls: Record<string, Vars[]> = {};
+  const execute = vi.fn((operation: Operation) => {
+    const name = nameOf(operation);
+    (calls[name] ??= []).push(operation.variables);
+    const answer = answers[name];
+    if (!answer) throw new Error(`the fake server has no answer for ${name}`);
+    return fromValue({ operation, data: answer(operation.variables), stale: false, hasNext: false });
+  });
+  const client = { executeQuery: execute, executeMutation: execute } as unknown as Client;
+  return { client, calls };
+}
+
+/** The Viewer query of a signed-in Superadmin-like caller holding ``rights``. */
+export function viewer(rights: string[]) {
+  return () => ({
+    tenant: { name: 'Demo' },
+    me: { marking: 'PR-0001', holder: { firstName: 'Ina', lastName: 'Admin' }, roles: [{ name: 'Superadmin' }] },
+    myRights: rights,
+  });
+}
