@@ -67,6 +67,13 @@ describe('the cylinders list and its list function (R16)', () => {
             { id: 'c1', marking: 'A-001' },
             { id: 'c2', marking: 'A-002' },
           ],
+          skippedCylinders: [
+            {
+              cylinder: { id: 'c3', marking: 'A-003' },
+              code: 'DEFECTIVE',
+              message: 'A-003 is defective: its replacement gets the change',
+            },
+          ],
           warnings: [],
           errors: [],
         },
@@ -102,6 +109,13 @@ describe('the cylinders list and its list function (R16)', () => {
     expect(calls.ChangeAuthorizations[0]).toEqual({ input: { cylinderIds: ['c1', 'c2', 'c26'], add: ['k1'] } });
     const unchanged = within(listFunction).getByRole('list', { name: /^Unchanged/ });
     expect(within(unchanged).getAllByRole('listitem').map((li) => li.textContent)).toEqual(['A-001', 'A-002']);
+    // a defective cylinder is named apart, with why it was not changed (R11)
+    expect(
+      within(listFunction).getByText(
+        'defective: the change stays in its desired access list, so its replacement gets it',
+        { exact: false },
+      ),
+    ).toBeTruthy();
     expect(within(listFunction).getByRole('table', { name: 'Programming jobs made' })).toBeTruthy();
   });
 
@@ -115,6 +129,7 @@ describe('the cylinders list and its list function (R16)', () => {
         changeAuthorizations: {
           programmingJobs: [],
           unchangedCylinders: [],
+          skippedCylinders: [],
           warnings: [],
           errors: [{ field: 'remove.0', code: 'NOT_FOUND', message: 'remove.0: no such key or key group' }],
         },

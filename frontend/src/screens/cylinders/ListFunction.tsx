@@ -33,6 +33,14 @@ const ChangeAuthorizationsDocument = graphql(`
         id
         marking
       }
+      skippedCylinders {
+        cylinder {
+          id
+          marking
+        }
+        code
+        message
+      }
       warnings {
         code
         message
@@ -51,13 +59,15 @@ const FIELDS = ['cylinderIds', 'add', 'remove'];
 const payloadOf = (data: ChangeAuthorizationsMutation) => data.changeAuthorizations;
 type Result = ChangeAuthorizationsMutation['changeAuthorizations'];
 
-/** What the list function did (R16): the jobs it made, and the cylinders that held the wanted
- * state already and got none. */
+/** What the list function did (R16): the jobs it made, the cylinders that held the wanted
+ * state already and got none, and those that cannot take it now (defective: their replacement
+ * will, R11). */
 function ListFunctionResult({ result }: { result: Result }) {
   const { t } = useTranslation();
   const formats = useFormats();
   const jobs = result.programmingJobs.length;
   const unchanged = result.unchangedCylinders.length;
+  const skipped = result.skippedCylinders;
   return (
     <Stack gap="sm">
       <Alert color="green" variant="light" role="status" title={t('listFunction.done')}>
@@ -86,6 +96,21 @@ function ListFunctionResult({ result }: { result: Result }) {
             ))}
           </List>
         </Stack>
+      )}
+      {skipped.length > 0 && (
+        <Alert color="orange" variant="light" title={t('listFunction.skipped')}>
+          <List size="sm">
+            {skipped.map((s) => (
+              <List.Item key={s.cylinder.id}>
+                <Anchor component={Link} to={`/cylinders/${s.cylinder.id}`} size="sm">
+                  {s.cylinder.marking}
+                </Anchor>
+                {': '}
+                {t(`listFunction.skippedReason.${s.code}`, { defaultValue: s.message })}
+              </List.Item>
+            ))}
+          </List>
+        </Alert>
       )}
     </Stack>
   );
