@@ -123,6 +123,22 @@ class Database:
             info["domain_ids"] = frozenset(domain_ids)
         return self._app_sessions(info=info)
 
+    async def snapshot_session(
+        self, tenant_id: str, domain_ids: Iterable[int] | None = None
+    ) -> AsyncSession:
+        """A read-only session whose every statement sees one snapshot of the database.
+
+        On PostgreSQL each statement of a READ COMMITTED transaction sees what was
+        committed when it started, so fields read one after the other can come from
+        different moments (a device's version from before an update, its firmware
+        progress from after it). REPEATABLE READ pins the transaction's first snapshot;
+        a transaction that only reads never fails for it. SQLite reads one snapshot anyway.
+        """
+        session = self.session(tenant_id, domain_ids)
+        if self.dialect == "postgresql":
+            await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        return session
+
     @asynccontextmanager
     async def tenant_session(
         self, tenant_id: str, domain_ids: Iterable[int] | None = None

@@ -102,3 +102,25 @@ async def test_a_connection_that_waited_is_pinged_and_replaced_when_it_is_gone(
 
     # then: the reuse of a connection that waited was checked with a ping
     assert len(pings) >= 1
+
+
+async def test_a_snapshot_session_reads_every_statement_from_one_moment(
+    database: Database, tenant: NewTenant
+) -> None:
+    # given: a snapshot session that has read once (an event batch of a subscription)
+    reader = await database.snapshot_session(tenant.tenant_id)
+    try:
+        assert await reader.scalar(select(Domain.name)) == "Default"
+
+        # when: another transaction renames the domain and commits meanwhile
+        async with database.tenant_session(tenant.tenant_id) as writer:
+            domain = (await writer.scalars(select(Domain))).one()
+            domain.name = "Head office"
+            await writer.commit()
+
+        # then: the reader's later statements still see the moment of its first
+        seen = await reader.scalar(select(Domain.name).where(Domain.id == domain.id))
+        assert seen == "Default"
+    finally:
+        await reader.close()
+    assert await _domains(database, tenant) == ["Head office"]

@@ -246,8 +246,10 @@ class _Feed:
 
     @asynccontextmanager
     async def scope(self) -> AsyncIterator[AsyncSession]:
-        """A session for one batch, scoped to the tenant and the principal's domains (R1, R8)."""
-        session = self.context.database.session(
+        """A session for one batch, scoped to the tenant and the principal's domains (R1, R8);
+        every field of the batch's events is read from one snapshot, so that an event never
+        mixes a state with a later one."""
+        session = await self.context.database.snapshot_session(
             self.principal.tenant_id, self.principal.domain_ids
         )
         _event_scope.set(_EventScope(session))
