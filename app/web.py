@@ -16,7 +16,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
-from starlette.types import Message
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
@@ -55,6 +55,31 @@ class BodyTooLarge(Exception):
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status)
+
+
+# Over HTTPS, browsers are told to use nothing else for this host for a year (R37).
+HSTS = b"max-age=31536000; includeSubDomains"
+
+
+class StrictTransportSecurity:
+    """Adds ``Strict-Transport-Security`` to every answer given over HTTPS (a trusted proxy's
+    ``X-Forwarded-Proto`` counts); plain HTTP (development) gets none."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("scheme") != "https":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_hsts(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [*message.get("headers", []), (b"strict-transport-security", HSTS)]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_hsts)
 
 
 def rate_limited(refused: RateLimited) -> JSONResponse:
@@ -362,7 +387,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(RequestLogMiddleware, access_log=settings.access_log)],
+        middleware=[
+            Middleware(RequestLogMiddleware, access_log=settings.access_log),
+            Middleware(StrictTransportSecurity),
+        ],
         lifespan=lifespan,
     )
     # What no route matched: the web manager's files and client routes (issue 11), gzipped

@@ -126,6 +126,41 @@ async def test_over_https_the_session_cookie_is_secure(
         assert "secure" in {p.strip().lower() for p in _set_cookie(response).split(";")}
 
 
+async def test_over_https_every_answer_carries_hsts_and_plain_http_none(app: Any) -> None:
+    # when
+    async for client in _browser(app, "https://keywarden.example"):
+        secure = [await client.get(path) for path in ("/", "/health", "/graphql/x")]
+        answered = await _post(client, VIEWER, headers=CSRF)
+    async for client in _browser(app):
+        plain = await client.get("/health")
+
+    # then: pages, API answers and errors alike (R37)
+    hsts = "max-age=31536000; includeSubDomains"
+    for response in [*secure, answered]:
+        assert response.headers["strict-transport-security"] == hsts
+    assert "strict-transport-security" not in plain.headers
+
+
+async def test_a_session_cookie_planted_before_sign_in_is_never_adopted(
+    app: Any, browser: httpx.AsyncClient, database: Database, tenant: NewTenant
+) -> None:
+    # given: an attacker planted a cookie of its choosing in the victim's browser
+    await _main_key(database, tenant)
+    planted = "kw_s_" + "A" * 43
+    browser.cookies.set(SESSION_COOKIE, planted)
+
+    # when: the victim signs in
+    response = await _signed_in(browser, await _link(database, tenant))
+
+    # then: the server made a session of its own; the planted value stays worthless
+    made = _set_cookie(response).split(";")[0].split("=", 1)[1]
+    assert made != planted
+    async for attacker in _browser(app):
+        attacker.cookies.set(SESSION_COOKIE, planted)
+        viewer = (await _post(attacker, VIEWER, headers=CSRF)).json()
+        assert viewer["data"] is None or viewer["data"].get("me") is None
+
+
 async def test_a_sign_in_link_works_once_stored_hashed(
     browser: httpx.AsyncClient, http: httpx.AsyncClient, database: Database, tenant: NewTenant
 ) -> None:
