@@ -152,3 +152,33 @@ url => new Promise(resolve => {
   ws.onerror = () => {};
 })
 """
+
+
+def test_the_pages_policy_stops_injected_scripts_and_framing_in_the_browser(
+    site: Site, page: Any
+) -> None:
+    # given: a signed-in page
+    page.goto(site.sign_in_url("PR-0001"))
+    page.get_by_role("heading", name="Keys").wait_for()
+
+    # when: a script is injected inline, as a cross-site scripting flaw would (R37)
+    ran = page.evaluate(
+        """() => {
+          const s = document.createElement('script');
+          s.textContent = 'window.injected = true';
+          document.head.appendChild(s);
+          return window.injected === true;
+        }"""
+    )
+    # then: the page's Content-Security-Policy keeps it from running
+    assert ran is False
+
+    # when: another site frames the web manager (clickjacking)
+    page.route("http://elsewhere.example/", lambda route: route.fulfill(
+        status=200, content_type="text/html",
+        body=f'<!doctype html><title>elsewhere</title><iframe src="{site.url}/keys"></iframe>'))
+    page.goto("http://elsewhere.example/")
+    page.wait_for_load_state("load")
+    # then: the browser refuses to show it there (frame-ancestors 'none')
+    framed = page.frames[1]
+    assert framed.url == "chrome-error://chromewebdata/"
