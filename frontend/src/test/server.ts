@@ -1,6 +1,6 @@
 import { vi } from 'vitest';
 import type { Client } from 'urql';
-import { fromValue } from 'wonka';
+import { fromValue, makeSubject, map, type Subject } from 'wonka';
 
 type Vars = Record<string, unknown>;
 type Answer = (variables: Vars) => unknown;
@@ -27,8 +27,15 @@ export function fakeServer(answers: Record<string, Answer>) {
     if (!answer) throw new Error(`the fake server has no answer for ${name}`);
     return fromValue({ operation, data: answer(operation.variables), stale: false, hasNext: false });
   });
-  const client = { executeQuery: execute, executeMutation: execute } as unknown as Client;
-  return { client, calls };
+  // Subscriptions stay open: ``push`` sends each of its subscribers an event.
+  const subjects: Record<string, Subject<unknown>> = {};
+  const subject = (name: string) => (subjects[name] ??= makeSubject<unknown>());
+  const executeSubscription = vi.fn((operation: Operation) =>
+    map((data: unknown) => ({ operation, data, stale: false, hasNext: true }))(subject(nameOf(operation)).source),
+  );
+  const client = { executeQuery: execute, executeMutation: execute, executeSubscription } as unknown as Client;
+  const push = (name: string, data: unknown) => subject(name).next(data);
+  return { client, calls, push };
 }
 
 /** The Viewer query of a signed-in Superadmin-like caller holding ``rights``. */
