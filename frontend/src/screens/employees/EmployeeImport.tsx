@@ -49,7 +49,7 @@ export function ImportPreview({ report }: { report: Report }) {
       </Text>
       {invalid.length > 0 && (
         <Table.ScrollContainer minWidth={360} mah={260} scrollAreaProps={{ viewportProps: { tabIndex: 0 } }}>
-          <Table striped>
+          <Table striped captionSide="top">
             <caption>{t('import.invalidRows', { count: invalid.length })}</caption>
             <Table.Thead>
               <Table.Tr>
@@ -119,6 +119,7 @@ export function EmployeeImport({ onDone, onCancel }: { onDone: (title: string) =
           onChange={choose}
           error={errors.file}
           clearable
+          clearButtonProps={{ 'aria-label': t('import.clearFile') }}
         />
         <DomainSelect value={domainId} onChange={setDomainId} />
         {errors.domainId && <FormError message={errors.domainId} />}

@@ -1,6 +1,6 @@
 import { Alert, Button, Group, Modal, Paper, Stack, Text, Title } from '@mantine/core';
 import { createColumnHelper } from '@tanstack/react-table';
-import { useMemo, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useQuery } from 'urql';
 
@@ -186,14 +186,16 @@ export function Employees() {
   );
   const { table, pages } = useServerPagedTable(rows, columns, employees?.totalCount ?? 0, pager.pageIndex, EMPLOYEE_PAGE_SIZE);
 
+  // The dialog keeps its title while it closes: a dialog without a name is an accessibility fault.
+  const lastDialog = useRef<Dialog>({ kind: 'create' });
+  if (dialog) lastDialog.current = dialog;
+  const shown = lastDialog.current;
   const title =
-    dialog?.kind === 'create'
+    shown.kind === 'create'
       ? t('employees.new')
-      : dialog?.kind === 'import'
+      : shown.kind === 'import'
         ? t('import.title')
-        : dialog
-          ? t(`employees.${dialog.kind}Title`, { name: displayName(dialog.employee) })
-          : '';
+        : t(`employees.${shown.kind}Title`, { name: displayName(shown.employee) });
 
   return (
     <Stack>

@@ -114,7 +114,8 @@ export function Jobs() {
             data={keys.data?.programmingKeys.map((k) => ({ value: k.id, label: k.marking })) ?? []}
             value={criteria.assigneeId}
             onChange={(assigneeId) => change({ assigneeId })}
-            w={180}
+            w={240}
+            maw="100%"
             clearable
           />
         )}
