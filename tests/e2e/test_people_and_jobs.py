@@ -11,6 +11,7 @@ open jobs that the sub key PN-0002 (the works council's, both buildings) is give
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import expect
@@ -101,6 +102,36 @@ def test_employee_import_with_an_invalid_row(site: Site, page: Any) -> None:
     expect(page.get_by_text("2 employees", exact=True)).to_be_visible()
     assert_accessible(page)
     screenshot(page, "employees-imported")
+
+    # when: exporting (the server's file, by the browser's session)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export CSV").click()
+    exported = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    # then: the import's columns, the imported employees among them (R30)
+    assert exported.startswith("employeeNumber;firstName;lastName;email;department;phone")
+    assert "E2E-0003;Cy;Importer;;Quality;0711 555" in exported
+
+    # when: deleting an employee who holds keys
+    page.get_by_role("searchbox", name="Search employees").fill("Becker")
+    page.get_by_role("button", name="Delete Becker, Katrin").click()
+    dialog = page.get_by_role("dialog", name="Delete Becker, Katrin")
+    dialog.get_by_role("button", name="Delete", exact=True).click()
+    # then: the server's CONFLICT names the keys, and she stays
+    expect(dialog.get_by_role("alert")).to_contain_text("holds key(s) K-")
+    assert_accessible(page)
+    screenshot(page, "employee-delete-conflict")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("cell", name="Becker, Katrin", exact=True)).to_be_visible()
+
+    # when: deleting an imported employee, who holds none
+    page.get_by_role("searchbox", name="Search employees").fill("Importer")
+    page.get_by_role("button", name="Delete Importer, Cy").click()
+    page.get_by_role("dialog", name="Delete Importer, Cy").get_by_role(
+        "button", name="Delete", exact=True
+    ).click()
+    # then: gone
+    expect(page.get_by_text("Importer, Cy was deleted.")).to_be_visible()
+    expect(page.get_by_text("1 employee", exact=True)).to_be_visible()
 
 
 def test_a_job_assigned_to_a_sub_key_with_the_warning(site: Site, page: Any) -> None:
