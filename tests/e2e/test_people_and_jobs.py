@@ -215,3 +215,26 @@ def test_employees_and_jobs_in_german_at_tablet_width(site: Site, german_page: A
     expect(page.get_by_role("region", name="Einem Programmierschlüssel zuweisen")).to_be_visible()
     assert_accessible(page)
     screenshot(page, "jobs-de")
+
+
+def test_an_access_profile_given_to_an_employee_makes_the_jobs(site: Site, page: Any) -> None:
+    # given: Katrin Becker, who holds two keys and no access profile
+    _open(page, site, "Employees")
+    page.get_by_role("searchbox", name="Search employees").fill("Becker")
+    page.get_by_role("button", name="Edit Becker, Katrin").click()
+    dialog = page.get_by_role("dialog", name="Edit Becker, Katrin")
+    # when: she is given the Research profile, and her phone number changes
+    dialog.get_by_role("textbox", name="Access profiles").click()
+    page.get_by_role("option", name="Research", exact=True).click()
+    page.keyboard.press("Escape")  # the options close, the dialog stays
+    dialog.get_by_role("textbox", name="Phone").fill("+49 69 4711-000")
+    dialog.get_by_role("button", name="Save changes").click()
+    # then: saved, with the programming jobs that put her keys into the profile's cylinders (R13)
+    done = page.get_by_role("region", name="The changes to Becker, Katrin were saved.")
+    expect(done.get_by_text(re.compile(r"^\d+ programming jobs made\.$"))).to_be_visible()
+    jobs = done.get_by_role("table", name="Programming jobs made")
+    expect(jobs.get_by_role("cell", name=re.compile("^B-007 ")).first).to_be_visible()
+    row = page.get_by_role("row").filter(has_text="Becker, Katrin")
+    expect(row).to_contain_text("Research")
+    assert_accessible(page)
+    screenshot(page, "employee-profile-jobs")
