@@ -66,7 +66,8 @@ function ChangeText({ change }: { change: Change }) {
         ? t('jobs.cylinderGroup', { name: change.cylinderGroup.name })
         : t('jobs.hidden');
   return (
-    <Text size="sm" span>
+    // One change a line: "Add K-0013" is not broken inside the marking.
+    <Text size="sm" span style={{ whiteSpace: 'nowrap' }}>
       {t(`accessChangeOp.${change.op}`)} {what}
     </Text>
   );

@@ -46,3 +46,15 @@ export function viewer(rights: string[]) {
     myRights: rights,
   });
 }
+
+/** One page of ``all`` as a Relay connection, by the request's ``first`` and ``after`` (the
+ * cursor is the index of the last row sent). */
+export function connectionPage<Node>(all: readonly Node[], variables: Vars) {
+  const start = variables.after ? Number(variables.after) : 0;
+  const page = all.slice(start, start + ((variables.first as number | undefined) ?? all.length));
+  return {
+    totalCount: all.length,
+    pageInfo: { hasNextPage: start + page.length < all.length, endCursor: String(start + page.length) },
+    edges: page.map((node) => ({ node })),
+  };
+}

@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 
 import { renderRoute } from '../../test/render';
-import { fakeServer, viewer } from '../../test/server';
+import { connectionPage, fakeServer, viewer } from '../../test/server';
 import { createInput, EMPTY_FIELDS, fieldsOf, updateInput } from './employeeModel';
 import { EMPLOYEE_PAGE_SIZE, Employees } from './Employees';
 
@@ -28,15 +28,7 @@ function employee(n: number) {
 function employeesPage(variables: Record<string, unknown>) {
   const search = variables.search as string | null;
   const all = Array.from({ length: 30 }, (_, i) => employee(i + 1)).filter((e) => !search || e.lastName.includes(search));
-  const start = variables.after ? Number(variables.after) : 0;
-  const page = all.slice(start, start + (variables.first as number));
-  return {
-    employees: {
-      totalCount: all.length,
-      pageInfo: { hasNextPage: start + page.length < all.length, endCursor: String(start + page.length) },
-      edges: page.map((node) => ({ node })),
-    },
-  };
+  return { employees: connectionPage(all, variables) };
 }
 
 const domains = () => ({ domains: [{ id: 'd1', name: 'Building A' }] });

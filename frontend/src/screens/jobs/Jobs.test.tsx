@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import type { ProgrammingJobRowFragment, ProgrammingJobStatus } from '../../gql/graphql';
 import { renderRoute } from '../../test/render';
-import { fakeServer, viewer } from '../../test/server';
+import { connectionPage, fakeServer, viewer } from '../../test/server';
 import { JOB_PAGE_SIZE, Jobs } from './Jobs';
 import { jobFilter, OPEN_JOB_SEARCH, withLiveUpdates } from './jobModel';
 
@@ -22,13 +22,7 @@ function job(n: number, status: ProgrammingJobStatus = 'PENDING', assignee: stri
 }
 
 function jobsPage(jobs: ReturnType<typeof job>[]) {
-  return () => ({
-    programmingJobs: {
-      totalCount: jobs.length,
-      pageInfo: { hasNextPage: false, endCursor: String(jobs.length) },
-      edges: jobs.map((node) => ({ node })),
-    },
-  });
+  return (variables: Record<string, unknown>) => ({ programmingJobs: connectionPage(jobs, variables) });
 }
 
 const cylinderOptions = () => ({
@@ -113,6 +107,31 @@ describe('the programming jobs screen (issue 11 item 6)', () => {
     expect(within(assign).getByText(/now carries more than 30 jobs/)).toBeTruthy();
     expect(calls.AssignJobs[0]).toEqual({ input: { programmingKeyId: 'pn1', jobIds: ['j1', 'j2'] } });
     expect(within(assign).getByText('No job chosen: choose open jobs in the list.')).toBeTruthy();
+  });
+
+  it('goes back to the first page when the filter changes, and drops a chosen job that went onto a key', async () => {
+    const all = Array.from({ length: 30 }, (_, i) => job(i + 1));
+    const { client, calls, push } = fakeServer({
+      Viewer: viewer(ASSIGNER),
+      OpenJobs: (v) => ({ programmingJobs: connectionPage(all, v) }),
+      ProgrammingKeyOptions: programmingKeys,
+      CylinderOptions: cylinderOptions,
+    });
+    renderRoute(<Jobs />, client, '/jobs', '/jobs');
+    await userEvent.click(await screen.findByRole('checkbox', { name: 'Choose the job on B-001' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Next page' }));
+    await userEvent.click(await screen.findByRole('checkbox', { name: 'Choose the job on B-026' }));
+    expect(calls.OpenJobs.at(-1)).toMatchObject({ after: '25' });
+    const assign = screen.getByRole('region', { name: 'Assign to a programming key' });
+    expect(within(assign).getByText('2 jobs chosen.')).toBeTruthy();
+
+    act(() => push('JobEvents', { jobEvents: { at: '2026-12-07T11:00:00Z', programmingJob: job(1, 'ON_KEY', 'PR-0001') } }));
+    await waitFor(() => expect(within(assign).getByText('1 job chosen.')).toBeTruthy());
+
+    await userEvent.click(screen.getByRole('textbox', { name: 'Assigned to' }));
+    await userEvent.click(await screen.findByRole('option', { name: 'PN-0001' }));
+    await waitFor(() => expect(calls.OpenJobs.at(-1)).toMatchObject({ after: null, filter: { assigneeId: 'pn1' } }));
+    expect(screen.getByText('Page 1 of 2')).toBeTruthy();
   });
 
   it('shows the server’s error next to the programming key it names', async () => {

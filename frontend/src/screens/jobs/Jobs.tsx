@@ -77,6 +77,11 @@ export function Jobs() {
     [jobs, live.data],
   );
   const pages = jobs ? Math.max(1, Math.ceil(jobs.totalCount / JOB_PAGE_SIZE)) : undefined;
+  // A chosen job that meanwhile went onto a key or was done is no longer offered for assigning.
+  const assignable = [...chosen].filter((id) => {
+    const now = live.data?.get(id);
+    return !now || canAssign(now);
+  });
   const selection = assigning
     ? {
         chosen,
@@ -134,7 +139,7 @@ export function Jobs() {
       <Pager controls={cursorControls(pager, jobs?.pageInfo, pages)} label={t('jobsScreen.title')} always />
       {assigning && (
         <AssignJobs
-          jobIds={[...chosen]}
+          jobIds={assignable}
           programmingKeys={keys.data?.programmingKeys ?? []}
           onAssigned={() => {
             setChosen(new Set());
