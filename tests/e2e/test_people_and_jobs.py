@@ -4,19 +4,22 @@ assigned to a sub programming key beyond 30 with the server's warning (R17), the
 changing on screen through the jobEvents subscription (R15). Every screen is checked with
 axe-core and photographed.
 
-The demo's E1 spare K-0033 is used by no other story: adding it to every cylinder makes the
-open jobs that the sub key PN-0002 (the works council's, both buildings) is given.
+The stories run on a demo tenant of their own (see ``site``): adding the E1 spare K-0033 to
+every cylinder makes the open jobs that the sub key PN-0002 (the works council's, both
+buildings) is given.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import Site, assert_accessible, screenshot
+from tests.e2e.conftest import Site, assert_accessible, demo_site, screenshot
 
 # Line 3 lacks the last name: the dry run reports it and the import skips it (R30).
 IMPORT_FILE = (
@@ -46,6 +49,13 @@ mutation($i: AssignProgrammingJobsInput!) {
 LOAD = """
 mutation($i: LoadProgrammingJobsInput!) { loadProgrammingJobs(input: $i) { errors { message } } }
 """
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """These stories assign every open job and add a key to every cylinder: on a demo tenant
+    and server of their own, the other modules' stories find the demo as it was."""
+    yield from demo_site(tmp_path_factory)
 
 
 def _open(page: Any, site: Site, menu: str) -> None:
@@ -95,7 +105,7 @@ def test_employee_import_with_an_invalid_row(site: Site, page: Any) -> None:
 
     # then: two created, the invalid one skipped, and the list shows them
     expect(
-        page.get_by_text("Import finished: 2 created, 0 updated, 1 invalid rows skipped.")
+        page.get_by_text("Import finished: 2 created, 0 updated, 1 invalid row skipped.")
     ).to_be_visible()
     expect(page.get_by_role("cell", name="Importer, Ada", exact=True)).to_be_visible()
     expect(page.get_by_role("cell", name="Importer, Cy", exact=True)).to_be_visible()

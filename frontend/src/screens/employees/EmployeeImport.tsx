@@ -103,7 +103,7 @@ export function EmployeeImport({ onDone, onCancel }: { onDone: (title: string) =
     setImporting(true);
     const done = await run.submit({ input: { file, dryRun: false, domainId } });
     setImporting(false);
-    if (done) onDone(t('import.done', { created: done.created, updated: done.updated, skipped: done.invalidRows.length }));
+    if (done) onDone(t('import.done', { created: done.created, updated: done.updated, count: done.invalidRows.length }));
   }
 
   return (

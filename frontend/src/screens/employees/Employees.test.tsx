@@ -209,7 +209,7 @@ describe('the employees screen (issue 11 item 4)', () => {
     expect(calls.ImportEmployees[0]).toEqual({ input: { file, dryRun: true, domainId: null } });
 
     await userEvent.click(within(dialog).getByRole('button', { name: 'Import 2 valid rows' }));
-    expect(await screen.findByText('Import finished: 1 created, 1 updated, 1 invalid rows skipped.')).toBeTruthy();
+    expect(await screen.findByText('Import finished: 1 created, 1 updated, 1 invalid row skipped.')).toBeTruthy();
     expect(calls.ImportEmployees[1]).toEqual({ input: { file, dryRun: false, domainId: null } });
   });
 });
