@@ -47,6 +47,8 @@ from app.events import (
 from app.events.pubsub import listener_name
 from app.models import (
     ApiToken,
+    ProgrammingKey,
+    ProgrammingKeyKind,
     RemoteDevice,
     RemoteDeviceKind,
     RemoteJob,
@@ -488,15 +490,20 @@ async def test_job_events_carry_remote_jobs_of_visible_keys_only(
     await ws.close()
 
 
-async def heard_jobs(ws: GraphQLSocket, op: str, quiet: float = 0.5) -> list[str]:
-    """The ids of every job announced on ``op`` until nothing more comes for ``quiet`` s."""
-    ids = []
+async def heard_events(ws: GraphQLSocket, op: str, quiet: float = 0.5) -> list[dict[str, Any]]:
+    """Every jobEvents event on ``op`` until nothing more comes for ``quiet`` s."""
+    events = []
     while True:
         try:
-            event = (await ws.next(op, seconds=quiet))["jobEvents"]
+            events.append((await ws.next(op, seconds=quiet))["jobEvents"])
         except TimeoutError:
-            return ids
-        ids.append((event["programmingJob"] or event["remoteJob"])["id"])
+            return events
+
+
+async def heard_jobs(ws: GraphQLSocket, op: str, quiet: float = 0.5) -> list[str]:
+    """The ids of every job announced on ``op`` until nothing more comes for ``quiet`` s."""
+    events = await heard_events(ws, op, quiet)
+    return [(e["programmingJob"] or e["remoteJob"])["id"] for e in events]
 
 
 async def test_job_events_announce_each_job_of_issue_and_update_key_once(
@@ -560,6 +567,61 @@ async def test_job_events_announce_each_job_of_issue_and_update_key_once(
     assert sorted(heard_update) == sorted(
         [cancelled, *(j["id"] for j in updated["programmingJobs"] + updated["remoteJobs"])]
     )
+    await ws.close()
+
+
+DESK_ROUND = {
+    "assign": "mutation($i: AssignProgrammingJobsInput!) { assignProgrammingJobs(input: $i) "
+              "{ errors { message } } }",
+    "load": "mutation($i: LoadProgrammingJobsInput!) { loadProgrammingJobs(input: $i) "
+            "{ errors { message } } }",
+    "report": "mutation($i: ReportProgrammingResultsInput!) { reportProgrammingResults(input: $i) "
+              "{ errors { message } } }",
+}
+
+
+async def test_job_events_announce_assigning_loading_and_reporting_a_job(
+    live: LiveServer, settings: Settings, database: Database,
+    tenant: NewTenant, other_tenant: NewTenant,
+) -> None:
+    # given: an open job on MAIN-1, a main programming key, and jobEvents subscribers: one of
+    # the tenant, one limited to its second domain, one of another tenant
+    site = await make_site(database, tenant)
+    token = await superadmin_token(database, tenant)
+    async with database.tenant_session(tenant.tenant_id) as s:
+        row = ProgrammingKey(marking="PR-LIVE", uid=secrets.token_hex(8),
+                             kind=ProgrammingKeyKind.MAIN, firmware_version="16.3.7",
+                             public_key=os.urandom(32))
+        s.add(row)
+        await s.commit()
+        pkey = to_global_id("ProgrammingKey", row.id)
+    made = await post(live, token, CHANGE, {"i": {"cylinderIds": [site.cylinder],
+                                                  "add": [site.key]}})
+    job = made["changeAuthorizations"]["programmingJobs"][0]["id"]
+    ws = await job_events_subscriber(live, settings, tenant, token)
+    annex_token = await superadmin_token(database, tenant, domain_ids=[site.other_domain_id])
+    annex_ws = await job_events_subscriber(live, settings, tenant, annex_token)
+    other_ws = await job_events_subscriber(
+        live, settings, other_tenant, await superadmin_token(database, other_tenant))
+    steps = (
+        ("assign", {"programmingKeyId": pkey, "jobIds": [job]}, "ASSIGNED"),
+        ("load", {"programmingKeyId": pkey}, "ON_KEY"),
+        ("report", {"programmingKeyId": pkey,
+                    "results": [{"jobId": job, "outcome": "DONE", "auditEvents": []}]}, "DONE"),
+    )
+    for step, variables, status in steps:
+        # when: the job is assigned, loaded at the desk, reported done (R15, R17)
+        answer = next(iter((await post(live, token, DESK_ROUND[step], {"i": variables})).values()))
+        assert answer["errors"] == [], step
+        # then: the tenant's subscriber hears of the job in its new state, once (R23)
+        heard = [(e["programmingJob"]["id"], e["programmingJob"]["status"])
+                 for e in await heard_events(ws, "jobs")]
+        assert heard == [(job, status)], step
+    # and: neither the subscriber outside the job's domain (R8) nor another tenant's (R1)
+    for silent in (annex_ws, other_ws):
+        with pytest.raises(TimeoutError):
+            await silent.receive(seconds=0.3)
+        await silent.close()
     await ws.close()
 
 

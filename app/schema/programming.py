@@ -9,6 +9,7 @@ import strawberry
 
 from app.access.engine import JobOutcome
 from app.audit.service import ReadEvent
+from app.events.publish import queue_job_events
 from app.programming.service import (
     AssignResult,
     LoadResult,
@@ -185,13 +186,16 @@ class ProgrammingMutations:
     ) -> AssignProgrammingJobsPayload:
         async def action(r: Run) -> AssignResult:
             r.after_commit(notify_outbox)  # the holder is told programming is available (R33)
-            return await assign_programming_jobs(
+            result = await assign_programming_jobs(
                 r.session,
                 programming_key_id=r.id(
                     input.programming_key_id, "ProgrammingKey", "programmingKeyId"
                 ),
                 job_ids=r.ids(input.job_ids, "ProgrammingJob", "jobIds"),
             )
+            # jobEvents: the jobs are assigned now (R15, R23), as at a site bridge.
+            queue_job_events(r.session, job_ids=[j.id for j in result.jobs])
+            return result
 
         return await run(
             info, AssignProgrammingJobsPayload, action,
@@ -219,6 +223,7 @@ class ProgrammingMutations:
             )
             if result.newly_loaded:
                 r.after_commit(notify_outbox)  # the cylinders to visit (R17, R33)
+                queue_job_events(r.session, job_ids=result.loaded_ids)  # now on the key
             return result
 
         return await run(info, LoadProgrammingJobsPayload, action, _loaded_payload)
@@ -244,8 +249,12 @@ class ProgrammingMutations:
                 for i, result in enumerate(input.results)
             ]
             r.after_commit(notify_outbox)  # the final e-mail: were all jobs completed (R17, R33)
-            return await report_programming_results(
+            report = await report_programming_results(
                 r.session, programming_key_id=key_id, results=results
             )
+            # jobEvents: done, failed, back to assigned, or made by the report (R15, R23).
+            changed = (*report.reported, *report.returned, *report.created)
+            queue_job_events(r.session, job_ids=[j.id for j in changed])
+            return report
 
         return await run(info, ReportProgrammingResultsPayload, action, _report_payload)

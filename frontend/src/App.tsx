@@ -17,6 +17,8 @@ const Cylinders = lazy(() => import('./screens/cylinders/Cylinders').then((m) =>
 const CylinderCard = lazy(() =>
   import('./screens/cylinders/CylinderCard').then((m) => ({ default: m.CylinderCard })),
 );
+const Employees = lazy(() => import('./screens/employees/Employees').then((m) => ({ default: m.Employees })));
+const Jobs = lazy(() => import('./screens/jobs/Jobs').then((m) => ({ default: m.Jobs })));
 
 function Loading() {
   const { t } = useTranslation();
@@ -54,6 +56,16 @@ export function App() {
         <Route path="cylinders/:id" element={
             <Later>
               <CylinderCard />
+            </Later>
+          } />
+        <Route path="employees" element={
+            <Later>
+              <Employees />
+            </Later>
+          } />
+        <Route path="jobs" element={
+            <Later>
+              <Jobs />
             </Later>
           } />
         <Route path="approvals" element={<Approvals />} />

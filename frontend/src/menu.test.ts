@@ -3,7 +3,16 @@ import { describe, expect, it } from 'vitest';
 import { homePath, visibleMenu } from './menu';
 
 const APPROVER = ['readout.read', 'readout.approve'];
-const SUPERADMIN = ['keys.read', 'keys.write', 'cylinders.read', 'readout.read', 'readout.request', 'employees.read'];
+const SUPERADMIN = [
+  'keys.read',
+  'keys.write',
+  'cylinders.read',
+  'readout.read',
+  'readout.request',
+  'employees.read',
+  'jobs.read',
+];
+const EMPLOYEE_ADMIN = ['employees.read', 'employees.write'];
 
 describe('the main menu follows the rights (R7)', () => {
   it('shows an Approver only the approvals (R29)', () => {
@@ -12,8 +21,20 @@ describe('the main menu follows the rights (R7)', () => {
   });
 
   it('shows a Superadmin the keys first', () => {
-    expect(visibleMenu(SUPERADMIN).map((i) => i.path)).toEqual(['/keys', '/cylinders', '/approvals']);
+    expect(visibleMenu(SUPERADMIN).map((i) => i.path)).toEqual([
+      '/keys',
+      '/cylinders',
+      '/employees',
+      '/jobs',
+      '/approvals',
+    ]);
     expect(homePath(SUPERADMIN)).toBe('/keys');
+  });
+
+  it('shows the employees and the jobs only to who may read them', () => {
+    expect(visibleMenu(EMPLOYEE_ADMIN).map((i) => i.path)).toEqual(['/employees']);
+    expect(homePath(EMPLOYEE_ADMIN)).toBe('/employees');
+    expect(visibleMenu(['jobs.read']).map((i) => i.path)).toEqual(['/jobs']);
   });
 
   it('shows nothing to a caller without rights', () => {

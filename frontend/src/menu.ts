@@ -9,6 +9,8 @@ export interface MenuItem {
 export const MENU: readonly MenuItem[] = [
   { path: '/keys', label: 'menu.keys', right: 'keys.read' },
   { path: '/cylinders', label: 'menu.cylinders', right: 'cylinders.read' },
+  { path: '/employees', label: 'menu.employees', right: 'employees.read' },
+  { path: '/jobs', label: 'menu.jobs', right: 'jobs.read' },
   { path: '/approvals', label: 'menu.approvals', right: 'readout.read' },
 ];
 

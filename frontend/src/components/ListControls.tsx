@@ -1,8 +1,9 @@
-import { Select, TextInput } from '@mantine/core';
+import { Select, Text, TextInput } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import { useQuery } from 'urql';
 
 import { graphql } from '../gql';
+import { useFormats } from '../hooks/useFormats';
 import { useSession } from '../session';
 
 const DomainsDocument = graphql(`
@@ -55,5 +56,17 @@ export function DomainSelect({ value, onChange }: { value: string | null; onChan
       w={180}
       clearable
     />
+  );
+}
+
+/** How many rows a list holds, said to screen readers as it changes; "loading" until known.
+ * ``label`` is a plural i18n key given ``count`` and ``n`` (the number per locale). */
+export function ListCount({ total, label }: { total: number | undefined; label: string }) {
+  const { t } = useTranslation();
+  const formats = useFormats();
+  return (
+    <Text aria-live="polite" size="sm">
+      {total === undefined ? t('app.loading') : t(label, { count: total, n: formats.number(total) })}
+    </Text>
   );
 }

@@ -12,7 +12,8 @@ import { cursorControls, Pager } from './Pager';
 import { ProgrammingJobsTable } from './ProgrammingJobsTable';
 import { Section, SECTION_PAGE_SIZE } from './Section';
 
-const OpenJobsDocument = graphql(`
+/** A page of programming jobs by a filter: a card's open jobs, the jobs screen's list. */
+export const OpenJobsDocument = graphql(`
   query OpenJobs($filter: ProgrammingJobFilter!, $first: Int, $after: String) {
     programmingJobs(filter: $filter, first: $first, after: $after) {
       totalCount

@@ -5,7 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { useQuery } from 'urql';
 
 import { graphql } from '../gql';
-import type { EmployeeOptionsQuery, KeyOptionsQuery } from '../gql/graphql';
+import type { CylinderOptionsQuery, EmployeeOptionsQuery, KeyOptionsQuery } from '../gql/graphql';
 
 /** How many matches a picker offers: the server searches, the list never loads all rows. */
 export const PICKER_SIZE = 20;
@@ -45,7 +45,23 @@ const EmployeeOptionsDocument = graphql(`
   }
 `);
 
-type Kind = 'key' | 'employee';
+const CylinderOptionsDocument = graphql(`
+  query CylinderOptions($search: String, $first: Int) {
+    cylinders(filter: { search: $search }, first: $first) {
+      edges {
+        node {
+          id
+          marking
+          domain {
+            name
+          }
+        }
+      }
+    }
+  }
+`);
+
+type Kind = 'key' | 'employee' | 'cylinder';
 
 function keyOptions(data: KeyOptionsQuery, t: (key: string) => string): ComboboxItem[] {
   return data.keys.edges.map(({ node }) => {
@@ -61,6 +77,10 @@ function employeeOptions(data: EmployeeOptionsQuery): ComboboxItem[] {
   }));
 }
 
+function cylinderOptions(data: CylinderOptionsQuery): ComboboxItem[] {
+  return data.cylinders.edges.map(({ node }) => ({ value: node.id, label: `${node.marking} · ${node.domain.name}` }));
+}
+
 /** The options the server finds for what is typed, plus those chosen before (their labels stay
  * known while the matches change). */
 function useServerOptions(kind: Kind, chosen: readonly string[]) {
@@ -73,10 +93,12 @@ function useServerOptions(kind: Kind, chosen: readonly string[]) {
   const variables = useMemo(() => ({ search: debounced.trim() || null, first: PICKER_SIZE }), [debounced]);
   const [keys] = useQuery({ query: KeyOptionsDocument, variables, pause: kind !== 'key' });
   const [employees] = useQuery({ query: EmployeeOptionsDocument, variables, pause: kind !== 'employee' });
+  const [cylinders] = useQuery({ query: CylinderOptionsDocument, variables, pause: kind !== 'cylinder' });
   const found = useMemo(() => {
     if (kind === 'key') return keys.data ? keyOptions(keys.data, t) : [];
+    if (kind === 'cylinder') return cylinders.data ? cylinderOptions(cylinders.data) : [];
     return employees.data ? employeeOptions(employees.data) : [];
-  }, [kind, keys.data, employees.data, t]);
+  }, [kind, keys.data, employees.data, cylinders.data, t]);
   for (const option of found) labels.current.set(option.value, option.label);
   const data = [
     ...chosen
@@ -84,7 +106,7 @@ function useServerOptions(kind: Kind, chosen: readonly string[]) {
       .map((value) => ({ value, label: labels.current.get(value) ?? value })),
     ...found,
   ];
-  const result = kind === 'key' ? keys : employees;
+  const result = kind === 'key' ? keys : kind === 'cylinder' ? cylinders : employees;
   return { data, search, setSearch, fetching: result.fetching, failed: Boolean(result.error) };
 }
 
@@ -117,7 +139,7 @@ function useSearchProps({ kind, ...field }: PickerProps, chosen: readonly string
   };
 }
 
-/** One key or employee, searched on the server as you type. */
+/** One key, employee or cylinder, searched on the server as you type. */
 export function SearchPicker({
   value,
   onChange,

@@ -1,4 +1,4 @@
-import { Badge, Stack, Text } from '@mantine/core';
+import { Badge, Checkbox, Stack, Text } from '@mantine/core';
 import { createColumnHelper, getCoreRowModel, useReactTable } from '@tanstack/react-table';
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -66,7 +66,8 @@ function ChangeText({ change }: { change: Change }) {
         ? t('jobs.cylinderGroup', { name: change.cylinderGroup.name })
         : t('jobs.hidden');
   return (
-    <Text size="sm" span>
+    // One change a line: "Add K-0013" is not broken inside the marking.
+    <Text size="sm" span style={{ whiteSpace: 'nowrap' }}>
       {t(`accessChangeOp.${change.op}`)} {what}
     </Text>
   );
@@ -74,22 +75,64 @@ function ChangeText({ change }: { change: Change }) {
 
 const column = createColumnHelper<ProgrammingJobRowFragment>();
 
-/** A page of programming jobs; ``withCylinder`` false on a cylinder's own card. */
+function chooseColumn(
+  selection: JobSelection,
+  jobs: readonly ProgrammingJobRowFragment[],
+  t: (key: string, options?: Record<string, unknown>) => string,
+) {
+  const choosable = jobs.filter(selection.canChoose);
+  const onPage = choosable.filter((j) => selection.chosen.has(j.id)).length;
+  return column.display({
+    id: 'select',
+    header: () => (
+      <Checkbox
+        aria-label={t('jobs.selectPage')}
+        checked={choosable.length > 0 && onPage === choosable.length}
+        indeterminate={onPage > 0 && onPage < choosable.length}
+        disabled={choosable.length === 0}
+        onChange={(e) => selection.toggle(choosable, e.currentTarget.checked)}
+      />
+    ),
+    cell: (c) =>
+      selection.canChoose(c.row.original) ? (
+        <Checkbox
+          aria-label={t('jobs.select', { marking: c.row.original.cylinder.marking })}
+          checked={selection.chosen.has(c.row.original.id)}
+          onChange={(e) => selection.toggle([c.row.original], e.currentTarget.checked)}
+        />
+      ) : null,
+  });
+}
+
+/** Jobs chosen in a list (to assign them, R17): which are chosen, which may be, and the change. */
+export interface JobSelection {
+  chosen: ReadonlySet<string>;
+  canChoose: (job: ProgrammingJobRowFragment) => boolean;
+  toggle: (jobs: readonly ProgrammingJobRowFragment[], on: boolean) => void;
+}
+
+/** A page of programming jobs; ``withCylinder`` false on a cylinder's own card; with
+ * ``selection`` each job that may be chosen has a checkbox. */
 export function ProgrammingJobsTable({
   jobs,
   caption,
   empty,
   withCylinder = true,
+  selection,
+  busy = false,
 }: {
   jobs: readonly ProgrammingJobRowFragment[];
   caption: string;
   empty: string;
   withCylinder?: boolean;
+  selection?: JobSelection;
+  busy?: boolean;
 }) {
   const { t } = useTranslation();
   const formats = useFormats();
   const columns = useMemo(
     () => [
+      ...(selection ? [chooseColumn(selection, jobs, t)] : []),
       ...(withCylinder
         ? [
             column.accessor((j) => j.cylinder.marking, {
@@ -123,9 +166,9 @@ export function ProgrammingJobsTable({
         cell: (c) => formats.dateTime(c.getValue()),
       }),
     ],
-    [t, formats, withCylinder],
+    [t, formats, withCylinder, selection, jobs],
   );
   const data = useMemo(() => [...jobs], [jobs]);
   const table = useReactTable({ data, columns, getCoreRowModel: getCoreRowModel(), getRowId: (j) => j.id });
-  return <DataTable table={table} caption={caption} empty={empty} minWidth={560} />;
+  return <DataTable table={table} caption={caption} empty={empty} minWidth={560} busy={busy} />;
 }

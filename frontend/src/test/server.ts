@@ -1,6 +1,6 @@
 import { vi } from 'vitest';
 import type { Client } from 'urql';
-import { fromValue } from 'wonka';
+import { fromValue, makeSubject, map, type Subject } from 'wonka';
 
 type Vars = Record<string, unknown>;
 type Answer = (variables: Vars) => unknown;
@@ -27,8 +27,15 @@ export function fakeServer(answers: Record<string, Answer>) {
     if (!answer) throw new Error(`the fake server has no answer for ${name}`);
     return fromValue({ operation, data: answer(operation.variables), stale: false, hasNext: false });
   });
-  const client = { executeQuery: execute, executeMutation: execute } as unknown as Client;
-  return { client, calls };
+  // Subscriptions stay open: ``push`` sends each of its subscribers an event.
+  const subjects: Record<string, Subject<unknown>> = {};
+  const subject = (name: string) => (subjects[name] ??= makeSubject<unknown>());
+  const executeSubscription = vi.fn((operation: Operation) =>
+    map((data: unknown) => ({ operation, data, stale: false, hasNext: true }))(subject(nameOf(operation)).source),
+  );
+  const client = { executeQuery: execute, executeMutation: execute, executeSubscription } as unknown as Client;
+  const push = (name: string, data: unknown) => subject(name).next(data);
+  return { client, calls, push };
 }
 
 /** The Viewer query of a signed-in Superadmin-like caller holding ``rights``. */
@@ -38,4 +45,16 @@ export function viewer(rights: string[]) {
     me: { marking: 'PR-0001', holder: { firstName: 'Ina', lastName: 'Admin' }, roles: [{ name: 'Superadmin' }] },
     myRights: rights,
   });
+}
+
+/** One page of ``all`` as a Relay connection, by the request's ``first`` and ``after`` (the
+ * cursor is the index of the last row sent). */
+export function connectionPage<Node>(all: readonly Node[], variables: Vars) {
+  const start = variables.after ? Number(variables.after) : 0;
+  const page = all.slice(start, start + ((variables.first as number | undefined) ?? all.length));
+  return {
+    totalCount: all.length,
+    pageInfo: { hasNextPage: start + page.length < all.length, endCursor: String(start + page.length) },
+    edges: page.map((node) => ({ node })),
+  };
 }

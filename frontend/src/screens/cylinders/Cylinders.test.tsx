@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 
 import { renderRoute } from '../../test/render';
-import { fakeServer, viewer } from '../../test/server';
+import { connectionPage, fakeServer, viewer } from '../../test/server';
 import { CylinderCard } from './CylinderCard';
 import { CYLINDER_PAGE_SIZE, Cylinders } from './Cylinders';
 
@@ -25,15 +25,7 @@ function cylindersPage(variables: Record<string, unknown>) {
   const all = Array.from({ length: 30 }, (_, i) => cylinderNode(i + 1)).filter(
     (c) => !filter?.search || c.marking.includes(filter.search),
   );
-  const start = variables.after ? Number(variables.after) : 0;
-  const page = all.slice(start, start + (variables.first as number));
-  return {
-    cylinders: {
-      totalCount: all.length,
-      pageInfo: { hasNextPage: start + page.length < all.length, endCursor: String(start + page.length) },
-      edges: page.map((node) => ({ node })),
-    },
-  };
+  return { cylinders: connectionPage(all, variables) };
 }
 
 function job(cylinder: string) {

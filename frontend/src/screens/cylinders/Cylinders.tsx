@@ -1,4 +1,4 @@
-import { Anchor, Badge, Checkbox, Group, Stack, Switch, Text, Title } from '@mantine/core';
+import { Anchor, Badge, Checkbox, Group, Stack, Switch, Title } from '@mantine/core';
 import { createColumnHelper } from '@tanstack/react-table';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -8,11 +8,10 @@ import { useQuery } from 'urql';
 import { SecurityBadge } from '../../components/CylinderLink';
 import { DataTable } from '../../components/DataTable';
 import { RequestError } from '../../components/Feedback';
-import { DomainSelect, SearchInput } from '../../components/ListControls';
+import { DomainSelect, ListCount, SearchInput } from '../../components/ListControls';
 import { cursorControls, Pager } from '../../components/Pager';
 import { graphql } from '../../gql';
 import type { CylindersPageQuery } from '../../gql/graphql';
-import { useFormats } from '../../hooks/useFormats';
 import { useServerList } from '../../hooks/useServerList';
 import { useServerPagedTable } from '../../hooks/useTables';
 import { useSession } from '../../session';
@@ -60,7 +59,6 @@ export const CYLINDER_STATUS_COLOR: Record<string, string> = {
  * function (R16). */
 export function Cylinders() {
   const { t } = useTranslation();
-  const formats = useFormats();
   const { viewer } = useSession();
   const rights = viewer?.myRights ?? [];
   const selecting = rights.includes('access.write');
@@ -170,11 +168,7 @@ export function Cylinders() {
             onChange={(e) => change({ needsReprogramming: e.currentTarget.checked })}
           />
         </Group>
-        <Text aria-live="polite" size="sm">
-          {cylinders
-            ? t('cylinders.count', { count: cylinders.totalCount, n: formats.number(cylinders.totalCount) })
-            : t('app.loading')}
-        </Text>
+        <ListCount total={cylinders?.totalCount} label="cylinders.count" />
       </Group>
       <RequestError error={error} />
       <DataTable
