@@ -23,7 +23,8 @@ export default defineConfig({
     globals: true,
     setupFiles: ['src/test/setup.ts'],
     include: ['src/**/*.test.{ts,tsx}'],
-    // Two busy cores: a component test's first render can take seconds.
-    testTimeout: 30_000,
+    // Two busy cores: a component test's first render can take seconds, and a long story
+    // (typing, paging, choosing) took over 30 s with the whole suite running beside it.
+    testTimeout: 120_000,
   },
 });
