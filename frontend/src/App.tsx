@@ -17,6 +17,8 @@ const Cylinders = lazy(() => import('./screens/cylinders/Cylinders').then((m) =>
 const CylinderCard = lazy(() =>
   import('./screens/cylinders/CylinderCard').then((m) => ({ default: m.CylinderCard })),
 );
+// Schedules and access (issue 11 item 5)
+const Schedules = lazy(() => import('./screens/schedules/Schedules').then((m) => ({ default: m.Schedules })));
 
 function Loading() {
   const { t } = useTranslation();
@@ -57,6 +59,12 @@ export function App() {
             </Later>
           } />
         <Route path="approvals" element={<Approvals />} />
+        {/* Schedules and access (issue 11 item 5) */}
+        <Route path="schedules" element={
+            <Later>
+              <Schedules />
+            </Later>
+          } />
         <Route path="*" element={<NotFound />} />
       </Route>
     </Routes>

@@ -10,6 +10,8 @@ export const MENU: readonly MenuItem[] = [
   { path: '/keys', label: 'menu.keys', right: 'keys.read' },
   { path: '/cylinders', label: 'menu.cylinders', right: 'cylinders.read' },
   { path: '/approvals', label: 'menu.approvals', right: 'readout.read' },
+  // Schedules and access (issue 11 item 5): what keys carry, seen with keys.read (R12, R13).
+  { path: '/schedules', label: 'schedules.menu', right: 'keys.read' },
 ];
 
 /** The entries the caller's rights open: an Approver sees only the approvals (R29). */

@@ -43,6 +43,12 @@ type Documents = {
     "\n  query KeyBlockingList {\n    blockingList {\n      version\n      issuedAt\n      validUntil\n      keyUids\n    }\n  }\n": typeof types.KeyBlockingListDocument,
     "\n  fragment KeyOutcome on KeyPayload {\n    key {\n      id\n      marking\n      status\n    }\n    programmingJobs {\n      ...ProgrammingJobRow\n    }\n    remoteJobs {\n      id\n      kind\n      status\n    }\n    warnings {\n      code\n      message\n    }\n    errors {\n      field\n      code\n      message\n    }\n  }\n": typeof types.KeyOutcomeFragmentDoc,
     "\n  mutation ReportKeyLost($input: ReportKeyLostInput!) {\n    reportKeyLost(input: $input) {\n      ...KeyOutcome\n    }\n  }\n": typeof types.ReportKeyLostDocument,
+    "\n  fragment ScheduleRow on Schedule {\n    id\n    name\n    windows {\n      days\n      start\n      end\n    }\n  }\n": typeof types.ScheduleRowFragmentDoc,
+    "\n  fragment ScheduleOutcome on SchedulePayload {\n    schedule {\n      ...ScheduleRow\n    }\n    remoteJobs {\n      id\n      kind\n      status\n      key {\n        id\n        marking\n      }\n    }\n    errors {\n      field\n      code\n      message\n    }\n  }\n": typeof types.ScheduleOutcomeFragmentDoc,
+    "\n  mutation CreateSchedule($input: CreateScheduleInput!) {\n    createSchedule(input: $input) {\n      ...ScheduleOutcome\n    }\n  }\n": typeof types.CreateScheduleDocument,
+    "\n  mutation UpdateSchedule($input: UpdateScheduleInput!) {\n    updateSchedule(input: $input) {\n      ...ScheduleOutcome\n    }\n  }\n": typeof types.UpdateScheduleDocument,
+    "\n  query Schedules {\n    schedules {\n      ...ScheduleRow\n    }\n  }\n": typeof types.SchedulesDocument,
+    "\n  mutation DeleteSchedule($input: DeleteInput!) {\n    deleteSchedule(input: $input) {\n      deletedId\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n": typeof types.DeleteScheduleDocument,
     "\n  query Viewer {\n    tenant {\n      name\n    }\n    me {\n      marking\n      holder {\n        firstName\n        lastName\n      }\n      roles {\n        name\n      }\n    }\n    myRights\n  }\n": typeof types.ViewerDocument,
 };
 const documents: Documents = {
@@ -75,6 +81,12 @@ const documents: Documents = {
     "\n  query KeyBlockingList {\n    blockingList {\n      version\n      issuedAt\n      validUntil\n      keyUids\n    }\n  }\n": types.KeyBlockingListDocument,
     "\n  fragment KeyOutcome on KeyPayload {\n    key {\n      id\n      marking\n      status\n    }\n    programmingJobs {\n      ...ProgrammingJobRow\n    }\n    remoteJobs {\n      id\n      kind\n      status\n    }\n    warnings {\n      code\n      message\n    }\n    errors {\n      field\n      code\n      message\n    }\n  }\n": types.KeyOutcomeFragmentDoc,
     "\n  mutation ReportKeyLost($input: ReportKeyLostInput!) {\n    reportKeyLost(input: $input) {\n      ...KeyOutcome\n    }\n  }\n": types.ReportKeyLostDocument,
+    "\n  fragment ScheduleRow on Schedule {\n    id\n    name\n    windows {\n      days\n      start\n      end\n    }\n  }\n": types.ScheduleRowFragmentDoc,
+    "\n  fragment ScheduleOutcome on SchedulePayload {\n    schedule {\n      ...ScheduleRow\n    }\n    remoteJobs {\n      id\n      kind\n      status\n      key {\n        id\n        marking\n      }\n    }\n    errors {\n      field\n      code\n      message\n    }\n  }\n": types.ScheduleOutcomeFragmentDoc,
+    "\n  mutation CreateSchedule($input: CreateScheduleInput!) {\n    createSchedule(input: $input) {\n      ...ScheduleOutcome\n    }\n  }\n": types.CreateScheduleDocument,
+    "\n  mutation UpdateSchedule($input: UpdateScheduleInput!) {\n    updateSchedule(input: $input) {\n      ...ScheduleOutcome\n    }\n  }\n": types.UpdateScheduleDocument,
+    "\n  query Schedules {\n    schedules {\n      ...ScheduleRow\n    }\n  }\n": types.SchedulesDocument,
+    "\n  mutation DeleteSchedule($input: DeleteInput!) {\n    deleteSchedule(input: $input) {\n      deletedId\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n": types.DeleteScheduleDocument,
     "\n  query Viewer {\n    tenant {\n      name\n    }\n    me {\n      marking\n      holder {\n        firstName\n        lastName\n      }\n      roles {\n        name\n      }\n    }\n    myRights\n  }\n": types.ViewerDocument,
 };
 
@@ -208,6 +220,30 @@ export function graphql(source: "\n  fragment KeyOutcome on KeyPayload {\n    ke
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation ReportKeyLost($input: ReportKeyLostInput!) {\n    reportKeyLost(input: $input) {\n      ...KeyOutcome\n    }\n  }\n"): (typeof documents)["\n  mutation ReportKeyLost($input: ReportKeyLostInput!) {\n    reportKeyLost(input: $input) {\n      ...KeyOutcome\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment ScheduleRow on Schedule {\n    id\n    name\n    windows {\n      days\n      start\n      end\n    }\n  }\n"): (typeof documents)["\n  fragment ScheduleRow on Schedule {\n    id\n    name\n    windows {\n      days\n      start\n      end\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment ScheduleOutcome on SchedulePayload {\n    schedule {\n      ...ScheduleRow\n    }\n    remoteJobs {\n      id\n      kind\n      status\n      key {\n        id\n        marking\n      }\n    }\n    errors {\n      field\n      code\n      message\n    }\n  }\n"): (typeof documents)["\n  fragment ScheduleOutcome on SchedulePayload {\n    schedule {\n      ...ScheduleRow\n    }\n    remoteJobs {\n      id\n      kind\n      status\n      key {\n        id\n        marking\n      }\n    }\n    errors {\n      field\n      code\n      message\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateSchedule($input: CreateScheduleInput!) {\n    createSchedule(input: $input) {\n      ...ScheduleOutcome\n    }\n  }\n"): (typeof documents)["\n  mutation CreateSchedule($input: CreateScheduleInput!) {\n    createSchedule(input: $input) {\n      ...ScheduleOutcome\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateSchedule($input: UpdateScheduleInput!) {\n    updateSchedule(input: $input) {\n      ...ScheduleOutcome\n    }\n  }\n"): (typeof documents)["\n  mutation UpdateSchedule($input: UpdateScheduleInput!) {\n    updateSchedule(input: $input) {\n      ...ScheduleOutcome\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Schedules {\n    schedules {\n      ...ScheduleRow\n    }\n  }\n"): (typeof documents)["\n  query Schedules {\n    schedules {\n      ...ScheduleRow\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteSchedule($input: DeleteInput!) {\n    deleteSchedule(input: $input) {\n      deletedId\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation DeleteSchedule($input: DeleteInput!) {\n    deleteSchedule(input: $input) {\n      deletedId\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
