@@ -19,6 +19,9 @@ const CylinderCard = lazy(() =>
 );
 // Schedules and access (issue 11 item 5)
 const Schedules = lazy(() => import('./screens/schedules/Schedules').then((m) => ({ default: m.Schedules })));
+const AccessProfiles = lazy(() =>
+  import('./screens/access/AccessProfiles').then((m) => ({ default: m.AccessProfiles })),
+);
 
 function Loading() {
   const { t } = useTranslation();
@@ -63,6 +66,11 @@ export function App() {
         <Route path="schedules" element={
             <Later>
               <Schedules />
+            </Later>
+          } />
+        <Route path="access-profiles" element={
+            <Later>
+              <AccessProfiles />
             </Later>
           } />
         <Route path="*" element={<NotFound />} />

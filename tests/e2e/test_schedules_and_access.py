@@ -5,6 +5,7 @@ tablet width."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from playwright.sync_api import expect
@@ -12,6 +13,12 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import Site, assert_accessible, screenshot
 
 SCHEDULE = "{ schedules { name windows { days start end } } }"
+
+
+def _closed(page: Any, dialog: Any) -> None:
+    """The dialog is gone and so is its overlay's fade-out, which would dim the page for axe."""
+    expect(dialog).to_have_count(0)
+    expect(page.locator(".mantine-Modal-overlay")).to_have_count(0)
 
 
 def test_edit_a_schedule_in_the_weekly_grid_and_see_its_effect(site: Site, page: Any) -> None:
@@ -51,7 +58,7 @@ def test_edit_a_schedule_in_the_weekly_grid_and_see_its_effect(site: Site, page:
     dialog.get_by_role("button", name="Save schedule").click()
 
     # then: the cleaners' E2 keys get the new windows as remote jobs (R18), the list shows Saturday
-    expect(dialog).to_have_count(0)
+    _closed(page, dialog)
     status = page.get_by_role("status").filter(has_text="Schedule Cleaning saved")
     expect(status).to_contain_text("get the new windows at a remote device")
     expect(status.get_by_role("listitem").first).to_contain_text("Schedule")
@@ -73,3 +80,60 @@ def test_schedules_in_german_at_tablet_width(site: Site, german_page: Any) -> No
     expect(dialog.get_by_role("checkbox", name="Montag, Fenster 1")).to_be_checked()
     assert_accessible(page)
     screenshot(page, "schedule-new-de")
+
+
+PROFILES = """
+{ accessProfiles { name extensionIntervalHours schedule { name } cylinders { marking } } }
+"""
+
+
+def test_create_an_access_profile_with_cylinders(site: Site, page: Any) -> None:
+    # given: the Superadmin on the access profiles screen
+    page.goto(site.sign_in_url("PR-0001"))
+    page.get_by_role("heading", name="Keys").wait_for()
+    page.get_by_role("link", name="Access profiles", exact=True).click()
+    table = page.get_by_role("table", name=re.compile("^Access profiles with their cylinders"))
+    table.get_by_role("row").nth(1).wait_for()
+    assert_accessible(page)
+    screenshot(page, "access-profiles")
+
+    # when: creating "Night watch" with two cylinders found by the server's search, a schedule
+    # and an interval out of range (R14)
+    page.get_by_role("button", name="New access profile").click()
+    dialog = page.get_by_role("dialog", name="New access profile")
+    dialog.get_by_role("textbox", name="Name").fill("Night watch")
+    for marking in ("A-001", "A-007"):
+        dialog.get_by_role("textbox", name="Cylinders").fill(marking)
+        page.get_by_role("option", name=re.compile(rf"^{marking} .* · Default$")).click()
+    dialog.get_by_role("textbox", name="Cylinders").press("Tab")  # on by keyboard; the list closes
+    dialog.get_by_role("textbox", name="Schedule").click()
+    page.get_by_role("option", name="Weekend security").click()
+    interval = dialog.get_by_role("textbox", name="Extension interval (hours)")
+    interval.fill("100000")
+    dialog.get_by_role("button", name="Create access profile").click()
+
+    # then: the server's message stands at the interval, nothing is made
+    expect(interval).to_have_attribute("aria-invalid", "true")
+    expect(dialog).to_contain_text("extensionIntervalHours: between 1 and")
+    assert "Night watch" not in str(site.graphql(PROFILES))
+    assert_accessible(page)
+    screenshot(page, "access-profile-error")
+
+    # when: a valid interval
+    interval.fill("48")
+    dialog.get_by_role("button", name="Create access profile").click()
+
+    # then: the profile is listed with its cylinders, schedule and interval; no key holds it yet,
+    # so no job is made (R15)
+    _closed(page, dialog)
+    expect(page.get_by_role("status")).to_contain_text("Access profile Night watch saved")
+    row = table.get_by_role("row", name=re.compile("Night watch"))
+    expect(row).to_contain_text(re.compile(r"A-001 [^,]+, A-007 "))
+    expect(row).to_contain_text("Weekend security")
+    expect(row).to_contain_text("48 hours")
+    made = next(p for p in site.graphql(PROFILES)["accessProfiles"] if p["name"] == "Night watch")
+    assert made["extensionIntervalHours"] == 48
+    assert made["schedule"] == {"name": "Weekend security"}
+    assert [c["marking"][:5] for c in made["cylinders"]] == ["A-001", "A-007"]
+    assert_accessible(page)
+    screenshot(page, "access-profile-created")

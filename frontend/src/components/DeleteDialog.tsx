@@ -5,7 +5,8 @@ import type { TypedDocumentNode } from 'urql';
 import { usePayloadMutation } from '../hooks/usePayloadMutation';
 import { FormError } from './Feedback';
 
-interface DeletePayloadLike {
+/** What every delete mutation answers. */
+export interface DeletePayloadLike {
   deletedId?: string | null;
   errors: readonly { field?: string | null; code: string; message: string }[];
 }

@@ -5,7 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { useQuery } from 'urql';
 
 import { graphql } from '../gql';
-import type { EmployeeOptionsQuery, KeyOptionsQuery } from '../gql/graphql';
+import type { CylinderOptionsQuery, EmployeeOptionsQuery, KeyOptionsQuery } from '../gql/graphql';
 
 /** How many matches a picker offers: the server searches, the list never loads all rows. */
 export const PICKER_SIZE = 20;
@@ -45,7 +45,23 @@ const EmployeeOptionsDocument = graphql(`
   }
 `);
 
-type Kind = 'key' | 'employee';
+const CylinderOptionsDocument = graphql(`
+  query CylinderOptions($search: String, $first: Int) {
+    cylinders(filter: { search: $search }, first: $first) {
+      edges {
+        node {
+          id
+          marking
+          domain {
+            name
+          }
+        }
+      }
+    }
+  }
+`);
+
+type Kind = 'key' | 'employee' | 'cylinder';
 
 function keyOptions(data: KeyOptionsQuery, t: (key: string) => string): ComboboxItem[] {
   return data.keys.edges.map(({ node }) => {
@@ -61,22 +77,28 @@ function employeeOptions(data: EmployeeOptionsQuery): ComboboxItem[] {
   }));
 }
 
+function cylinderOptions(data: CylinderOptionsQuery): ComboboxItem[] {
+  return data.cylinders.edges.map(({ node }) => ({ value: node.id, label: `${node.marking} · ${node.domain.name}` }));
+}
+
 /** The options the server finds for what is typed, plus those chosen before (their labels stay
  * known while the matches change). */
-function useServerOptions(kind: Kind, chosen: readonly string[]) {
+function useServerOptions(kind: Kind, chosen: readonly string[], known: readonly ComboboxItem[] = []) {
   const { t } = useTranslation();
   const [search, setSearch] = useState('');
-  const labels = useRef(new Map<string, string>());
+  const labels = useRef(new Map<string, string>(known.map((o) => [o.value, o.label])));
   // A single picker shows the chosen option's label as its text: that is no search.
   const typed = chosen.some((value) => labels.current.get(value) === search) ? '' : search;
   const [debounced] = useDebouncedValue(typed, SEARCH_DELAY_MS);
   const variables = useMemo(() => ({ search: debounced.trim() || null, first: PICKER_SIZE }), [debounced]);
   const [keys] = useQuery({ query: KeyOptionsDocument, variables, pause: kind !== 'key' });
   const [employees] = useQuery({ query: EmployeeOptionsDocument, variables, pause: kind !== 'employee' });
+  const [cylinders] = useQuery({ query: CylinderOptionsDocument, variables, pause: kind !== 'cylinder' });
   const found = useMemo(() => {
     if (kind === 'key') return keys.data ? keyOptions(keys.data, t) : [];
+    if (kind === 'cylinder') return cylinders.data ? cylinderOptions(cylinders.data) : [];
     return employees.data ? employeeOptions(employees.data) : [];
-  }, [kind, keys.data, employees.data, t]);
+  }, [kind, keys.data, employees.data, cylinders.data, t]);
   for (const option of found) labels.current.set(option.value, option.label);
   const data = [
     ...chosen
@@ -84,7 +106,7 @@ function useServerOptions(kind: Kind, chosen: readonly string[]) {
       .map((value) => ({ value, label: labels.current.get(value) ?? value })),
     ...found,
   ];
-  const result = kind === 'key' ? keys : employees;
+  const result = kind === 'key' ? keys : kind === 'cylinder' ? cylinders : employees;
   return { data, search, setSearch, fetching: result.fetching, failed: Boolean(result.error) };
 }
 
@@ -97,12 +119,14 @@ interface PickerProps {
   error?: string;
   description?: string;
   required?: boolean;
+  /** labels of options chosen before the picker opened (e.g. a profile's cylinders) */
+  known?: readonly ComboboxItem[];
 }
 
 /** What a single and a multiple picker share: the server's matches, searched as you type. */
-function useSearchProps({ kind, ...field }: PickerProps, chosen: readonly string[]) {
+function useSearchProps({ kind, known, ...field }: PickerProps, chosen: readonly string[]) {
   const { t } = useTranslation();
-  const options = useServerOptions(kind, chosen);
+  const options = useServerOptions(kind, chosen, known);
   const empty = options.fetching ? 'app.loading' : options.failed ? 'picker.failed' : 'picker.nothing';
   return {
     ...field,
@@ -127,7 +151,7 @@ export function SearchPicker({
   return <Select {...shared} value={value} onChange={onChange} />;
 }
 
-/** Several keys (or employees), searched on the server as you type. */
+/** Several keys (or employees, or cylinders), searched on the server as you type. */
 export function SearchMultiPicker({
   value,
   onChange,

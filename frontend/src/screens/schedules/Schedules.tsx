@@ -1,14 +1,13 @@
-import { Alert, Button, Group, List, Modal, Stack, Text, Title } from '@mantine/core';
+import { Alert, List, Stack, Text } from '@mantine/core';
 import { createColumnHelper, getCoreRowModel, useReactTable } from '@tanstack/react-table';
-import { useMemo, useState } from 'react';
+import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useQuery } from 'urql';
 
-import { DataTable } from '../../components/DataTable';
-import { DeleteDialog } from '../../components/DeleteDialog';
-import { RequestError } from '../../components/Feedback';
+import { EditableList, RowActions } from '../../components/RowEditing';
 import { graphql } from '../../gql';
 import type { DeleteScheduleMutation, ScheduleRowFragment, Weekday } from '../../gql/graphql';
+import { useEditing } from '../../hooks/useEditing';
 import { useSession } from '../../session';
 import { ScheduleForm, type ScheduleOutcome } from './ScheduleForm';
 import { weekRuns } from './scheduleModel';
@@ -76,7 +75,6 @@ function ScheduleOutcomeView({ outcome }: { outcome: ScheduleOutcome }) {
   );
 }
 
-type Editing = { schedule: ScheduleRowFragment | null } | null;
 
 /** The schedules (R12): the week of each, create and edit in the weekly grid, delete. */
 export function Schedules() {
@@ -84,10 +82,7 @@ export function Schedules() {
   const { viewer } = useSession();
   const canWrite = viewer?.myRights.includes('access.write') ?? false;
   const [{ data, error, fetching }, reexecute] = useQuery({ query: SchedulesDocument });
-  const [editing, setEditing] = useState<Editing>(null);
-  const [deleting, setDeleting] = useState<ScheduleRowFragment | null>(null);
-  const [outcome, setOutcome] = useState<ScheduleOutcome | null>(null);
-  const [deleted, setDeleted] = useState<string | null>(null);
+  const change = useEditing<ScheduleRowFragment, ScheduleOutcome>(() => reexecute({ requestPolicy: 'network-only' }));
 
   const columns = useMemo(
     () => [
@@ -103,94 +98,40 @@ export function Schedules() {
               id: 'actions',
               header: () => t('schedules.actions'),
               cell: (c) => (
-                <Group gap="xs" wrap="nowrap">
-                  <Button
-                    size="xs"
-                    variant="default"
-                    onClick={() => setEditing({ schedule: c.row.original })}
-                    aria-label={t('schedules.editNamed', { name: c.row.original.name })}
-                  >
-                    {t('schedules.edit')}
-                  </Button>
-                  <Button
-                    size="xs"
-                    variant="outline"
-                    color="red.9"
-                    onClick={() => setDeleting(c.row.original)}
-                    aria-label={t('schedules.deleteNamed', { name: c.row.original.name })}
-                  >
-                    {t('schedules.delete')}
-                  </Button>
-                </Group>
+                <RowActions
+                  editLabel={t('schedules.editNamed', { name: c.row.original.name })}
+                  deleteLabel={t('schedules.deleteNamed', { name: c.row.original.name })}
+                  onEdit={() => change.edit(c.row.original)}
+                  onDelete={() => change.askDelete(c.row.original)}
+                />
               ),
             }),
           ]
         : []),
     ],
-    [t, canWrite],
+    [t, canWrite, change.edit, change.askDelete],
   );
   const rows = useMemo(() => data?.schedules ?? [], [data]);
   const table = useReactTable({ data: rows, columns, getCoreRowModel: getCoreRowModel(), getRowId: (r) => r.id });
 
-  function refresh() {
-    reexecute({ requestPolicy: 'network-only' });
-  }
-
   return (
-    <Stack>
-      <Group justify="space-between">
-        <Title order={2}>{t('schedules.title')}</Title>
-        {canWrite && (
-          <Button onClick={() => setEditing({ schedule: null })}>{t('schedules.new')}</Button>
-        )}
-      </Group>
-      <RequestError error={error} />
-      {outcome && <ScheduleOutcomeView outcome={outcome} />}
-      {deleted && (
-        <Alert color="green" variant="light" role="status">
-          {t('delete.done', { name: deleted })}
-        </Alert>
-      )}
-      <DataTable
-        table={table}
-        caption={t('schedules.table')}
-        empty={data ? t('schedules.empty') : null}
-        busy={fetching}
-        minWidth={520}
-      />
-      <Modal
-        opened={editing !== null}
-        onClose={() => setEditing(null)}
-        size="xl"
-        closeButtonProps={{ 'aria-label': t('actions.close') }}
-        title={editing?.schedule ? t('schedules.editTitle', { name: editing.schedule.name }) : t('schedules.newTitle')}
-      >
-        {editing && (
-          <ScheduleForm
-            schedule={editing.schedule}
-            onCancel={() => setEditing(null)}
-            onDone={(done) => {
-              setEditing(null);
-              setDeleted(null);
-              setOutcome(done);
-              refresh();
-            }}
-          />
-        )}
-      </Modal>
-      <DeleteDialog
-        name={deleting?.name ?? null}
-        id={deleting?.id ?? ''}
-        document={DeleteScheduleDocument}
-        payloadOf={deletedOf}
-        onClose={() => setDeleting(null)}
-        onDeleted={() => {
-          setDeleted(deleting?.name ?? null);
-          setOutcome(null);
-          setDeleting(null);
-          refresh();
-        }}
-      />
-    </Stack>
+    <EditableList
+      title={t('schedules.title')}
+      newLabel={t('schedules.new')}
+      canWrite={canWrite}
+      change={change}
+      error={error}
+      outcomeView={change.outcome && <ScheduleOutcomeView outcome={change.outcome} />}
+      table={table}
+      caption={t('schedules.table')}
+      empty={data ? t('schedules.empty') : null}
+      busy={fetching}
+      minWidth={520}
+      formTitle={(row) => (row ? t('schedules.editTitle', { name: row.name }) : t('schedules.newTitle'))}
+      formSize="xl"
+      form={(row) => <ScheduleForm schedule={row} onCancel={change.closeForm} onDone={change.saved} />}
+      deleteDocument={DeleteScheduleDocument}
+      deletedOf={deletedOf}
+    />
   );
 }
