@@ -19,6 +19,7 @@ const CylinderCard = lazy(() =>
 );
 // Schedules and access (issue 11 item 5)
 const Schedules = lazy(() => import('./screens/schedules/Schedules').then((m) => ({ default: m.Schedules })));
+const KeyGroups = lazy(() => import('./screens/groups/KeyGroups').then((m) => ({ default: m.KeyGroups })));
 const AccessProfiles = lazy(() =>
   import('./screens/access/AccessProfiles').then((m) => ({ default: m.AccessProfiles })),
 );
@@ -71,6 +72,11 @@ export function App() {
         <Route path="access-profiles" element={
             <Later>
               <AccessProfiles />
+            </Later>
+          } />
+        <Route path="key-groups" element={
+            <Later>
+              <KeyGroups />
             </Later>
           } />
         <Route path="*" element={<NotFound />} />

@@ -12,7 +12,7 @@ describe('the main menu follows the rights (R7)', () => {
   });
 
   it('shows a Superadmin the keys first', () => {
-    expect(visibleMenu(SUPERADMIN).map((i) => i.path)).toEqual(['/keys', '/cylinders', '/approvals', '/schedules', '/access-profiles']);
+    expect(visibleMenu(SUPERADMIN).map((i) => i.path)).toEqual(['/keys', '/cylinders', '/approvals', '/schedules', '/access-profiles', '/key-groups']);
     expect(homePath(SUPERADMIN)).toBe('/keys');
   });
 

@@ -13,6 +13,7 @@ export const MENU: readonly MenuItem[] = [
   // Schedules and access (issue 11 item 5): what keys carry, seen with keys.read (R12, R13).
   { path: '/schedules', label: 'schedules.menu', right: 'keys.read' },
   { path: '/access-profiles', label: 'accessProfiles.menu', right: 'keys.read' },
+  { path: '/key-groups', label: 'keyGroups.menu', right: 'keys.read' },
 ];
 
 /** The entries the caller's rights open: an Approver sees only the approvals (R29). */

@@ -1,7 +1,8 @@
 """Schedules in the weekly grid (issue 11 item 5; R12, R18): edit the demo's "Cleaning" schedule
 (the cleaners' E2 keys carry it), see the server's refusal on the window it names, then save and
-see the keys that get the new windows. Checked with axe-core and photographed at laptop and
-tablet width."""
+see the keys that get the new windows. Access profiles (R13, R14): one made with cylinders the
+server searched. Key groups (R13): the list and the edit dialog. Each screen is checked with
+axe-core and photographed at laptop and tablet width."""
 
 from __future__ import annotations
 
@@ -137,3 +138,24 @@ def test_create_an_access_profile_with_cylinders(site: Site, page: Any) -> None:
     assert [c["marking"][:5] for c in made["cylinders"]] == ["A-001", "A-007"]
     assert_accessible(page)
     screenshot(page, "access-profile-created")
+
+
+def test_key_groups_list_and_edit_dialog(site: Site, page: Any) -> None:
+    # given: the Superadmin on the key groups screen: the demo's "Facility E3" with its keys (R13)
+    page.goto(site.sign_in_url("PR-0001"))
+    page.get_by_role("heading", name="Keys").wait_for()
+    page.get_by_role("link", name="Key groups", exact=True).click()
+    table = page.get_by_role("table", name="Key groups and their keys")
+    expect(table.get_by_role("row", name=re.compile("Facility E3"))).to_contain_text("K-")
+    assert_accessible(page)
+    screenshot(page, "key-groups")
+
+    # when: its edit dialog opens, then: its members stand as chosen keys
+    page.get_by_role("button", name="Edit key group Facility E3").click()
+    dialog = page.get_by_role("dialog", name="Edit key group Facility E3")
+    expect(dialog).to_contain_text("· E3")
+    expect(dialog).to_have_css("opacity", "1")  # faded in before axe looks at its contrast
+    assert_accessible(page)
+    screenshot(page, "key-group-edit")
+    dialog.get_by_role("button", name="Cancel").click()
+    _closed(page, dialog)

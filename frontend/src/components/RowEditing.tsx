@@ -1,5 +1,5 @@
 import { Alert, Button, Group, Modal, Stack, Title } from '@mantine/core';
-import type { Table } from '@tanstack/react-table';
+import type { ColumnDef, Table } from '@tanstack/react-table';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { CombinedError, TypedDocumentNode } from 'urql';
@@ -32,6 +32,32 @@ export function RowActions({
       </Button>
     </Group>
   );
+}
+
+/** The column of a row's Edit and Delete buttons, for callers who may write; none otherwise.
+ * ``editLabel`` and ``deleteLabel`` name the buttons of a row by its name. */
+export function actionsColumn<Row extends { id: string; name: string }>(
+  canWrite: boolean,
+  change: { edit: (row: Row) => void; askDelete: (row: Row) => void },
+  header: string,
+  editLabel: (name: string) => string,
+  deleteLabel: (name: string) => string,
+): ColumnDef<Row>[] {
+  if (!canWrite) return [];
+  return [
+    {
+      id: 'actions',
+      header: () => header,
+      cell: ({ row }) => (
+        <RowActions
+          editLabel={editLabel(row.original.name)}
+          deleteLabel={deleteLabel(row.original.name)}
+          onEdit={() => change.edit(row.original)}
+          onDelete={() => change.askDelete(row.original)}
+        />
+      ),
+    },
+  ];
 }
 
 /** The dialog a create or edit form opens in; its close button is named. */

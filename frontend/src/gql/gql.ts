@@ -40,6 +40,12 @@ type Documents = {
     "\n  query CylindersPage($filter: CylinderFilter, $first: Int, $after: String) {\n    cylinders(filter: $filter, first: $first, after: $after) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          marking\n          status\n          securityRelevant\n          needsReprogramming\n          isClone\n          domain {\n            name\n          }\n        }\n      }\n    }\n  }\n": typeof types.CylindersPageDocument,
     "\n  query KeyGroupOptions {\n    keyGroups {\n      id\n      name\n    }\n  }\n": typeof types.KeyGroupOptionsDocument,
     "\n  mutation ChangeAuthorizations($input: ChangeAuthorizationsInput!) {\n    changeAuthorizations(input: $input) {\n      programmingJobs {\n        ...ProgrammingJobRow\n      }\n      unchangedCylinders {\n        id\n        marking\n      }\n      skippedCylinders {\n        cylinder {\n          id\n          marking\n        }\n        code\n        message\n      }\n      warnings {\n        code\n        message\n      }\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n": typeof types.ChangeAuthorizationsDocument,
+    "\n  fragment KeyGroupRow on KeyGroup {\n    id\n    name\n    keys {\n      id\n      marking\n      type\n    }\n  }\n": typeof types.KeyGroupRowFragmentDoc,
+    "\n  fragment KeyGroupOutcome on KeyGroupPayload {\n    keyGroup {\n      ...KeyGroupRow\n    }\n    programmingJobs {\n      ...ProgrammingJobRow\n    }\n    remoteJobs {\n      id\n      kind\n    }\n    errors {\n      field\n      code\n      message\n    }\n  }\n": typeof types.KeyGroupOutcomeFragmentDoc,
+    "\n  mutation CreateKeyGroup($input: CreateKeyGroupInput!) {\n    createKeyGroup(input: $input) {\n      ...KeyGroupOutcome\n    }\n  }\n": typeof types.CreateKeyGroupDocument,
+    "\n  mutation UpdateKeyGroup($input: UpdateKeyGroupInput!) {\n    updateKeyGroup(input: $input) {\n      ...KeyGroupOutcome\n    }\n  }\n": typeof types.UpdateKeyGroupDocument,
+    "\n  query KeyGroups {\n    keyGroups {\n      ...KeyGroupRow\n    }\n  }\n": typeof types.KeyGroupsDocument,
+    "\n  mutation DeleteKeyGroup($input: DeleteInput!) {\n    deleteKeyGroup(input: $input) {\n      deletedId\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n": typeof types.DeleteKeyGroupDocument,
     "\n  mutation CopyKeyConfiguration($input: CopyKeyConfigurationInput!) {\n    copyKeyConfiguration(input: $input) {\n      key {\n        id\n        marking\n      }\n      copied {\n        what\n        detail\n      }\n      programmingJobs {\n        ...ProgrammingJobRow\n      }\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n": typeof types.CopyKeyConfigurationDocument,
     "\n  query KeyFormOptions {\n    schedules {\n      id\n      name\n    }\n    accessProfiles {\n      id\n      name\n    }\n  }\n": typeof types.KeyFormOptionsDocument,
     "\n  mutation IssueKey($input: IssueKeyInput!) {\n    issueKey(input: $input) {\n      ...KeyOutcome\n    }\n  }\n": typeof types.IssueKeyDocument,
@@ -86,6 +92,12 @@ const documents: Documents = {
     "\n  query CylindersPage($filter: CylinderFilter, $first: Int, $after: String) {\n    cylinders(filter: $filter, first: $first, after: $after) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          marking\n          status\n          securityRelevant\n          needsReprogramming\n          isClone\n          domain {\n            name\n          }\n        }\n      }\n    }\n  }\n": types.CylindersPageDocument,
     "\n  query KeyGroupOptions {\n    keyGroups {\n      id\n      name\n    }\n  }\n": types.KeyGroupOptionsDocument,
     "\n  mutation ChangeAuthorizations($input: ChangeAuthorizationsInput!) {\n    changeAuthorizations(input: $input) {\n      programmingJobs {\n        ...ProgrammingJobRow\n      }\n      unchangedCylinders {\n        id\n        marking\n      }\n      skippedCylinders {\n        cylinder {\n          id\n          marking\n        }\n        code\n        message\n      }\n      warnings {\n        code\n        message\n      }\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n": types.ChangeAuthorizationsDocument,
+    "\n  fragment KeyGroupRow on KeyGroup {\n    id\n    name\n    keys {\n      id\n      marking\n      type\n    }\n  }\n": types.KeyGroupRowFragmentDoc,
+    "\n  fragment KeyGroupOutcome on KeyGroupPayload {\n    keyGroup {\n      ...KeyGroupRow\n    }\n    programmingJobs {\n      ...ProgrammingJobRow\n    }\n    remoteJobs {\n      id\n      kind\n    }\n    errors {\n      field\n      code\n      message\n    }\n  }\n": types.KeyGroupOutcomeFragmentDoc,
+    "\n  mutation CreateKeyGroup($input: CreateKeyGroupInput!) {\n    createKeyGroup(input: $input) {\n      ...KeyGroupOutcome\n    }\n  }\n": types.CreateKeyGroupDocument,
+    "\n  mutation UpdateKeyGroup($input: UpdateKeyGroupInput!) {\n    updateKeyGroup(input: $input) {\n      ...KeyGroupOutcome\n    }\n  }\n": types.UpdateKeyGroupDocument,
+    "\n  query KeyGroups {\n    keyGroups {\n      ...KeyGroupRow\n    }\n  }\n": types.KeyGroupsDocument,
+    "\n  mutation DeleteKeyGroup($input: DeleteInput!) {\n    deleteKeyGroup(input: $input) {\n      deletedId\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n": types.DeleteKeyGroupDocument,
     "\n  mutation CopyKeyConfiguration($input: CopyKeyConfigurationInput!) {\n    copyKeyConfiguration(input: $input) {\n      key {\n        id\n        marking\n      }\n      copied {\n        what\n        detail\n      }\n      programmingJobs {\n        ...ProgrammingJobRow\n      }\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n": types.CopyKeyConfigurationDocument,
     "\n  query KeyFormOptions {\n    schedules {\n      id\n      name\n    }\n    accessProfiles {\n      id\n      name\n    }\n  }\n": types.KeyFormOptionsDocument,
     "\n  mutation IssueKey($input: IssueKeyInput!) {\n    issueKey(input: $input) {\n      ...KeyOutcome\n    }\n  }\n": types.IssueKeyDocument,
@@ -224,6 +236,30 @@ export function graphql(source: "\n  query KeyGroupOptions {\n    keyGroups {\n 
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation ChangeAuthorizations($input: ChangeAuthorizationsInput!) {\n    changeAuthorizations(input: $input) {\n      programmingJobs {\n        ...ProgrammingJobRow\n      }\n      unchangedCylinders {\n        id\n        marking\n      }\n      skippedCylinders {\n        cylinder {\n          id\n          marking\n        }\n        code\n        message\n      }\n      warnings {\n        code\n        message\n      }\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation ChangeAuthorizations($input: ChangeAuthorizationsInput!) {\n    changeAuthorizations(input: $input) {\n      programmingJobs {\n        ...ProgrammingJobRow\n      }\n      unchangedCylinders {\n        id\n        marking\n      }\n      skippedCylinders {\n        cylinder {\n          id\n          marking\n        }\n        code\n        message\n      }\n      warnings {\n        code\n        message\n      }\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment KeyGroupRow on KeyGroup {\n    id\n    name\n    keys {\n      id\n      marking\n      type\n    }\n  }\n"): (typeof documents)["\n  fragment KeyGroupRow on KeyGroup {\n    id\n    name\n    keys {\n      id\n      marking\n      type\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment KeyGroupOutcome on KeyGroupPayload {\n    keyGroup {\n      ...KeyGroupRow\n    }\n    programmingJobs {\n      ...ProgrammingJobRow\n    }\n    remoteJobs {\n      id\n      kind\n    }\n    errors {\n      field\n      code\n      message\n    }\n  }\n"): (typeof documents)["\n  fragment KeyGroupOutcome on KeyGroupPayload {\n    keyGroup {\n      ...KeyGroupRow\n    }\n    programmingJobs {\n      ...ProgrammingJobRow\n    }\n    remoteJobs {\n      id\n      kind\n    }\n    errors {\n      field\n      code\n      message\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateKeyGroup($input: CreateKeyGroupInput!) {\n    createKeyGroup(input: $input) {\n      ...KeyGroupOutcome\n    }\n  }\n"): (typeof documents)["\n  mutation CreateKeyGroup($input: CreateKeyGroupInput!) {\n    createKeyGroup(input: $input) {\n      ...KeyGroupOutcome\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateKeyGroup($input: UpdateKeyGroupInput!) {\n    updateKeyGroup(input: $input) {\n      ...KeyGroupOutcome\n    }\n  }\n"): (typeof documents)["\n  mutation UpdateKeyGroup($input: UpdateKeyGroupInput!) {\n    updateKeyGroup(input: $input) {\n      ...KeyGroupOutcome\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query KeyGroups {\n    keyGroups {\n      ...KeyGroupRow\n    }\n  }\n"): (typeof documents)["\n  query KeyGroups {\n    keyGroups {\n      ...KeyGroupRow\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteKeyGroup($input: DeleteInput!) {\n    deleteKeyGroup(input: $input) {\n      deletedId\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation DeleteKeyGroup($input: DeleteInput!) {\n    deleteKeyGroup(input: $input) {\n      deletedId\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -5,7 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { useQuery } from 'urql';
 
 import { ProgrammingJobsTable } from '../../components/ProgrammingJobsTable';
-import { EditableList, RowActions } from '../../components/RowEditing';
+import { actionsColumn, EditableList } from '../../components/RowEditing';
 import { graphql } from '../../gql';
 import type { AccessProfileRowFragment, DeleteAccessProfileMutation } from '../../gql/graphql';
 import { useEditing } from '../../hooks/useEditing';
@@ -95,22 +95,13 @@ export function AccessProfiles() {
           return hours == null ? t('accessProfiles.keysOwn') : t('keyCard.hours', { count: hours });
         },
       }),
-      ...(canWrite
-        ? [
-            column.display({
-              id: 'actions',
-              header: () => t('schedules.actions'),
-              cell: (c) => (
-                <RowActions
-                  editLabel={t('accessProfiles.editNamed', { name: c.row.original.name })}
-                  deleteLabel={t('accessProfiles.deleteNamed', { name: c.row.original.name })}
-                  onEdit={() => change.edit(c.row.original)}
-                  onDelete={() => change.askDelete(c.row.original)}
-                />
-              ),
-            }),
-          ]
-        : []),
+      ...actionsColumn<AccessProfileRowFragment>(
+        canWrite,
+        change,
+        t('schedules.actions'),
+        (name) => t('accessProfiles.editNamed', { name }),
+        (name) => t('accessProfiles.deleteNamed', { name }),
+      ),
     ],
     [t, formats, canWrite, change.edit, change.askDelete],
   );

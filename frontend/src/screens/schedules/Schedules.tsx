@@ -4,7 +4,7 @@ import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useQuery } from 'urql';
 
-import { EditableList, RowActions } from '../../components/RowEditing';
+import { actionsColumn, EditableList } from '../../components/RowEditing';
 import { graphql } from '../../gql';
 import type { DeleteScheduleMutation, ScheduleRowFragment, Weekday } from '../../gql/graphql';
 import { useEditing } from '../../hooks/useEditing';
@@ -92,22 +92,13 @@ export function Schedules() {
         header: () => t('schedules.week'),
         cell: (c) => <WeekSummary schedule={c.row.original} />,
       }),
-      ...(canWrite
-        ? [
-            column.display({
-              id: 'actions',
-              header: () => t('schedules.actions'),
-              cell: (c) => (
-                <RowActions
-                  editLabel={t('schedules.editNamed', { name: c.row.original.name })}
-                  deleteLabel={t('schedules.deleteNamed', { name: c.row.original.name })}
-                  onEdit={() => change.edit(c.row.original)}
-                  onDelete={() => change.askDelete(c.row.original)}
-                />
-              ),
-            }),
-          ]
-        : []),
+      ...actionsColumn<ScheduleRowFragment>(
+        canWrite,
+        change,
+        t('schedules.actions'),
+        (name) => t('schedules.editNamed', { name }),
+        (name) => t('schedules.deleteNamed', { name }),
+      ),
     ],
     [t, canWrite, change.edit, change.askDelete],
   );
