@@ -19,6 +19,12 @@ const CylinderCard = lazy(() =>
 );
 const Employees = lazy(() => import('./screens/employees/Employees').then((m) => ({ default: m.Employees })));
 const Jobs = lazy(() => import('./screens/jobs/Jobs').then((m) => ({ default: m.Jobs })));
+// Schedules and access (issue 11 item 5)
+const Schedules = lazy(() => import('./screens/schedules/Schedules').then((m) => ({ default: m.Schedules })));
+const KeyGroups = lazy(() => import('./screens/groups/KeyGroups').then((m) => ({ default: m.KeyGroups })));
+const AccessProfiles = lazy(() =>
+  import('./screens/access/AccessProfiles').then((m) => ({ default: m.AccessProfiles })),
+);
 
 function Loading() {
   const { t } = useTranslation();
@@ -69,6 +75,22 @@ export function App() {
             </Later>
           } />
         <Route path="approvals" element={<Approvals />} />
+        {/* Schedules and access (issue 11 item 5) */}
+        <Route path="schedules" element={
+            <Later>
+              <Schedules />
+            </Later>
+          } />
+        <Route path="access-profiles" element={
+            <Later>
+              <AccessProfiles />
+            </Later>
+          } />
+        <Route path="key-groups" element={
+            <Later>
+              <KeyGroups />
+            </Later>
+          } />
         <Route path="*" element={<NotFound />} />
       </Route>
     </Routes>

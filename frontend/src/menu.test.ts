@@ -27,6 +27,9 @@ describe('the main menu follows the rights (R7)', () => {
       '/employees',
       '/jobs',
       '/approvals',
+      '/schedules',
+      '/access-profiles',
+      '/key-groups',
     ]);
     expect(homePath(SUPERADMIN)).toBe('/keys');
   });

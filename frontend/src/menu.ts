@@ -12,6 +12,10 @@ export const MENU: readonly MenuItem[] = [
   { path: '/employees', label: 'menu.employees', right: 'employees.read' },
   { path: '/jobs', label: 'menu.jobs', right: 'jobs.read' },
   { path: '/approvals', label: 'menu.approvals', right: 'readout.read' },
+  // Schedules and access (issue 11 item 5): what keys carry, seen with keys.read (R12, R13).
+  { path: '/schedules', label: 'schedules.menu', right: 'keys.read' },
+  { path: '/access-profiles', label: 'accessProfiles.menu', right: 'keys.read' },
+  { path: '/key-groups', label: 'keyGroups.menu', right: 'keys.read' },
 ];
 
 /** The entries the caller's rights open: an Approver sees only the approvals (R29). */

@@ -83,10 +83,10 @@ function cylinderOptions(data: CylinderOptionsQuery): ComboboxItem[] {
 
 /** The options the server finds for what is typed, plus those chosen before (their labels stay
  * known while the matches change). */
-function useServerOptions(kind: Kind, chosen: readonly string[]) {
+function useServerOptions(kind: Kind, chosen: readonly string[], known: readonly ComboboxItem[] = []) {
   const { t } = useTranslation();
   const [search, setSearch] = useState('');
-  const labels = useRef(new Map<string, string>());
+  const labels = useRef(new Map<string, string>(known.map((o) => [o.value, o.label])));
   // A single picker shows the chosen option's label as its text: that is no search.
   const typed = chosen.some((value) => labels.current.get(value) === search) ? '' : search;
   const [debounced] = useDebouncedValue(typed, SEARCH_DELAY_MS);
@@ -119,12 +119,14 @@ interface PickerProps {
   error?: string;
   description?: string;
   required?: boolean;
+  /** labels of options chosen before the picker opened (e.g. a profile's cylinders) */
+  known?: readonly ComboboxItem[];
 }
 
 /** What a single and a multiple picker share: the server's matches, searched as you type. */
-function useSearchProps({ kind, ...field }: PickerProps, chosen: readonly string[]) {
+function useSearchProps({ kind, known, ...field }: PickerProps, chosen: readonly string[]) {
   const { t } = useTranslation();
-  const options = useServerOptions(kind, chosen);
+  const options = useServerOptions(kind, chosen, known);
   const empty = options.fetching ? 'app.loading' : options.failed ? 'picker.failed' : 'picker.nothing';
   return {
     ...field,
@@ -149,7 +151,7 @@ export function SearchPicker({
   return <Select {...shared} value={value} onChange={onChange} />;
 }
 
-/** Several keys (or employees), searched on the server as you type. */
+/** Several keys (or employees, or cylinders), searched on the server as you type. */
 export function SearchMultiPicker({
   value,
   onChange,

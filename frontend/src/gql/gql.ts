@@ -26,6 +26,13 @@ type Documents = {
     "\n  mutation SignInWithLink($input: SignInWithLinkInput!) {\n    signInWithLink(input: $input) {\n      signedIn\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n": typeof types.SignInWithLinkDocument,
     "\n  mutation StartBridgeLogin($input: StartBridgeLoginInput!) {\n    startBridgeLogin(input: $input) {\n      loginId\n      secret\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n": typeof types.StartBridgeLoginDocument,
     "\n  mutation FinishBridgeLogin($input: FinishBridgeLoginInput!) {\n    finishBridgeLogin(input: $input) {\n      status\n      errorCode\n      errorMessage\n    }\n  }\n": typeof types.FinishBridgeLoginDocument,
+    "\n  fragment AccessProfileRow on AccessProfile {\n    id\n    name\n    extensionIntervalHours\n    schedule {\n      id\n      name\n    }\n    cylinders {\n      id\n      marking\n      domain {\n        name\n      }\n    }\n  }\n": typeof types.AccessProfileRowFragmentDoc,
+    "\n  fragment AccessProfileOutcome on AccessProfilePayload {\n    accessProfile {\n      ...AccessProfileRow\n    }\n    programmingJobs {\n      ...ProgrammingJobRow\n    }\n    errors {\n      field\n      code\n      message\n    }\n  }\n": typeof types.AccessProfileOutcomeFragmentDoc,
+    "\n  query ScheduleOptions {\n    schedules {\n      id\n      name\n    }\n  }\n": typeof types.ScheduleOptionsDocument,
+    "\n  mutation CreateAccessProfile($input: CreateAccessProfileInput!) {\n    createAccessProfile(input: $input) {\n      ...AccessProfileOutcome\n    }\n  }\n": typeof types.CreateAccessProfileDocument,
+    "\n  mutation UpdateAccessProfile($input: UpdateAccessProfileInput!) {\n    updateAccessProfile(input: $input) {\n      ...AccessProfileOutcome\n    }\n  }\n": typeof types.UpdateAccessProfileDocument,
+    "\n  query AccessProfiles {\n    accessProfiles {\n      ...AccessProfileRow\n    }\n  }\n": typeof types.AccessProfilesDocument,
+    "\n  mutation DeleteAccessProfile($input: DeleteInput!) {\n    deleteAccessProfile(input: $input) {\n      deletedId\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n": typeof types.DeleteAccessProfileDocument,
     "\n  fragment CylinderCardCylinder on Cylinder {\n    id\n    marking\n    uid\n    status\n    securityRelevant\n    isClone\n    needsReprogramming\n    domain {\n      id\n      name\n    }\n    accessList {\n      desired\n      programmed\n      key {\n        id\n        marking\n        type\n        holder {\n          firstName\n          lastName\n        }\n      }\n      group {\n        id\n        name\n      }\n      cylinderGroup {\n        id\n        name\n      }\n    }\n  }\n": typeof types.CylinderCardCylinderFragmentDoc,
     "\n  query CylinderCard($id: ID!) {\n    node(id: $id) {\n      __typename\n      ...CylinderCardCylinder\n    }\n    tenant {\n      approverFunction\n    }\n  }\n": typeof types.CylinderCardDocument,
     "\n  query CylinderAuditTrail($filter: AuditEventFilter!, $first: Int, $after: String) {\n    auditEvents(filter: $filter, first: $first, after: $after) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        cursor\n        node {\n          at\n          result\n          key {\n            id\n            marking\n          }\n        }\n      }\n    }\n  }\n": typeof types.CylinderAuditTrailDocument,
@@ -41,6 +48,12 @@ type Documents = {
     "\n  mutation ImportEmployees($input: ImportFileInput!) {\n    importEmployees(input: $input) {\n      validCount\n      invalidRows {\n        line\n        message\n      }\n      created\n      updated\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n": typeof types.ImportEmployeesDocument,
     "\n  query EmployeesPage($search: String, $first: Int, $after: String) {\n    employees(search: $search, first: $first, after: $after) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          ...EmployeeRow\n        }\n      }\n    }\n  }\n": typeof types.EmployeesPageDocument,
     "\n  mutation DeleteEmployee($input: EmployeeIdInput!) {\n    deleteEmployee(input: $input) {\n      deletedId\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n": typeof types.DeleteEmployeeDocument,
+    "\n  fragment KeyGroupRow on KeyGroup {\n    id\n    name\n    keys {\n      id\n      marking\n      type\n    }\n  }\n": typeof types.KeyGroupRowFragmentDoc,
+    "\n  fragment KeyGroupOutcome on KeyGroupPayload {\n    keyGroup {\n      ...KeyGroupRow\n    }\n    programmingJobs {\n      ...ProgrammingJobRow\n    }\n    remoteJobs {\n      id\n      kind\n    }\n    errors {\n      field\n      code\n      message\n    }\n  }\n": typeof types.KeyGroupOutcomeFragmentDoc,
+    "\n  mutation CreateKeyGroup($input: CreateKeyGroupInput!) {\n    createKeyGroup(input: $input) {\n      ...KeyGroupOutcome\n    }\n  }\n": typeof types.CreateKeyGroupDocument,
+    "\n  mutation UpdateKeyGroup($input: UpdateKeyGroupInput!) {\n    updateKeyGroup(input: $input) {\n      ...KeyGroupOutcome\n    }\n  }\n": typeof types.UpdateKeyGroupDocument,
+    "\n  query KeyGroups {\n    keyGroups {\n      ...KeyGroupRow\n    }\n  }\n": typeof types.KeyGroupsDocument,
+    "\n  mutation DeleteKeyGroup($input: DeleteInput!) {\n    deleteKeyGroup(input: $input) {\n      deletedId\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n": typeof types.DeleteKeyGroupDocument,
     "\n  mutation AssignJobs($input: AssignProgrammingJobsInput!) {\n    assignProgrammingJobs(input: $input) {\n      programmingJobs {\n        ...ProgrammingJobRow\n      }\n      warnings {\n        code\n        message\n      }\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n": typeof types.AssignJobsDocument,
     "\n  query ProgrammingKeyOptions {\n    programmingKeys {\n      id\n      marking\n      kind\n      holder {\n        firstName\n        lastName\n      }\n    }\n  }\n": typeof types.ProgrammingKeyOptionsDocument,
     "\n  subscription JobEvents {\n    jobEvents {\n      at\n      programmingJob {\n        ...ProgrammingJobRow\n      }\n    }\n  }\n": typeof types.JobEventsDocument,
@@ -55,6 +68,12 @@ type Documents = {
     "\n  query KeyBlockingList {\n    blockingList {\n      version\n      issuedAt\n      validUntil\n      keyUids\n    }\n  }\n": typeof types.KeyBlockingListDocument,
     "\n  fragment KeyOutcome on KeyPayload {\n    key {\n      id\n      marking\n      status\n    }\n    programmingJobs {\n      ...ProgrammingJobRow\n    }\n    remoteJobs {\n      id\n      kind\n      status\n    }\n    warnings {\n      code\n      message\n    }\n    errors {\n      field\n      code\n      message\n    }\n  }\n": typeof types.KeyOutcomeFragmentDoc,
     "\n  mutation ReportKeyLost($input: ReportKeyLostInput!) {\n    reportKeyLost(input: $input) {\n      ...KeyOutcome\n    }\n  }\n": typeof types.ReportKeyLostDocument,
+    "\n  fragment ScheduleRow on Schedule {\n    id\n    name\n    windows {\n      days\n      start\n      end\n    }\n  }\n": typeof types.ScheduleRowFragmentDoc,
+    "\n  fragment ScheduleOutcome on SchedulePayload {\n    schedule {\n      ...ScheduleRow\n    }\n    remoteJobs {\n      id\n      kind\n      status\n      key {\n        id\n        marking\n      }\n    }\n    errors {\n      field\n      code\n      message\n    }\n  }\n": typeof types.ScheduleOutcomeFragmentDoc,
+    "\n  mutation CreateSchedule($input: CreateScheduleInput!) {\n    createSchedule(input: $input) {\n      ...ScheduleOutcome\n    }\n  }\n": typeof types.CreateScheduleDocument,
+    "\n  mutation UpdateSchedule($input: UpdateScheduleInput!) {\n    updateSchedule(input: $input) {\n      ...ScheduleOutcome\n    }\n  }\n": typeof types.UpdateScheduleDocument,
+    "\n  query Schedules {\n    schedules {\n      ...ScheduleRow\n    }\n  }\n": typeof types.SchedulesDocument,
+    "\n  mutation DeleteSchedule($input: DeleteInput!) {\n    deleteSchedule(input: $input) {\n      deletedId\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n": typeof types.DeleteScheduleDocument,
     "\n  query Viewer {\n    tenant {\n      name\n    }\n    me {\n      marking\n      holder {\n        firstName\n        lastName\n      }\n      roles {\n        name\n      }\n    }\n    myRights\n  }\n": typeof types.ViewerDocument,
 };
 const documents: Documents = {
@@ -70,6 +89,13 @@ const documents: Documents = {
     "\n  mutation SignInWithLink($input: SignInWithLinkInput!) {\n    signInWithLink(input: $input) {\n      signedIn\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n": types.SignInWithLinkDocument,
     "\n  mutation StartBridgeLogin($input: StartBridgeLoginInput!) {\n    startBridgeLogin(input: $input) {\n      loginId\n      secret\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n": types.StartBridgeLoginDocument,
     "\n  mutation FinishBridgeLogin($input: FinishBridgeLoginInput!) {\n    finishBridgeLogin(input: $input) {\n      status\n      errorCode\n      errorMessage\n    }\n  }\n": types.FinishBridgeLoginDocument,
+    "\n  fragment AccessProfileRow on AccessProfile {\n    id\n    name\n    extensionIntervalHours\n    schedule {\n      id\n      name\n    }\n    cylinders {\n      id\n      marking\n      domain {\n        name\n      }\n    }\n  }\n": types.AccessProfileRowFragmentDoc,
+    "\n  fragment AccessProfileOutcome on AccessProfilePayload {\n    accessProfile {\n      ...AccessProfileRow\n    }\n    programmingJobs {\n      ...ProgrammingJobRow\n    }\n    errors {\n      field\n      code\n      message\n    }\n  }\n": types.AccessProfileOutcomeFragmentDoc,
+    "\n  query ScheduleOptions {\n    schedules {\n      id\n      name\n    }\n  }\n": types.ScheduleOptionsDocument,
+    "\n  mutation CreateAccessProfile($input: CreateAccessProfileInput!) {\n    createAccessProfile(input: $input) {\n      ...AccessProfileOutcome\n    }\n  }\n": types.CreateAccessProfileDocument,
+    "\n  mutation UpdateAccessProfile($input: UpdateAccessProfileInput!) {\n    updateAccessProfile(input: $input) {\n      ...AccessProfileOutcome\n    }\n  }\n": types.UpdateAccessProfileDocument,
+    "\n  query AccessProfiles {\n    accessProfiles {\n      ...AccessProfileRow\n    }\n  }\n": types.AccessProfilesDocument,
+    "\n  mutation DeleteAccessProfile($input: DeleteInput!) {\n    deleteAccessProfile(input: $input) {\n      deletedId\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n": types.DeleteAccessProfileDocument,
     "\n  fragment CylinderCardCylinder on Cylinder {\n    id\n    marking\n    uid\n    status\n    securityRelevant\n    isClone\n    needsReprogramming\n    domain {\n      id\n      name\n    }\n    accessList {\n      desired\n      programmed\n      key {\n        id\n        marking\n        type\n        holder {\n          firstName\n          lastName\n        }\n      }\n      group {\n        id\n        name\n      }\n      cylinderGroup {\n        id\n        name\n      }\n    }\n  }\n": types.CylinderCardCylinderFragmentDoc,
     "\n  query CylinderCard($id: ID!) {\n    node(id: $id) {\n      __typename\n      ...CylinderCardCylinder\n    }\n    tenant {\n      approverFunction\n    }\n  }\n": types.CylinderCardDocument,
     "\n  query CylinderAuditTrail($filter: AuditEventFilter!, $first: Int, $after: String) {\n    auditEvents(filter: $filter, first: $first, after: $after) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        cursor\n        node {\n          at\n          result\n          key {\n            id\n            marking\n          }\n        }\n      }\n    }\n  }\n": types.CylinderAuditTrailDocument,
@@ -85,6 +111,12 @@ const documents: Documents = {
     "\n  mutation ImportEmployees($input: ImportFileInput!) {\n    importEmployees(input: $input) {\n      validCount\n      invalidRows {\n        line\n        message\n      }\n      created\n      updated\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n": types.ImportEmployeesDocument,
     "\n  query EmployeesPage($search: String, $first: Int, $after: String) {\n    employees(search: $search, first: $first, after: $after) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          ...EmployeeRow\n        }\n      }\n    }\n  }\n": types.EmployeesPageDocument,
     "\n  mutation DeleteEmployee($input: EmployeeIdInput!) {\n    deleteEmployee(input: $input) {\n      deletedId\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n": types.DeleteEmployeeDocument,
+    "\n  fragment KeyGroupRow on KeyGroup {\n    id\n    name\n    keys {\n      id\n      marking\n      type\n    }\n  }\n": types.KeyGroupRowFragmentDoc,
+    "\n  fragment KeyGroupOutcome on KeyGroupPayload {\n    keyGroup {\n      ...KeyGroupRow\n    }\n    programmingJobs {\n      ...ProgrammingJobRow\n    }\n    remoteJobs {\n      id\n      kind\n    }\n    errors {\n      field\n      code\n      message\n    }\n  }\n": types.KeyGroupOutcomeFragmentDoc,
+    "\n  mutation CreateKeyGroup($input: CreateKeyGroupInput!) {\n    createKeyGroup(input: $input) {\n      ...KeyGroupOutcome\n    }\n  }\n": types.CreateKeyGroupDocument,
+    "\n  mutation UpdateKeyGroup($input: UpdateKeyGroupInput!) {\n    updateKeyGroup(input: $input) {\n      ...KeyGroupOutcome\n    }\n  }\n": types.UpdateKeyGroupDocument,
+    "\n  query KeyGroups {\n    keyGroups {\n      ...KeyGroupRow\n    }\n  }\n": types.KeyGroupsDocument,
+    "\n  mutation DeleteKeyGroup($input: DeleteInput!) {\n    deleteKeyGroup(input: $input) {\n      deletedId\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n": types.DeleteKeyGroupDocument,
     "\n  mutation AssignJobs($input: AssignProgrammingJobsInput!) {\n    assignProgrammingJobs(input: $input) {\n      programmingJobs {\n        ...ProgrammingJobRow\n      }\n      warnings {\n        code\n        message\n      }\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n": types.AssignJobsDocument,
     "\n  query ProgrammingKeyOptions {\n    programmingKeys {\n      id\n      marking\n      kind\n      holder {\n        firstName\n        lastName\n      }\n    }\n  }\n": types.ProgrammingKeyOptionsDocument,
     "\n  subscription JobEvents {\n    jobEvents {\n      at\n      programmingJob {\n        ...ProgrammingJobRow\n      }\n    }\n  }\n": types.JobEventsDocument,
@@ -99,6 +131,12 @@ const documents: Documents = {
     "\n  query KeyBlockingList {\n    blockingList {\n      version\n      issuedAt\n      validUntil\n      keyUids\n    }\n  }\n": types.KeyBlockingListDocument,
     "\n  fragment KeyOutcome on KeyPayload {\n    key {\n      id\n      marking\n      status\n    }\n    programmingJobs {\n      ...ProgrammingJobRow\n    }\n    remoteJobs {\n      id\n      kind\n      status\n    }\n    warnings {\n      code\n      message\n    }\n    errors {\n      field\n      code\n      message\n    }\n  }\n": types.KeyOutcomeFragmentDoc,
     "\n  mutation ReportKeyLost($input: ReportKeyLostInput!) {\n    reportKeyLost(input: $input) {\n      ...KeyOutcome\n    }\n  }\n": types.ReportKeyLostDocument,
+    "\n  fragment ScheduleRow on Schedule {\n    id\n    name\n    windows {\n      days\n      start\n      end\n    }\n  }\n": types.ScheduleRowFragmentDoc,
+    "\n  fragment ScheduleOutcome on SchedulePayload {\n    schedule {\n      ...ScheduleRow\n    }\n    remoteJobs {\n      id\n      kind\n      status\n      key {\n        id\n        marking\n      }\n    }\n    errors {\n      field\n      code\n      message\n    }\n  }\n": types.ScheduleOutcomeFragmentDoc,
+    "\n  mutation CreateSchedule($input: CreateScheduleInput!) {\n    createSchedule(input: $input) {\n      ...ScheduleOutcome\n    }\n  }\n": types.CreateScheduleDocument,
+    "\n  mutation UpdateSchedule($input: UpdateScheduleInput!) {\n    updateSchedule(input: $input) {\n      ...ScheduleOutcome\n    }\n  }\n": types.UpdateScheduleDocument,
+    "\n  query Schedules {\n    schedules {\n      ...ScheduleRow\n    }\n  }\n": types.SchedulesDocument,
+    "\n  mutation DeleteSchedule($input: DeleteInput!) {\n    deleteSchedule(input: $input) {\n      deletedId\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n": types.DeleteScheduleDocument,
     "\n  query Viewer {\n    tenant {\n      name\n    }\n    me {\n      marking\n      holder {\n        firstName\n        lastName\n      }\n      roles {\n        name\n      }\n    }\n    myRights\n  }\n": types.ViewerDocument,
 };
 
@@ -167,6 +205,34 @@ export function graphql(source: "\n  mutation FinishBridgeLogin($input: FinishBr
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  fragment AccessProfileRow on AccessProfile {\n    id\n    name\n    extensionIntervalHours\n    schedule {\n      id\n      name\n    }\n    cylinders {\n      id\n      marking\n      domain {\n        name\n      }\n    }\n  }\n"): (typeof documents)["\n  fragment AccessProfileRow on AccessProfile {\n    id\n    name\n    extensionIntervalHours\n    schedule {\n      id\n      name\n    }\n    cylinders {\n      id\n      marking\n      domain {\n        name\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment AccessProfileOutcome on AccessProfilePayload {\n    accessProfile {\n      ...AccessProfileRow\n    }\n    programmingJobs {\n      ...ProgrammingJobRow\n    }\n    errors {\n      field\n      code\n      message\n    }\n  }\n"): (typeof documents)["\n  fragment AccessProfileOutcome on AccessProfilePayload {\n    accessProfile {\n      ...AccessProfileRow\n    }\n    programmingJobs {\n      ...ProgrammingJobRow\n    }\n    errors {\n      field\n      code\n      message\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ScheduleOptions {\n    schedules {\n      id\n      name\n    }\n  }\n"): (typeof documents)["\n  query ScheduleOptions {\n    schedules {\n      id\n      name\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateAccessProfile($input: CreateAccessProfileInput!) {\n    createAccessProfile(input: $input) {\n      ...AccessProfileOutcome\n    }\n  }\n"): (typeof documents)["\n  mutation CreateAccessProfile($input: CreateAccessProfileInput!) {\n    createAccessProfile(input: $input) {\n      ...AccessProfileOutcome\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateAccessProfile($input: UpdateAccessProfileInput!) {\n    updateAccessProfile(input: $input) {\n      ...AccessProfileOutcome\n    }\n  }\n"): (typeof documents)["\n  mutation UpdateAccessProfile($input: UpdateAccessProfileInput!) {\n    updateAccessProfile(input: $input) {\n      ...AccessProfileOutcome\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AccessProfiles {\n    accessProfiles {\n      ...AccessProfileRow\n    }\n  }\n"): (typeof documents)["\n  query AccessProfiles {\n    accessProfiles {\n      ...AccessProfileRow\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteAccessProfile($input: DeleteInput!) {\n    deleteAccessProfile(input: $input) {\n      deletedId\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation DeleteAccessProfile($input: DeleteInput!) {\n    deleteAccessProfile(input: $input) {\n      deletedId\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  fragment CylinderCardCylinder on Cylinder {\n    id\n    marking\n    uid\n    status\n    securityRelevant\n    isClone\n    needsReprogramming\n    domain {\n      id\n      name\n    }\n    accessList {\n      desired\n      programmed\n      key {\n        id\n        marking\n        type\n        holder {\n          firstName\n          lastName\n        }\n      }\n      group {\n        id\n        name\n      }\n      cylinderGroup {\n        id\n        name\n      }\n    }\n  }\n"): (typeof documents)["\n  fragment CylinderCardCylinder on Cylinder {\n    id\n    marking\n    uid\n    status\n    securityRelevant\n    isClone\n    needsReprogramming\n    domain {\n      id\n      name\n    }\n    accessList {\n      desired\n      programmed\n      key {\n        id\n        marking\n        type\n        holder {\n          firstName\n          lastName\n        }\n      }\n      group {\n        id\n        name\n      }\n      cylinderGroup {\n        id\n        name\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -227,6 +293,30 @@ export function graphql(source: "\n  mutation DeleteEmployee($input: EmployeeIdI
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  fragment KeyGroupRow on KeyGroup {\n    id\n    name\n    keys {\n      id\n      marking\n      type\n    }\n  }\n"): (typeof documents)["\n  fragment KeyGroupRow on KeyGroup {\n    id\n    name\n    keys {\n      id\n      marking\n      type\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment KeyGroupOutcome on KeyGroupPayload {\n    keyGroup {\n      ...KeyGroupRow\n    }\n    programmingJobs {\n      ...ProgrammingJobRow\n    }\n    remoteJobs {\n      id\n      kind\n    }\n    errors {\n      field\n      code\n      message\n    }\n  }\n"): (typeof documents)["\n  fragment KeyGroupOutcome on KeyGroupPayload {\n    keyGroup {\n      ...KeyGroupRow\n    }\n    programmingJobs {\n      ...ProgrammingJobRow\n    }\n    remoteJobs {\n      id\n      kind\n    }\n    errors {\n      field\n      code\n      message\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateKeyGroup($input: CreateKeyGroupInput!) {\n    createKeyGroup(input: $input) {\n      ...KeyGroupOutcome\n    }\n  }\n"): (typeof documents)["\n  mutation CreateKeyGroup($input: CreateKeyGroupInput!) {\n    createKeyGroup(input: $input) {\n      ...KeyGroupOutcome\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateKeyGroup($input: UpdateKeyGroupInput!) {\n    updateKeyGroup(input: $input) {\n      ...KeyGroupOutcome\n    }\n  }\n"): (typeof documents)["\n  mutation UpdateKeyGroup($input: UpdateKeyGroupInput!) {\n    updateKeyGroup(input: $input) {\n      ...KeyGroupOutcome\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query KeyGroups {\n    keyGroups {\n      ...KeyGroupRow\n    }\n  }\n"): (typeof documents)["\n  query KeyGroups {\n    keyGroups {\n      ...KeyGroupRow\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteKeyGroup($input: DeleteInput!) {\n    deleteKeyGroup(input: $input) {\n      deletedId\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation DeleteKeyGroup($input: DeleteInput!) {\n    deleteKeyGroup(input: $input) {\n      deletedId\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  mutation AssignJobs($input: AssignProgrammingJobsInput!) {\n    assignProgrammingJobs(input: $input) {\n      programmingJobs {\n        ...ProgrammingJobRow\n      }\n      warnings {\n        code\n        message\n      }\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation AssignJobs($input: AssignProgrammingJobsInput!) {\n    assignProgrammingJobs(input: $input) {\n      programmingJobs {\n        ...ProgrammingJobRow\n      }\n      warnings {\n        code\n        message\n      }\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -280,6 +370,30 @@ export function graphql(source: "\n  fragment KeyOutcome on KeyPayload {\n    ke
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation ReportKeyLost($input: ReportKeyLostInput!) {\n    reportKeyLost(input: $input) {\n      ...KeyOutcome\n    }\n  }\n"): (typeof documents)["\n  mutation ReportKeyLost($input: ReportKeyLostInput!) {\n    reportKeyLost(input: $input) {\n      ...KeyOutcome\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment ScheduleRow on Schedule {\n    id\n    name\n    windows {\n      days\n      start\n      end\n    }\n  }\n"): (typeof documents)["\n  fragment ScheduleRow on Schedule {\n    id\n    name\n    windows {\n      days\n      start\n      end\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment ScheduleOutcome on SchedulePayload {\n    schedule {\n      ...ScheduleRow\n    }\n    remoteJobs {\n      id\n      kind\n      status\n      key {\n        id\n        marking\n      }\n    }\n    errors {\n      field\n      code\n      message\n    }\n  }\n"): (typeof documents)["\n  fragment ScheduleOutcome on SchedulePayload {\n    schedule {\n      ...ScheduleRow\n    }\n    remoteJobs {\n      id\n      kind\n      status\n      key {\n        id\n        marking\n      }\n    }\n    errors {\n      field\n      code\n      message\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateSchedule($input: CreateScheduleInput!) {\n    createSchedule(input: $input) {\n      ...ScheduleOutcome\n    }\n  }\n"): (typeof documents)["\n  mutation CreateSchedule($input: CreateScheduleInput!) {\n    createSchedule(input: $input) {\n      ...ScheduleOutcome\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateSchedule($input: UpdateScheduleInput!) {\n    updateSchedule(input: $input) {\n      ...ScheduleOutcome\n    }\n  }\n"): (typeof documents)["\n  mutation UpdateSchedule($input: UpdateScheduleInput!) {\n    updateSchedule(input: $input) {\n      ...ScheduleOutcome\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Schedules {\n    schedules {\n      ...ScheduleRow\n    }\n  }\n"): (typeof documents)["\n  query Schedules {\n    schedules {\n      ...ScheduleRow\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteSchedule($input: DeleteInput!) {\n    deleteSchedule(input: $input) {\n      deletedId\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation DeleteSchedule($input: DeleteInput!) {\n    deleteSchedule(input: $input) {\n      deletedId\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

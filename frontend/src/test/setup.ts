@@ -25,3 +25,6 @@ class ResizeObserverStub {
   disconnect() {}
 }
 globalThis.ResizeObserver ??= ResizeObserverStub as unknown as typeof ResizeObserver;
+
+// A combobox scrolls its chosen option into view when it opens; jsdom lays nothing out.
+Element.prototype.scrollIntoView ??= function scrollIntoView() {};
