@@ -1,4 +1,5 @@
-"""Editing and removing access objects: schedules, access profiles, key groups (R12–R15).
+"""Editing and removing access objects: schedules, access profiles, key groups and cylinder
+groups (R12–R15).
 
 An edit that changes desired access changes its sources and lets the job engine
 plan the programming jobs (R15): exactly the difference, nothing for what stays.
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.access.engine import OPEN, ReconcileResult, reconcile
 from app.access.remote_jobs import ensure_remote_jobs
 from app.access.service import (
+    change_cylinder_group_members,
     change_group_members,
     check_interval,
     check_windows,
@@ -37,6 +39,9 @@ from app.models import (
     AccessProfile,
     AccessProfileCylinder,
     Cylinder,
+    CylinderGroup,
+    CylinderGroupAuthorization,
+    CylinderGroupMember,
     DirectAuthorization,
     Employee,
     EmployeeAccessProfile,
@@ -60,12 +65,13 @@ UNCHANGED: Any = object()
 # Users named in a CONFLICT message; the rest are counted.
 NAMED_USERS = 10
 
-RowT = TypeVar("RowT", Schedule, AccessProfile, KeyGroup)
+RowT = TypeVar("RowT", Schedule, AccessProfile, KeyGroup, CylinderGroup)
 
 
 @dataclass
 class AccessObjectChange(Generic[RowT]):
-    """An edited schedule, profile or key group and the jobs the edit caused (R15, R18)."""
+    """An edited schedule, profile, key group or cylinder group and the jobs the edit caused
+    (R15, R18)."""
 
     row: RowT
     programming_jobs: list[ProgrammingJob] = field(default_factory=list)
@@ -209,6 +215,40 @@ async def update_key_group(
     )
 
 
+async def update_cylinder_group(
+    session: AsyncSession,
+    group: CylinderGroup,
+    *,
+    name: str | None,
+    cylinder_ids: Sequence[int] | None,
+) -> AccessObjectChange[CylinderGroup]:
+    """Rename a cylinder group or set its cylinders (R13).
+
+    ``cylinder_ids`` replaces the members in the caller's domains (others stay). A
+    cylinder that joins or leaves is reprogrammed; the keys authorised on the group
+    are not: they hold the group, one slot, whatever it contains (R13, R15).
+    """
+    if name is not None:
+        group.name = await _unique_name(session, CylinderGroup, group.id, name, "cylinder group")
+        await session.flush()
+    if cylinder_ids is None:
+        return AccessObjectChange(group)
+    wanted = set(await visible_ids(session, Cylinder, cylinder_ids, "cylinderIds"))
+    present = set(
+        await session.scalars(
+            select(CylinderGroupMember.cylinder_id)
+            .join(Cylinder, Cylinder.id == CylinderGroupMember.cylinder_id)  # caller's domains
+            .where(CylinderGroupMember.cylinder_group_id == group.id)
+        )
+    )
+    if wanted == present:
+        return AccessObjectChange(group)
+    reconciled = await change_cylinder_group_members(
+        session, group, add=sorted(wanted - present), remove=sorted(present - wanted)
+    )
+    return AccessObjectChange(group, programming_jobs=await _visible_jobs(session, reconciled))
+
+
 # --- removing ------------------------------------------------------------------------
 
 
@@ -291,6 +331,37 @@ async def delete_key_group(session: AsyncSession, group: KeyGroup) -> int:
     return await _delete(session, group)
 
 
+async def delete_cylinder_group(session: AsyncSession, group: CylinderGroup) -> int:
+    """Remove a cylinder group that no key holds and no cylinder knows (R13); its id.
+
+    Keys authorised on it, its member cylinders, cylinders still holding it and
+    cylinders with open jobs for it make CONFLICT naming them: take the keys off
+    it and its cylinders out, and let the cylinders' jobs be carried out first.
+    """
+    await _refuse_in_use(
+        session,
+        f"the cylinder group {group.name!r}",
+        [
+            ("keys authorised on it", select(Key.marking)
+             .join(CylinderGroupAuthorization, CylinderGroupAuthorization.key_id == Key.id)
+             .where(CylinderGroupAuthorization.cylinder_group_id == group.id)),
+            ("its cylinders", select(Cylinder.marking)
+             .join(CylinderGroupMember, CylinderGroupMember.cylinder_id == Cylinder.id)
+             .where(CylinderGroupMember.cylinder_group_id == group.id)),
+            ("cylinders still holding it", select(Cylinder.marking)
+             .join(AccessEntry, AccessEntry.cylinder_id == Cylinder.id)
+             .where(AccessEntry.cylinder_group_id == group.id,
+                    AccessEntry.programmed.is_(True))),
+            ("cylinders with open jobs for it", select(Cylinder.marking)
+             .join(ProgrammingJob, ProgrammingJob.cylinder_id == Cylinder.id)
+             .join(ProgrammingJobChange, ProgrammingJobChange.job_id == ProgrammingJob.id)
+             .where(ProgrammingJobChange.cylinder_group_id == group.id,
+                    ProgrammingJob.status.in_(OPEN))),
+        ],
+    )
+    return await _delete(session, group)
+
+
 # --- helpers -------------------------------------------------------------------------
 
 
@@ -328,7 +399,9 @@ async def _refuse_in_use(
         raise DomainError(CONFLICT, f"id: {what} is in use by " + "; ".join(parts), "id")
 
 
-async def _delete(session: AsyncSession, row: Schedule | AccessProfile | KeyGroup) -> int:
+async def _delete(
+    session: AsyncSession, row: Schedule | AccessProfile | KeyGroup | CylinderGroup
+) -> int:
     ident = row.id
     await session.delete(row)
     await session.flush()

@@ -1,5 +1,5 @@
-"""Mutations that edit and remove access objects: schedules, access profiles, key groups
-(R12–R15).
+"""Mutations that edit and remove access objects: schedules, access profiles, key groups and
+cylinder groups (R12–R15).
 
 Each edit answers the jobs its change caused (R15), announced on ``jobEvents``; a
 removal of something still in use is CONFLICT naming its users.
@@ -16,10 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.access import edits
 from app.access.edits import AccessObjectChange
 from app.models import AccessProfile as AccessProfileRow
+from app.models import CylinderGroup as CylinderGroupRow
 from app.models import KeyGroup as KeyGroupRow
 from app.models import Schedule as ScheduleRow
 from app.schema.access import (
     AccessProfilePayload,
+    CylinderGroupPayload,
     KeyGroupPayload,
     SchedulePayload,
     TimeWindowInput,
@@ -28,7 +30,14 @@ from app.schema.common import DeletePayload
 from app.schema.context import Info
 from app.schema.relay import to_global_id
 from app.schema.runner import Run, mutation, run
-from app.schema.types import AccessProfile, KeyGroup, ProgrammingJob, RemoteJob, Schedule
+from app.schema.types import (
+    AccessProfile,
+    CylinderGroup,
+    KeyGroup,
+    ProgrammingJob,
+    RemoteJob,
+    Schedule,
+)
 
 
 @strawberry.input
@@ -57,8 +66,19 @@ class UpdateKeyGroupInput:
 
 
 @strawberry.input
+class UpdateCylinderGroupInput:
+    cylinder_group_id: strawberry.ID
+    name: str | None = None
+    cylinder_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="replaces the group's cylinders in the caller's domains"
+    )
+
+
+@strawberry.input
 class DeleteInput:
-    id: strawberry.ID = strawberry.field(description="a Schedule, AccessProfile or KeyGroup")
+    id: strawberry.ID = strawberry.field(
+        description="a Schedule, AccessProfile, KeyGroup or CylinderGroup"
+    )
 
 
 def _programming_jobs(change: AccessObjectChange[Any]) -> list[ProgrammingJob]:
@@ -147,6 +167,28 @@ class AccessEditMutations:
             ),
         )
 
+    @mutation(right="access.write", description="R13: a cylinder joining or leaving is "
+              "reprogrammed, the keys holding the group are not.")
+    async def update_cylinder_group(
+        self, info: Info, input: UpdateCylinderGroupInput
+    ) -> CylinderGroupPayload:
+        async def action(r: Run) -> AccessObjectChange[CylinderGroupRow]:
+            group = await r.row(
+                CylinderGroupRow, input.cylinder_group_id, "CylinderGroup", "cylinderGroupId"
+            )
+            return await edits.update_cylinder_group(
+                r.session, group, name=input.name,
+                cylinder_ids=r.optional_ids(input.cylinder_ids, "Cylinder", "cylinderIds"),
+            )
+
+        return await run(
+            info, CylinderGroupPayload, action,
+            lambda done: CylinderGroupPayload(
+                cylinder_group=CylinderGroup(row=done.row),
+                programming_jobs=_programming_jobs(done),
+            ),
+        )
+
     @mutation(right="access.write", description="R12: CONFLICT while keys or profiles use it.")
     async def delete_schedule(self, info: Info, input: DeleteInput) -> DeletePayload:
         return await _remove(info, input, ScheduleRow, "Schedule", edits.delete_schedule)
@@ -160,3 +202,12 @@ class AccessEditMutations:
     @mutation(right="access.write", description="R13: CONFLICT while cylinders hold it.")
     async def delete_key_group(self, info: Info, input: DeleteInput) -> DeletePayload:
         return await _remove(info, input, KeyGroupRow, "KeyGroup", edits.delete_key_group)
+
+    @mutation(
+        right="access.write",
+        description="R13: CONFLICT while keys hold it or cylinders belong to it or still know it.",
+    )
+    async def delete_cylinder_group(self, info: Info, input: DeleteInput) -> DeletePayload:
+        return await _remove(
+            info, input, CylinderGroupRow, "CylinderGroup", edits.delete_cylinder_group
+        )

@@ -91,7 +91,7 @@ export type CylinderStatus =
   | 'NOT_ACTIVATED';
 
 export type DeleteInput = {
-  /** a Schedule, AccessProfile or KeyGroup */
+  /** a Schedule, AccessProfile, KeyGroup or CylinderGroup */
   id: string | number;
 };
 
