@@ -22,6 +22,9 @@ const Jobs = lazy(() => import('./screens/jobs/Jobs').then((m) => ({ default: m.
 // Schedules and access (issue 11 item 5)
 const Schedules = lazy(() => import('./screens/schedules/Schedules').then((m) => ({ default: m.Schedules })));
 const KeyGroups = lazy(() => import('./screens/groups/KeyGroups').then((m) => ({ default: m.KeyGroups })));
+const CylinderGroups = lazy(() =>
+  import('./screens/groups/CylinderGroups').then((m) => ({ default: m.CylinderGroups })),
+);
 const AccessProfiles = lazy(() =>
   import('./screens/access/AccessProfiles').then((m) => ({ default: m.AccessProfiles })),
 );
@@ -89,6 +92,11 @@ export function App() {
         <Route path="key-groups" element={
             <Later>
               <KeyGroups />
+            </Later>
+          } />
+        <Route path="cylinder-groups" element={
+            <Later>
+              <CylinderGroups />
             </Later>
           } />
         <Route path="*" element={<NotFound />} />

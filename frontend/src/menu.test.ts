@@ -30,6 +30,7 @@ describe('the main menu follows the rights (R7)', () => {
       '/schedules',
       '/access-profiles',
       '/key-groups',
+      '/cylinder-groups',
     ]);
     expect(homePath(SUPERADMIN)).toBe('/keys');
   });

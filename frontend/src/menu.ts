@@ -16,6 +16,8 @@ export const MENU: readonly MenuItem[] = [
   { path: '/schedules', label: 'schedules.menu', right: 'keys.read' },
   { path: '/access-profiles', label: 'accessProfiles.menu', right: 'keys.read' },
   { path: '/key-groups', label: 'keyGroups.menu', right: 'keys.read' },
+  // Cylinder groups are read with cylinders.read (the cylinderGroups query's right, R13).
+  { path: '/cylinder-groups', label: 'cylinderGroups.menu', right: 'cylinders.read' },
 ];
 
 /** The entries the caller's rights open: an Approver sees only the approvals (R29). */

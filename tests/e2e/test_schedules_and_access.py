@@ -1,8 +1,9 @@
 """Schedules in the weekly grid (issue 11 item 5; R12, R18): edit the demo's "Cleaning" schedule
 (the cleaners' E2 keys carry it), see the server's refusal on the window it names, then save and
 see the keys that get the new windows. Access profiles (R13, R14): one made with cylinders the
-server searched. Key groups (R13): the list and the edit dialog. Each screen is checked with
-axe-core and photographed at laptop and tablet width."""
+server searched. Key groups (R13): the list and the edit dialog. Cylinder groups (R13, R15): one
+made with cylinders the server searched, its jobs, and the server's refusal to remove it while it
+has cylinders. Each screen is checked with axe-core and photographed at laptop and tablet width."""
 
 from __future__ import annotations
 
@@ -159,3 +160,53 @@ def test_key_groups_list_and_edit_dialog(site: Site, page: Any) -> None:
     screenshot(page, "key-group-edit")
     dialog.get_by_role("button", name="Cancel").click()
     _closed(page, dialog)
+
+
+CYLINDER_GROUPS = "{ cylinderGroups { name cylinders { marking } } }"
+
+
+def test_make_a_cylinder_group_and_see_why_it_cannot_be_removed(site: Site, page: Any) -> None:
+    # given: the Superadmin on the cylinder groups screen
+    page.goto(site.sign_in_url("PR-0001"))
+    page.get_by_role("heading", name="Keys").wait_for()
+    page.get_by_role("link", name="Cylinder groups", exact=True).click()
+    page.get_by_role("heading", name="Cylinder groups").wait_for()
+
+    # when: "Server rooms" is made of two cylinders found by the server's search
+    page.get_by_role("button", name="New cylinder group").click()
+    dialog = page.get_by_role("dialog", name="New cylinder group")
+    dialog.get_by_role("textbox", name="Name").fill("Server rooms")
+    for marking in ("A-002", "A-003"):
+        dialog.get_by_role("textbox", name="Cylinders").fill(marking)
+        page.get_by_role("option", name=re.compile(rf"^{marking} .* · Default$")).click()
+    dialog.get_by_role("textbox", name="Cylinders").press("Tab")
+    dialog.get_by_role("button", name="Create cylinder group").click()
+
+    # then: each cylinder gets a job to learn the group; no key is reprogrammed (R13, R15)
+    _closed(page, dialog)
+    status = page.get_by_role("status").filter(has_text="Cylinder group Server rooms saved")
+    expect(status).to_contain_text("2 programming jobs made")
+    jobs = page.get_by_role("table", name="Programming jobs made")
+    expect(jobs).to_contain_text("A-002")
+    expect(jobs).to_contain_text("Add cylinder group Server rooms")
+    table = page.get_by_role("table", name="Cylinder groups and their cylinders")
+    expect(table.get_by_role("row", name=re.compile("Server rooms"))).to_contain_text(
+        re.compile(r"A-002 [^,]+, A-003 "))
+    made = next(g for g in site.graphql(CYLINDER_GROUPS)["cylinderGroups"]
+                if g["name"] == "Server rooms")
+    assert [c["marking"][:5] for c in made["cylinders"]] == ["A-002", "A-003"]
+    assert_accessible(page)
+    screenshot(page, "cylinder-groups")
+
+    # when: it is removed while it has cylinders
+    page.get_by_role("button", name="Delete cylinder group Server rooms").click()
+    confirm = page.get_by_role("dialog", name=re.compile("Server rooms"))
+    confirm.get_by_role("button", name="Delete", exact=True).click()
+
+    # then: the server's CONFLICT stands in the dialog, naming the cylinders; nothing is removed
+    expect(confirm.get_by_role("alert")).to_contain_text("its cylinders: A-002")
+    assert any(g["name"] == "Server rooms"
+               for g in site.graphql(CYLINDER_GROUPS)["cylinderGroups"])
+    expect(confirm).to_have_css("opacity", "1")
+    assert_accessible(page)
+    screenshot(page, "cylinder-group-refused")

@@ -48,6 +48,12 @@ type Documents = {
     "\n  mutation ImportEmployees($input: ImportFileInput!) {\n    importEmployees(input: $input) {\n      validCount\n      invalidRows {\n        line\n        message\n      }\n      created\n      updated\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n": typeof types.ImportEmployeesDocument,
     "\n  query EmployeesPage($search: String, $first: Int, $after: String) {\n    employees(search: $search, first: $first, after: $after) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          ...EmployeeRow\n        }\n      }\n    }\n  }\n": typeof types.EmployeesPageDocument,
     "\n  mutation DeleteEmployee($input: EmployeeIdInput!) {\n    deleteEmployee(input: $input) {\n      deletedId\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n": typeof types.DeleteEmployeeDocument,
+    "\n  fragment CylinderGroupRow on CylinderGroup {\n    id\n    name\n    cylinders {\n      id\n      marking\n      domain {\n        name\n      }\n    }\n  }\n": typeof types.CylinderGroupRowFragmentDoc,
+    "\n  fragment CylinderGroupOutcome on CylinderGroupPayload {\n    cylinderGroup {\n      ...CylinderGroupRow\n    }\n    programmingJobs {\n      ...ProgrammingJobRow\n    }\n    errors {\n      field\n      code\n      message\n    }\n  }\n": typeof types.CylinderGroupOutcomeFragmentDoc,
+    "\n  mutation CreateCylinderGroup($input: CreateCylinderGroupInput!) {\n    createCylinderGroup(input: $input) {\n      ...CylinderGroupOutcome\n    }\n  }\n": typeof types.CreateCylinderGroupDocument,
+    "\n  mutation UpdateCylinderGroup($input: UpdateCylinderGroupInput!) {\n    updateCylinderGroup(input: $input) {\n      ...CylinderGroupOutcome\n    }\n  }\n": typeof types.UpdateCylinderGroupDocument,
+    "\n  query CylinderGroups {\n    cylinderGroups {\n      ...CylinderGroupRow\n    }\n  }\n": typeof types.CylinderGroupsDocument,
+    "\n  mutation DeleteCylinderGroup($input: DeleteInput!) {\n    deleteCylinderGroup(input: $input) {\n      deletedId\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n": typeof types.DeleteCylinderGroupDocument,
     "\n  fragment KeyGroupRow on KeyGroup {\n    id\n    name\n    keys {\n      id\n      marking\n      type\n    }\n  }\n": typeof types.KeyGroupRowFragmentDoc,
     "\n  fragment KeyGroupOutcome on KeyGroupPayload {\n    keyGroup {\n      ...KeyGroupRow\n    }\n    programmingJobs {\n      ...ProgrammingJobRow\n    }\n    remoteJobs {\n      id\n      kind\n    }\n    errors {\n      field\n      code\n      message\n    }\n  }\n": typeof types.KeyGroupOutcomeFragmentDoc,
     "\n  mutation CreateKeyGroup($input: CreateKeyGroupInput!) {\n    createKeyGroup(input: $input) {\n      ...KeyGroupOutcome\n    }\n  }\n": typeof types.CreateKeyGroupDocument,
@@ -111,6 +117,12 @@ const documents: Documents = {
     "\n  mutation ImportEmployees($input: ImportFileInput!) {\n    importEmployees(input: $input) {\n      validCount\n      invalidRows {\n        line\n        message\n      }\n      created\n      updated\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n": types.ImportEmployeesDocument,
     "\n  query EmployeesPage($search: String, $first: Int, $after: String) {\n    employees(search: $search, first: $first, after: $after) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          ...EmployeeRow\n        }\n      }\n    }\n  }\n": types.EmployeesPageDocument,
     "\n  mutation DeleteEmployee($input: EmployeeIdInput!) {\n    deleteEmployee(input: $input) {\n      deletedId\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n": types.DeleteEmployeeDocument,
+    "\n  fragment CylinderGroupRow on CylinderGroup {\n    id\n    name\n    cylinders {\n      id\n      marking\n      domain {\n        name\n      }\n    }\n  }\n": types.CylinderGroupRowFragmentDoc,
+    "\n  fragment CylinderGroupOutcome on CylinderGroupPayload {\n    cylinderGroup {\n      ...CylinderGroupRow\n    }\n    programmingJobs {\n      ...ProgrammingJobRow\n    }\n    errors {\n      field\n      code\n      message\n    }\n  }\n": types.CylinderGroupOutcomeFragmentDoc,
+    "\n  mutation CreateCylinderGroup($input: CreateCylinderGroupInput!) {\n    createCylinderGroup(input: $input) {\n      ...CylinderGroupOutcome\n    }\n  }\n": types.CreateCylinderGroupDocument,
+    "\n  mutation UpdateCylinderGroup($input: UpdateCylinderGroupInput!) {\n    updateCylinderGroup(input: $input) {\n      ...CylinderGroupOutcome\n    }\n  }\n": types.UpdateCylinderGroupDocument,
+    "\n  query CylinderGroups {\n    cylinderGroups {\n      ...CylinderGroupRow\n    }\n  }\n": types.CylinderGroupsDocument,
+    "\n  mutation DeleteCylinderGroup($input: DeleteInput!) {\n    deleteCylinderGroup(input: $input) {\n      deletedId\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n": types.DeleteCylinderGroupDocument,
     "\n  fragment KeyGroupRow on KeyGroup {\n    id\n    name\n    keys {\n      id\n      marking\n      type\n    }\n  }\n": types.KeyGroupRowFragmentDoc,
     "\n  fragment KeyGroupOutcome on KeyGroupPayload {\n    keyGroup {\n      ...KeyGroupRow\n    }\n    programmingJobs {\n      ...ProgrammingJobRow\n    }\n    remoteJobs {\n      id\n      kind\n    }\n    errors {\n      field\n      code\n      message\n    }\n  }\n": types.KeyGroupOutcomeFragmentDoc,
     "\n  mutation CreateKeyGroup($input: CreateKeyGroupInput!) {\n    createKeyGroup(input: $input) {\n      ...KeyGroupOutcome\n    }\n  }\n": types.CreateKeyGroupDocument,
@@ -290,6 +302,30 @@ export function graphql(source: "\n  query EmployeesPage($search: String, $first
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation DeleteEmployee($input: EmployeeIdInput!) {\n    deleteEmployee(input: $input) {\n      deletedId\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation DeleteEmployee($input: EmployeeIdInput!) {\n    deleteEmployee(input: $input) {\n      deletedId\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment CylinderGroupRow on CylinderGroup {\n    id\n    name\n    cylinders {\n      id\n      marking\n      domain {\n        name\n      }\n    }\n  }\n"): (typeof documents)["\n  fragment CylinderGroupRow on CylinderGroup {\n    id\n    name\n    cylinders {\n      id\n      marking\n      domain {\n        name\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment CylinderGroupOutcome on CylinderGroupPayload {\n    cylinderGroup {\n      ...CylinderGroupRow\n    }\n    programmingJobs {\n      ...ProgrammingJobRow\n    }\n    errors {\n      field\n      code\n      message\n    }\n  }\n"): (typeof documents)["\n  fragment CylinderGroupOutcome on CylinderGroupPayload {\n    cylinderGroup {\n      ...CylinderGroupRow\n    }\n    programmingJobs {\n      ...ProgrammingJobRow\n    }\n    errors {\n      field\n      code\n      message\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateCylinderGroup($input: CreateCylinderGroupInput!) {\n    createCylinderGroup(input: $input) {\n      ...CylinderGroupOutcome\n    }\n  }\n"): (typeof documents)["\n  mutation CreateCylinderGroup($input: CreateCylinderGroupInput!) {\n    createCylinderGroup(input: $input) {\n      ...CylinderGroupOutcome\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateCylinderGroup($input: UpdateCylinderGroupInput!) {\n    updateCylinderGroup(input: $input) {\n      ...CylinderGroupOutcome\n    }\n  }\n"): (typeof documents)["\n  mutation UpdateCylinderGroup($input: UpdateCylinderGroupInput!) {\n    updateCylinderGroup(input: $input) {\n      ...CylinderGroupOutcome\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CylinderGroups {\n    cylinderGroups {\n      ...CylinderGroupRow\n    }\n  }\n"): (typeof documents)["\n  query CylinderGroups {\n    cylinderGroups {\n      ...CylinderGroupRow\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteCylinderGroup($input: DeleteInput!) {\n    deleteCylinderGroup(input: $input) {\n      deletedId\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation DeleteCylinderGroup($input: DeleteInput!) {\n    deleteCylinderGroup(input: $input) {\n      deletedId\n      errors {\n        field\n        code\n        message\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -1,15 +1,13 @@
-import { Alert, Stack, Text } from '@mantine/core';
 import { createColumnHelper, getCoreRowModel, useReactTable } from '@tanstack/react-table';
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useQuery } from 'urql';
 
-import { ProgrammingJobsTable } from '../../components/ProgrammingJobsTable';
 import { actionsColumn, EditableList } from '../../components/RowEditing';
+import { MarkingList, SavedOutcome } from '../../components/SavedOutcome';
 import { graphql } from '../../gql';
 import type { AccessProfileRowFragment, DeleteAccessProfileMutation } from '../../gql/graphql';
 import { useEditing } from '../../hooks/useEditing';
-import { useFormats } from '../../hooks/useFormats';
 import { useSession } from '../../session';
 import { AccessProfileForm, type AccessProfileOutcome } from './AccessProfileForm';
 
@@ -36,35 +34,11 @@ const DeleteAccessProfileDocument = graphql(`
 
 const deletedOf = (data: DeleteAccessProfileMutation) => data.deleteAccessProfile;
 const column = createColumnHelper<AccessProfileRowFragment>();
-/** How many of a profile's cylinders the list names; the rest are counted. */
-const NAMED_CYLINDERS = 6;
-
-/** What saving a profile did: the programming jobs its cylinders got (R13, R15). */
-function ProfileOutcomeView({ outcome }: { outcome: AccessProfileOutcome }) {
-  const { t } = useTranslation();
-  return (
-    <Stack gap="sm">
-      <Alert
-        color="green"
-        variant="light"
-        role="status"
-        title={t('accessProfiles.saved', { name: outcome.accessProfile?.name })}
-      >
-        <Text size="sm">{t('outcome.programmingJobs', { count: outcome.programmingJobs.length })}</Text>
-      </Alert>
-      {outcome.programmingJobs.length > 0 && (
-        <ProgrammingJobsTable jobs={outcome.programmingJobs} caption={t('outcome.jobsTable')} empty="" />
-      )}
-    </Stack>
-  );
-}
-
 
 /** The access profiles (R13, R14): cylinders, schedule and interval of each; create, edit and
  * delete, with the programming jobs a change makes (R15). */
 export function AccessProfiles() {
   const { t } = useTranslation();
-  const formats = useFormats();
   const { viewer } = useSession();
   const canWrite = viewer?.myRights.includes('access.write') ?? false;
   const [{ data, error, fetching }, reexecute] = useQuery({ query: AccessProfilesDocument });
@@ -76,17 +50,9 @@ export function AccessProfiles() {
       column.accessor((p) => p.schedule.name, { id: 'schedule', header: () => t('accessProfiles.schedule') }),
       column.accessor('cylinders', {
         header: () => t('accessProfiles.cylinders'),
-        cell: (c) => {
-          const all = c.getValue();
-          const named = all.slice(0, NAMED_CYLINDERS).map((x) => x.marking).join(', ');
-          const more = all.length - NAMED_CYLINDERS;
-          return (
-            <Text size="sm">
-              {all.length ? named : t('accessProfiles.noCylinders')}
-              {more > 0 && ` ${t('accessProfiles.more', { count: more, n: formats.number(more) })}`}
-            </Text>
-          );
-        },
+        cell: (c) => (
+          <MarkingList markings={c.getValue().map((x) => x.marking)} empty={t('accessProfiles.noCylinders')} />
+        ),
       }),
       column.accessor('extensionIntervalHours', {
         header: () => t('accessProfiles.interval'),
@@ -103,7 +69,7 @@ export function AccessProfiles() {
         (name) => t('accessProfiles.deleteNamed', { name }),
       ),
     ],
-    [t, formats, canWrite, change.edit, change.askDelete],
+    [t, canWrite, change.edit, change.askDelete],
   );
   const rows = useMemo(() => data?.accessProfiles ?? [], [data]);
   const table = useReactTable({ data: rows, columns, getCoreRowModel: getCoreRowModel(), getRowId: (r) => r.id });
@@ -115,7 +81,14 @@ export function AccessProfiles() {
       canWrite={canWrite}
       change={change}
       error={error}
-      outcomeView={change.outcome && <ProfileOutcomeView outcome={change.outcome} />}
+      outcomeView={
+        change.outcome && (
+          <SavedOutcome
+            title={t('accessProfiles.saved', { name: change.outcome.accessProfile?.name })}
+            programmingJobs={change.outcome.programmingJobs}
+          />
+        )
+      }
       table={table}
       caption={t('accessProfiles.table')}
       empty={data ? t('accessProfiles.empty') : null}

@@ -1,11 +1,11 @@
-import { Alert, Stack, Text } from '@mantine/core';
+import { Text } from '@mantine/core';
 import { createColumnHelper, getCoreRowModel, useReactTable } from '@tanstack/react-table';
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useQuery } from 'urql';
 
-import { ProgrammingJobsTable } from '../../components/ProgrammingJobsTable';
 import { actionsColumn, EditableList } from '../../components/RowEditing';
+import { SavedOutcome } from '../../components/SavedOutcome';
 import { graphql } from '../../gql';
 import type { DeleteKeyGroupMutation, KeyGroupRowFragment } from '../../gql/graphql';
 import { useEditing } from '../../hooks/useEditing';
@@ -35,30 +35,6 @@ const DeleteKeyGroupDocument = graphql(`
 
 const deletedOf = (data: DeleteKeyGroupMutation) => data.deleteKeyGroup;
 const column = createColumnHelper<KeyGroupRowFragment>();
-
-/** What saving a group did: programming jobs (R15), remote jobs for the members' memories (R18). */
-function KeyGroupOutcomeView({ outcome }: { outcome: KeyGroupOutcome }) {
-  const { t } = useTranslation();
-  const remote = outcome.remoteJobs;
-  return (
-    <Stack gap="sm">
-      <Alert color="green" variant="light" role="status" title={t('keyGroups.saved', { name: outcome.keyGroup?.name })}>
-        <Text size="sm">{t('outcome.programmingJobs', { count: outcome.programmingJobs.length })}</Text>
-        {remote.length > 0 && (
-          <Text size="sm">
-            {t('outcome.remoteJobs', {
-              count: remote.length,
-              kinds: [...new Set(remote.map((j) => t(`remoteJobKind.${j.kind}`)))].join(', '),
-            })}
-          </Text>
-        )}
-      </Alert>
-      {outcome.programmingJobs.length > 0 && (
-        <ProgrammingJobsTable jobs={outcome.programmingJobs} caption={t('outcome.jobsTable')} empty="" />
-      )}
-    </Stack>
-  );
-}
 
 /** The key groups (R13): E3 keys that cylinders authorise as one; create, edit the members,
  * delete (CONFLICT while cylinders hold the group). */
@@ -99,7 +75,15 @@ export function KeyGroups() {
       canWrite={canWrite}
       change={change}
       error={error}
-      outcomeView={change.outcome && <KeyGroupOutcomeView outcome={change.outcome} />}
+      outcomeView={
+        change.outcome && (
+          <SavedOutcome
+            title={t('keyGroups.saved', { name: change.outcome.keyGroup?.name })}
+            programmingJobs={change.outcome.programmingJobs}
+            remoteJobs={change.outcome.remoteJobs}
+          />
+        )
+      }
       table={table}
       caption={t('keyGroups.table')}
       empty={data ? t('keyGroups.empty') : null}
