@@ -47,7 +47,7 @@ describe('a mutation as the forms run it (issue 11 item 7)', () => {
       answered = await result.current.submit({ input: { keyId: 'k1' } });
     });
     expect(answered).toBeNull();
-    expect(result.current.errors).toEqual({ keyId: 'keyId: the key is LOST', '': 'missing right keys.issue' });
+    expect(result.current.errors).toEqual({ keyId: 'the key is LOST', '': 'missing right keys.issue' });
     expect(result.current.payloadErrors.map((e) => e.code)).toEqual(['CONFLICT', 'FORBIDDEN']);
     act(() => result.current.clear());
     expect(result.current.errors).toEqual({});

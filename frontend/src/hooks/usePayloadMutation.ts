@@ -50,7 +50,7 @@ export function usePayloadMutation<
       }
       const payload = payloadOf(result.data);
       if (payload.errors.length) {
-        setFailure({ errors: errorsByField(payload.errors, fields), payloadErrors: payload.errors });
+        setFailure({ errors: errorsByField(payload.errors, fields, t), payloadErrors: payload.errors });
         return null;
       }
       return payload;

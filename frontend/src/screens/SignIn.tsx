@@ -138,7 +138,7 @@ function WithKey() {
       return;
     }
     if (payload.errors.length) {
-      const byField = errorsByField(payload.errors, ['tenantId', 'bridgeId', 'pin']);
+      const byField = errorsByField(payload.errors, ['tenantId', 'bridgeId', 'pin'], t);
       if (payload.errors.some((e) => e.code === 'BRIDGE_OFFLINE')) {
         byField.bridgeId = t('signIn.bridgeOffline');
       }

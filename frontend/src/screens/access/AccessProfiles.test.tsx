@@ -107,7 +107,7 @@ describe('the access profiles screen (R13, R14, R15)', () => {
     const name = within(dialog).getByRole('textbox', { name: /Name/ });
     await waitFor(() => expect(name.getAttribute('aria-invalid')).toBe('true'));
     expect(document.getElementById(name.getAttribute('aria-describedby')!.split(' ').pop()!)?.textContent).toBe(
-      'name: must not be empty',
+      'must not be empty',
     );
     expect(dialog.textContent).toContain('between 1 and 17520 hours');
   });

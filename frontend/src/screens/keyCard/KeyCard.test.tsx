@@ -140,11 +140,11 @@ describe('the key card', () => {
 
     await userEvent.click(within(dialog).getByRole('radio', { name: 'chosen cylinders or areas' }));
     await userEvent.click(within(dialog).getByRole('button', { name: 'Report lost' }));
-    expect(await within(dialog).findByText('cylinderIds: name at least one cylinder')).toBeTruthy();
+    expect(await within(dialog).findByText('name at least one cylinder')).toBeTruthy();
     expect(server.calls.ReportKeyLost[0]).toEqual({ input: { keyId: 'k18', deprogram: true, cylinderIds: [] } });
 
     await userEvent.click(within(dialog).getByRole('checkbox', { name: 'All of Building B (2 cylinders)' }));
-    expect(within(dialog).queryByText('cylinderIds: name at least one cylinder')).toBeNull();
+    expect(within(dialog).queryByText('name at least one cylinder')).toBeNull();
     await userEvent.click(within(dialog).getByRole('button', { name: 'Report lost' }));
 
     const outcome = await screen.findByRole('region', { name: 'Key K-0018 reported lost' });
@@ -271,7 +271,7 @@ describe('the key card', () => {
 
     const until = within(dialog).getByLabelText('Valid until');
     await waitFor(() => expect(until.getAttribute('aria-invalid')).toBe('true'));
-    expect(within(dialog).getByText('validity: validFrom must be before validUntil')).toBeTruthy();
+    expect(within(dialog).getByText('validFrom must be before validUntil')).toBeTruthy();
     expect(within(dialog).getByLabelText('Valid from').getAttribute('aria-invalid')).not.toBe('true');
     const input = calls.IssueKey[0].input as Record<string, unknown>;
     expect(input).toMatchObject({

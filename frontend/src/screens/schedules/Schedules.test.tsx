@@ -80,7 +80,7 @@ describe('the schedules screen and its weekly grid (R12)', () => {
     await user.click(within(dialog).getByRole('button', { name: 'Add a weekend window' }));
     expect((within(dialog).getByRole('checkbox', { name: 'Sunday, window 2' }) as HTMLInputElement).checked).toBe(true);
     await user.click(within(dialog).getByRole('button', { name: 'Create schedule' }));
-    const message = await within(dialog).findByText(/Window 2: windows: start must be before end/);
+    const message = await within(dialog).findByText(/Window 2: start must be before end/);
     expect((message).getAttribute('role')).toBe('alert');
     expect((within(dialog).getByLabelText('End of window 2')).getAttribute('aria-describedby')).toBe(message.id);
     expect((within(dialog).getByLabelText('End of window 1')).getAttribute('aria-describedby')).toBeNull();
