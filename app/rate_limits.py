@@ -96,6 +96,11 @@ class RateLimited(DomainError):
         self.rule = rule
         self.retry_after = retry_after
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """What an HTTP 429 carrying this refusal tells the client to wait (R37)."""
+        return {"Retry-After": str(self.retry_after)}
+
 
 @dataclass(frozen=True)
 class Hit:

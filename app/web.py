@@ -38,7 +38,6 @@ from app.logs import RequestLogMiddleware, note_tenant
 from app.models import RemoteDevice, Tenant
 from app.rate_limits import (
     TOKEN_FAILURES_PER_ADDRESS,
-    RateLimited,
     RateLimiter,
     client_address,
     limiter_of,
@@ -53,8 +52,14 @@ class BodyTooLarge(Exception):
     """The request body exceeds KEYWARDEN_MAX_UPLOAD_BYTES."""
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status)
+def _error(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    """The GraphQL shape of an error: its message, and its code with ``extra`` in extensions."""
+    extensions = {"code": code, **extra}
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": extensions}]}, status, headers=headers
+    )
 
 
 # Over HTTPS, browsers are told to use nothing else for this host for a year (R37).
@@ -80,13 +85,6 @@ class StrictTransportSecurity:
             await send(message)
 
         await self.app(scope, receive, send_with_hsts)
-
-
-def rate_limited(refused: RateLimited) -> JSONResponse:
-    """429 with ``Retry-After`` (R37): the GraphQL shape of an error, with its code."""
-    response = _error(429, refused.code, refused.message)
-    response.headers["Retry-After"] = str(refused.retry_after)
-    return response
 
 
 def _limit_body(request: Request, limit: int) -> None:
@@ -134,7 +132,8 @@ async def open_context(
     limiter, address = limiter_of(request), client_address(request)
     refused = limiter and await limiter.exhausted(TOKEN_FAILURES_PER_ADDRESS, address)
     if refused:
-        return rate_limited(refused)
+        return _error(429, refused.code, refused.message, refused.headers,
+                      retryAfterSeconds=refused.retry_after)
     scheme, _, token = header.partition(" ")
     token = token.strip()
     opened = await _authenticated(request, database, settings, token) \

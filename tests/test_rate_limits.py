@@ -186,7 +186,9 @@ async def test_an_address_that_keeps_sending_bad_tokens_is_refused_with_retry_af
     # then: the address waits, whatever it sends
     assert [g.status_code for g in guesses] == [401, 401, 401, 429]
     assert int(guesses[3].headers["Retry-After"]) > 0
-    assert guesses[3].json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    extensions = guesses[3].json()["errors"][0]["extensions"]
+    assert extensions == {"code": "RATE_LIMITED",
+                          "retryAfterSeconds": int(guesses[3].headers["Retry-After"])}
     assert after.status_code == 429
 
 
@@ -215,6 +217,7 @@ async def test_a_device_is_limited_on_its_own_requests_and_forged_ones_do_not_co
     assert [r.status_code for r in own] == [200, 200, 429]
     assert int(own[2].headers["Retry-After"]) > 0
     assert own[2].json()["error"]["code"] == "RATE_LIMITED"
+    assert own[2].json()["error"]["retryAfter"] == int(own[2].headers["Retry-After"])
     async with database.tenant_session(tenant.tenant_id) as s:
         used = await s.scalar(select(func.count()).select_from(DeviceNonce))
     assert used == 2  # the refused request claimed no nonce: nothing was written

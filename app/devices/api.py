@@ -73,7 +73,6 @@ from app.programming.service import MAX_JOBS_PER_REQUEST, OUTCOMES
 from app.rate_limits import (
     DEVICE_FAILURES_PER_ADDRESS,
     DEVICE_REQUESTS,
-    RateLimited,
     RateLimiter,
     client_address,
     limiter_of,
@@ -358,9 +357,11 @@ def _json(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def _error(status: int, code: str, message: str, **extra: Any) -> Response:
+def _error(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None, **extra: Any
+) -> Response:
     body = _json({"error": {"code": code, "message": message, **extra}})
-    return Response(body, status, media_type="application/json")
+    return Response(body, status, media_type="application/json", headers=headers)
 
 
 def _signed(status: int, value: Any, signing_key: bytes, nonce: str) -> Response:
@@ -415,7 +416,8 @@ async def handle_device_request(
             DEVICE_FAILURES_PER_ADDRESS, address
         ) or await limiter.exhausted(DEVICE_REQUESTS, device)
         if refused is not None:
-            return _rate_limited(refused)
+            return _error(429, refused.code, refused.message, refused.headers,
+                          retryAfter=refused.retry_after)
     try:
         signed = check_headers(request.headers, now)
         if not TENANT_PATTERN.fullmatch(tenant_id):
@@ -478,12 +480,6 @@ async def _refused(
     if limiter is not None:
         await limiter.count(DEVICE_FAILURES_PER_ADDRESS, address)
     return _error(401, exc.code, exc.message, serverTime=rfc3339(now))
-
-
-def _rate_limited(refused: RateLimited) -> Response:
-    response = _error(429, refused.code, refused.message, retryAfter=refused.retry_after)
-    response.headers["Retry-After"] = str(refused.retry_after)
-    return response
 
 
 def _wrote_mail(session: AsyncSession) -> bool:
