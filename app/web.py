@@ -63,28 +63,33 @@ def _error(
 
 
 # Over HTTPS, browsers are told to use nothing else for this host for a year (R37).
-HSTS = b"max-age=31536000; includeSubDomains"
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+# No answer is ever run as another type than it says (R37): JSON, CSV and files alike.
+NOSNIFF = (b"x-content-type-options", b"nosniff")
 
 
-class StrictTransportSecurity:
-    """Adds ``Strict-Transport-Security`` to every answer given over HTTPS (a trusted proxy's
-    ``X-Forwarded-Proto`` counts); plain HTTP (development) gets none."""
+class SecurityHeaders:
+    """Adds ``X-Content-Type-Options: nosniff`` to every HTTP answer, and
+    ``Strict-Transport-Security`` to those given over HTTPS (a trusted proxy's
+    ``X-Forwarded-Proto`` counts); plain HTTP (development) gets no HSTS."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("scheme") != "https":
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        added = [NOSNIFF, HSTS] if scope.get("scheme") == "https" else [NOSNIFF]
 
-        async def send_with_hsts(message: Message) -> None:
+        async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [*message.get("headers", []), (b"strict-transport-security", HSTS)]
-                message = {**message, "headers": headers}
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [h for h in added if h[0] not in present]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
-        await self.app(scope, receive, send_with_hsts)
+        await self.app(scope, receive, send_with_headers)
 
 
 def _limit_body(request: Request, limit: int) -> None:
@@ -388,7 +393,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         routes=routes,
         middleware=[
             Middleware(RequestLogMiddleware, access_log=settings.access_log),
-            Middleware(StrictTransportSecurity),
+            Middleware(SecurityHeaders),
         ],
         lifespan=lifespan,
     )

@@ -126,7 +126,7 @@ async def test_over_https_the_session_cookie_is_secure(
         assert "secure" in {p.strip().lower() for p in _set_cookie(response).split(";")}
 
 
-async def test_over_https_every_answer_carries_hsts_and_plain_http_none(app: Any) -> None:
+async def test_over_https_every_answer_carries_hsts_and_every_answer_nosniff(app: Any) -> None:
     # when
     async for client in _browser(app, "https://keywarden.example"):
         secure = [await client.get(path) for path in ("/", "/health", "/graphql/x")]
@@ -139,6 +139,9 @@ async def test_over_https_every_answer_carries_hsts_and_plain_http_none(app: Any
     for response in [*secure, answered]:
         assert response.headers["strict-transport-security"] == hsts
     assert "strict-transport-security" not in plain.headers
+    # and: no answer, over either, is ever sniffed into another type
+    for response in [*secure, answered, plain]:
+        assert response.headers["x-content-type-options"] == "nosniff"
 
 
 async def test_a_session_cookie_planted_before_sign_in_is_never_adopted(

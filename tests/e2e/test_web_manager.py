@@ -1,10 +1,13 @@
 """The web manager's foundation as its users meet it (issue 11 items 1 and 2, R5, R7, R29):
 signing in by link and out again, the keys list paged and searched, the approver's menu in
-German, and the browser session's guards (CSRF header, WebSocket origin)."""
+German, and the browser session's guards in the browser itself (issue 14 item 7; R37): the CSRF
+header, the WebSocket's origin, SameSite=Strict on a cross-site link, no reuse of a signed-out
+cookie, the page's CSP and framing, nosniff on every answer."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import expect
@@ -182,3 +185,60 @@ def test_the_pages_policy_stops_injected_scripts_and_framing_in_the_browser(
     # then: the browser refuses to show it there (frame-ancestors 'none')
     framed = page.frames[1]
     assert framed.url == "chrome-error://chromewebdata/"
+
+
+EXPORT = "/export/employees.csv"  # a GET the session cookie alone opens (R30)
+
+
+def test_the_session_cookie_stays_home_and_dies_with_sign_out_in_the_browser(
+    site: Site, page: Any, chromium: Any
+) -> None:
+    # given: a signed-in browser, which downloads the employees export by its cookie
+    page.goto(site.sign_in_url("PR-0001"))
+    page.get_by_role("heading", name="Keys").wait_for()
+    page.set_content(f'<a href="{site.url}{EXPORT}">export</a>')
+    with page.expect_download() as same_site:
+        page.get_by_role("link", name="export").click()
+    assert Path(same_site.value.path()).read_text(encoding="utf-8-sig").startswith("employeeNumber")
+
+    # when: another site links to the export and the user follows the link
+    page.route("http://elsewhere.example/", lambda route: route.fulfill(
+        status=200, content_type="text/html",
+        body=f'<!doctype html><title>elsewhere</title><a href="{site.url}{EXPORT}">win</a>'))
+    page.goto("http://elsewhere.example/")
+    page.get_by_role("link", name="win").click()
+    page.wait_for_url(f"{site.url}{EXPORT}")
+    # then: SameSite=Strict kept the cookie home: the request came signed in as nobody
+    assert "UNAUTHENTICATED" in page.content()
+
+    # given: the session's cookie as it is now
+    (cookie,) = [c for c in page.context.cookies() if c["httpOnly"]]
+    assert cookie["sameSite"] == "Strict"
+    # when: the user signs out, and the old cookie is planted in another browser
+    page.goto(f"{site.url}/keys")
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_text("You are signed out.").wait_for()
+    thief = chromium.new_context()
+    try:
+        thief.add_cookies([cookie])
+        stolen = thief.new_page()
+        stolen.goto(f"{site.url}/keys")
+        # then: the ended session opens nothing: the sign-in page, and no export
+        stolen.get_by_role("heading", name="Sign in to Keywarden").wait_for()
+        stolen.goto(f"{site.url}{EXPORT}")
+        assert "UNAUTHENTICATED" in stolen.content()
+    finally:
+        thief.close()
+
+
+def test_every_answer_of_the_web_manager_forbids_content_sniffing(site: Site, page: Any) -> None:
+    # given: the answers the browser gets while it loads the web manager (page, scripts, styles)
+    answers: list[Any] = []
+    page.on("response", lambda answer: answers.append(answer))
+    # when
+    page.goto(f"{site.url}/sign-in", wait_until="networkidle")
+    # then: each says nosniff, so no file is ever run as another type (R37)
+    served = [a for a in answers if a.url.startswith(site.url)]
+    assert {a.request.resource_type for a in served} >= {"document", "script"}
+    assert all(a.headers.get("x-content-type-options") == "nosniff" for a in served), [
+        a.url for a in served if a.headers.get("x-content-type-options") != "nosniff"]
