@@ -190,12 +190,19 @@ def test_the_pages_policy_stops_injected_scripts_and_framing_in_the_browser(
 EXPORT = "/export/employees.csv"  # a GET the session cookie alone opens (R30)
 
 
-def test_the_session_cookie_stays_home_and_dies_with_sign_out_in_the_browser(
+def test_the_session_cookie_is_never_planted_stays_home_and_dies_with_sign_out_in_the_browser(
     site: Site, page: Any, chromium: Any
 ) -> None:
-    # given: a signed-in browser, which downloads the employees export by its cookie
+    # given: a session cookie an attacker planted before sign-in (session fixation)
+    planted = "kw_s_" + "A" * 43
+    page.context.add_cookies([{"name": "keywarden_session", "value": planted, "url": site.url}])
+    # when: the user signs in
     page.goto(site.sign_in_url("PR-0001"))
     page.get_by_role("heading", name="Keys").wait_for()
+    # then: the session is a new one, never the planted value
+    (session,) = [c for c in page.context.cookies() if c["name"] == "keywarden_session"]
+    assert session["value"] != planted and session["httpOnly"]
+    # and: the browser downloads the employees export by its cookie
     page.set_content(f'<a href="{site.url}{EXPORT}">export</a>')
     with page.expect_download() as same_site:
         page.get_by_role("link", name="export").click()
@@ -212,7 +219,7 @@ def test_the_session_cookie_stays_home_and_dies_with_sign_out_in_the_browser(
     assert "UNAUTHENTICATED" in page.content()
 
     # given: the session's cookie as it is now
-    (cookie,) = [c for c in page.context.cookies() if c["httpOnly"]]
+    (cookie,) = [c for c in page.context.cookies() if c["name"] == "keywarden_session"]
     assert cookie["sameSite"] == "Strict"
     # when: the user signs out, and the old cookie is planted in another browser
     page.goto(f"{site.url}/keys")
