@@ -5,8 +5,9 @@ seeding function here and in the test modules makes its rows with."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import Database
+from app.errors import DomainError
 from app.models import (
     AccessProfile,
     AccessProfileCylinder,
@@ -143,3 +145,27 @@ async def seed_elements(
             [p.id for p in profiles],
             second,
         )
+
+
+async def refused_second_writer(
+    database: Database, tenant: NewTenant, write: Callable[[AsyncSession], Awaitable[Any]]
+) -> DomainError:
+    """``write`` in a transaction that stays open while a second transaction does the same
+    ``write``, then commits first; the DomainError the second one raised (it must raise one:
+    e.g. CONFLICT for a unique name the first took meanwhile)."""
+    async with database.tenant_session(tenant.tenant_id) as first:
+        await write(first)
+
+        async def write_too() -> None:
+            async with database.tenant_session(tenant.tenant_id) as second:
+                await write(second)
+                await second.commit()
+
+        second = asyncio.create_task(write_too())
+        await asyncio.sleep(0.5)  # the second reaches its write and waits on the first
+        await first.commit()
+    try:
+        await second
+    except DomainError as refused:
+        return refused
+    raise AssertionError("the second transaction's write went through")

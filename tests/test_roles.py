@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -11,11 +10,12 @@ from sqlalchemy import select
 from app.auth.rights import BUILTIN_ROLES
 from app.auth.roles import create_role
 from app.db import Database
-from app.errors import CONFLICT, DomainError
+from app.errors import CONFLICT
 from app.models import Domain, Role
 from app.schema.relay import to_global_id
 from app.tenants.service import NewTenant
 from tests.conftest import GraphQLClient, superadmin_token
+from tests.factories import refused_second_writer
 from tests.test_approval import add_programming_key, session_of
 
 CREATE = """
@@ -200,22 +200,11 @@ async def test_a_name_taken_meanwhile_by_another_transaction_is_a_conflict(
     database: Database, tenant: NewTenant
 ) -> None:
     # given: a role "Night" created in a transaction not yet committed
-    async with database.tenant_session(tenant.tenant_id) as first:
-        await create_role(first, name="Night", rights=["keys.read"], granter=None)
-
-        async def create_it_too() -> None:
-            async with database.tenant_session(tenant.tenant_id) as second:
-                await create_role(second, name="Night", rights=["keys.read"], granter=None)
-                await second.commit()
-
-        # when: another transaction creates a role of the same name meanwhile
-        second = asyncio.create_task(create_it_too())
-        await asyncio.sleep(0.5)
-        await first.commit()
+    # when: another transaction creates a role of the same name meanwhile
+    refused = await refused_second_writer(database, tenant, lambda s: create_role(
+        s, name="Night", rights=["keys.read"], granter=None))
     # then: it is a CONFLICT naming the field, not a server error (R7)
-    with pytest.raises(DomainError) as refused:
-        await second
-    assert (refused.value.code, refused.value.field) == (CONFLICT, "name")
+    assert (refused.code, refused.field) == (CONFLICT, "name")
     async with database.tenant_session(tenant.tenant_id) as s:
         assert list(await s.scalars(select(Role.name).where(Role.name == "Night"))) == ["Night"]
 

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.access.engine import OPEN, ReconcileResult, reconcile
 from app.access.remote_jobs import ensure_remote_jobs
 from app.access.service import (
+    NAME_MAX,
     change_cylinder_group_members,
     change_group_members,
     check_interval,
@@ -57,7 +58,7 @@ from app.models import (
     RemoteJobKind,
     Schedule,
 )
-from app.names import check_name
+from app.names import flush_named, free_name
 from app.tenants.scoping import ALL_DOMAINS
 
 # An unset optional input ("leave as it is"), told apart from None ("clear it").
@@ -97,7 +98,7 @@ async def update_schedule(
             "scheduleId",
         )
     if name is not None:
-        schedule.name = await _unique_name(session, Schedule, schedule.id, name, "schedule")
+        await _rename(session, schedule, name, "schedule")
     cleaned = None if windows is None else check_windows(windows)
     if cleaned is None or cleaned == schedule.windows:
         await session.flush()
@@ -145,9 +146,7 @@ async def update_access_profile(
     revalidation (R14).
     """
     if name is not None:
-        profile.name = await _unique_name(
-            session, AccessProfile, profile.id, name, "access profile"
-        )
+        await _rename(session, profile, name, "access profile")
     if extension_interval_hours is not UNCHANGED:
         profile.extension_interval_hours = check_interval(extension_interval_hours)
     if schedule_id is not None:
@@ -192,8 +191,7 @@ async def update_key_group(
     needs one there (R15, R20).
     """
     if name is not None:
-        group.name = await _unique_name(session, KeyGroup, group.id, name, "key group")
-        await session.flush()
+        await _rename(session, group, name, "key group")
     if key_ids is None:
         return AccessObjectChange(group)
     wanted = await e3_keys(session, key_ids, "keyIds")
@@ -229,8 +227,7 @@ async def update_cylinder_group(
     are not: they hold the group, one slot, whatever it contains (R13, R15).
     """
     if name is not None:
-        group.name = await _unique_name(session, CylinderGroup, group.id, name, "cylinder group")
-        await session.flush()
+        await _rename(session, group, name, "cylinder group")
     if cylinder_ids is None:
         return AccessObjectChange(group)
     wanted = set(await visible_ids(session, Cylinder, cylinder_ids, "cylinderIds"))
@@ -365,16 +362,13 @@ async def delete_cylinder_group(session: AsyncSession, group: CylinderGroup) -> 
 # --- helpers -------------------------------------------------------------------------
 
 
-async def _unique_name(
-    session: AsyncSession, model: Any, own_id: int, name: str, what: str
-) -> str:
-    cleaned = check_name(name, "name")
-    taken = await session.scalar(
-        select(model.id).where(model.name == cleaned, model.id != own_id)
+async def _rename(session: AsyncSession, row: Any, name: str, what: str) -> None:
+    """Rename ``row`` (a schedule, profile or group) to ``name``: no other of the tenant's may
+    hold it, case aside, nor take it meanwhile (CONFLICT on ``name``)."""
+    row.name = await free_name(
+        session, type(row), name, own_id=row.id, what=what, limit=NAME_MAX
     )
-    if taken is not None:
-        raise DomainError(CONFLICT, f"name: a {what} named {cleaned!r} exists already", "name")
-    return cleaned
+    await flush_named(session, row.name, what=what)
 
 
 async def _refuse_in_use(

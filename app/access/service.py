@@ -36,7 +36,7 @@ from app.models import (
     Schedule,
     Weekday,
 )
-from app.names import check_name
+from app.names import flush_named, free_name
 
 MAX_GROUPS_PER_CYLINDER = 200  # R11: hardware limit
 GROUP_WARNING_AT = 180
@@ -71,6 +71,10 @@ class AccessChangeResult:
     unchanged_cylinder_ids: list[int]
     warnings: list[Notice] = field(default_factory=list)
     skipped: list[SkippedCylinder] = field(default_factory=list)
+
+
+# Schedules, profiles and groups: the length of their name column.
+NAME_MAX = 200
 
 
 def check_windows(windows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -113,13 +117,10 @@ async def create_schedule(
     session: AsyncSession, name: str, windows: Sequence[dict[str, Any]]
 ) -> Schedule:
     """A named weekly schedule (R12)."""
-    name = check_name(name, "name")
-    cleaned = check_windows(windows)
-    if await session.scalar(select(Schedule.id).where(Schedule.name == name)):
-        raise DomainError(CONFLICT, f"a schedule named {name!r} exists already", "name")
-    schedule = Schedule(name=name, windows=cleaned)
+    name = await free_name(session, Schedule, name, own_id=None, what="schedule", limit=NAME_MAX)
+    schedule = Schedule(name=name, windows=check_windows(windows))
     session.add(schedule)
-    await session.flush()
+    await flush_named(session, name, what="schedule")
     return schedule
 
 
@@ -162,20 +163,20 @@ async def create_access_profile(
     extension_interval_hours: int | None,
 ) -> AccessProfile:
     """A named set of cylinders with a schedule and optional interval (R13, R14)."""
-    name = check_name(name, "name")
+    name = await free_name(
+        session, AccessProfile, name, own_id=None, what="access profile", limit=NAME_MAX
+    )
     check_interval(extension_interval_hours)
     cylinders = await visible_ids(session, Cylinder, cylinder_ids, "cylinderIds")
     if schedule_id is None:
         schedule_id = await default_schedule_id(session)
     else:
         await visible_id(session, Schedule, schedule_id, "scheduleId")
-    if await session.scalar(select(AccessProfile.id).where(AccessProfile.name == name)):
-        raise DomainError(CONFLICT, f"an access profile named {name!r} exists already", "name")
     profile = AccessProfile(
         name=name, schedule_id=schedule_id, extension_interval_hours=extension_interval_hours
     )
     session.add(profile)
-    await session.flush()
+    await flush_named(session, name, what="access profile")
     session.add_all(
         AccessProfileCylinder(access_profile_id=profile.id, cylinder_id=c) for c in cylinders
     )
@@ -187,13 +188,11 @@ async def create_key_group(
     session: AsyncSession, *, name: str, key_ids: Sequence[int]
 ) -> tuple[KeyGroup, list[RemoteJob]]:
     """A group of E3 keys that cylinders can authorise as a whole (R10, R13)."""
-    name = check_name(name, "name")
+    name = await free_name(session, KeyGroup, name, own_id=None, what="key group", limit=NAME_MAX)
     keys = await e3_keys(session, key_ids, "keyIds")
-    if await session.scalar(select(KeyGroup.id).where(KeyGroup.name == name)):
-        raise DomainError(CONFLICT, f"a key group named {name!r} exists already", "name")
     group = KeyGroup(name=name)
     session.add(group)
-    await session.flush()
+    await flush_named(session, name, what="key group")
     jobs = await add_keys_to_group(session, group, keys)
     return group, jobs
 
@@ -308,13 +307,13 @@ async def create_cylinder_group(
 ) -> tuple[CylinderGroup, ReconcileResult]:
     """Cylinders that take one slot in an E3 key's memory (R13); each learns its membership
     through a programming job."""
-    name = check_name(name, "name")
+    name = await free_name(
+        session, CylinderGroup, name, own_id=None, what="cylinder group", limit=NAME_MAX
+    )
     cylinders = await visible_ids(session, Cylinder, cylinder_ids, "cylinderIds")
-    if await session.scalar(select(CylinderGroup.id).where(CylinderGroup.name == name)):
-        raise DomainError(CONFLICT, f"a cylinder group named {name!r} exists already", "name")
     group = CylinderGroup(name=name)
     session.add(group)
-    await session.flush()
+    await flush_named(session, name, what="cylinder group")
     session.add_all(
         CylinderGroupMember(cylinder_group_id=group.id, cylinder_id=c) for c in cylinders
     )
