@@ -1,4 +1,5 @@
-"""The ASGI app: GraphQL, CSV export, device files, health; auth and upload limits (R1, R9)."""
+"""The ASGI app: GraphQL, CSV export, device files, health and readiness; auth and upload limits
+(R1, R9)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ from app.errors import DomainError
 from app.events.pubsub import get_pubsub
 from app.logs import RequestLogMiddleware, note_tenant
 from app.models import RemoteDevice, Tenant
+from app.ops.routes import ops_routes
 from app.rate_limits import (
     TOKEN_FAILURES_PER_ADDRESS,
     RateLimited,
@@ -330,6 +332,7 @@ def _format_error(error: GraphQLError) -> dict[str, Any]:
 
 
 async def health(request: Request) -> Response:
+    """Liveness: the process answers. Whether it can serve is ``/ready`` (app.ops)."""
     return JSONResponse({"status": "ok"})
 
 
@@ -381,6 +384,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         Route("/export/employees.csv", export_employees_csv, methods=["GET"]),
         Route("/export/readout-history.csv", export_readout_history, methods=["GET"]),
         Route("/health", health, methods=["GET"]),
+        *ops_routes(database, settings),
         *device_file_routes(database, settings),
         *remote_routes(database, settings),
         *bridge_routes(database, settings),
