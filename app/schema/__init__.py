@@ -28,6 +28,7 @@ from app.errors import DomainError
 from app.logs import RecordOperationName
 from app.schema.context import NotAuthenticated
 from app.schema.limits import make_cost_rule
+from app.schema.metrics import OperationMetrics
 from app.schema.mutations import Mutation
 from app.schema.nodes import NODES
 from app.schema.root import Query
@@ -84,6 +85,7 @@ def build_schema(settings: Settings, *, introspection: bool | None = None) -> st
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         RecordOperationName,  # the operation's name in the request's log line
+        OperationMetrics,  # latency and open subscriptions on /metrics
     ]
     allow_introspection = settings.keywarden_debug if introspection is None else introspection
     if not allow_introspection:
