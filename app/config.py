@@ -70,6 +70,10 @@ def _http_url(value: str) -> str:
     return value.rstrip("/")
 
 
+def _optional_http_url(value: str) -> str:
+    return _http_url(value) if value else value
+
+
 def _vendor_keys(value: str) -> str:
     for key in (k.strip() for k in value.split(",")):
         if key and not _VENDOR_KEY.fullmatch(key):
@@ -185,6 +189,11 @@ class Settings(BaseSettings):
     # Who may read /metrics (app.ops.metrics): the bearer of this token; unset, only
     # clients on this host that no proxy forwarded.
     metrics_token: SecretStr | None = Field(default=None, alias="KEYWARDEN_METRICS_TOKEN")
+    # An OpenTelemetry collector's OTLP/HTTP address: traces go there (app.ops.tracing, needs
+    # the otel extra); empty: no tracing.
+    otel_endpoint: Annotated[str, AfterValidator(_optional_http_url)] = Field(
+        default="", alias="KEYWARDEN_OTEL_ENDPOINT"
+    )
 
     # Reverse proxies whose X-Forwarded-For names the client (addresses or networks,
     # comma-separated): rate limits and logs then see the client, not the proxy.

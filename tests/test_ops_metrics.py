@@ -7,7 +7,6 @@ import secrets
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Any
 
 import httpx
 import pytest
@@ -261,5 +260,3 @@ def test_operation_names_are_bounded() -> None:
     assert operation_label("x" * 65) == OTHER
     assert operation_label("not a name") == OTHER
 
-
-__all__ = ["Any"]
