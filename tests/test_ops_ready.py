@@ -103,7 +103,7 @@ async def test_not_ready_on_a_database_nobody_migrated(unmigrated: Settings) -> 
 @pytest.mark.skipif(BACKEND == "postgres", reason="one behind-by-one migration run is enough")
 async def test_not_ready_while_migrations_are_behind_head(one_behind: Settings) -> None:
     # given: a database one migration short of head
-    (head,) = head_revisions(one_behind)
+    (head,) = head_revisions()
 
     async with served(one_behind) as http:
         # when

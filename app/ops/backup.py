@@ -26,12 +26,11 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy.engine import make_url
 
 from app.config import Settings
-from app.migrate import alembic_config
+from app.migrate import migration_scripts
 
 POSTGRES_ADVICE = (
     "the database is PostgreSQL: back it up with pg_dump (e.g. `pg_dump -Fc -f FILE "
@@ -70,7 +69,7 @@ def database_path(settings: Settings) -> Path:
     return Path(database)
 
 
-def inspect_file(path: Path, settings: Settings) -> DatabaseFile:
+def inspect_file(path: Path) -> DatabaseFile:
     """``path`` checked to be a sound Keywarden database at a known revision (else BackupError)."""
     if not path.is_file():
         raise BackupError(f"{path}: no such file")
@@ -95,7 +94,7 @@ def inspect_file(path: Path, settings: Settings) -> DatabaseFile:
             connection.close()
     except sqlite3.DatabaseError as exc:
         raise BackupError(f"{path}: not a readable SQLite database ({exc})") from None
-    scripts = ScriptDirectory.from_config(alembic_config(settings))
+    scripts = migration_scripts()
     head = scripts.get_current_head()
     assert head is not None
     if len(revisions) != 1:
@@ -150,7 +149,7 @@ def backup(settings: Settings, target: Path) -> DatabaseFile:
             copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
         finally:
             copy.close()
-        checked = inspect_file(partial, settings)
+        checked = inspect_file(partial)
         partial.rename(target)
     finally:
         partial.unlink(missing_ok=True)
@@ -164,7 +163,7 @@ def restore(settings: Settings, source: Path, *, force: bool = False) -> tuple[D
     possible with ``force``).
     """
     target = database_path(settings)
-    checked = inspect_file(source, settings)
+    checked = inspect_file(source)
     held = held_open(target)
     if held and not force:
         raise BackupError(

@@ -16,12 +16,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
-from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from app.config import Settings
 from app.db import Database
-from app.migrate import alembic_config
+from app.migrate import migration_scripts
 
 log = logging.getLogger("keywarden.ready")
 
@@ -30,9 +29,9 @@ CHECK_TIMEOUT_SECONDS = 3.0
 OK = "ok"
 
 
-def head_revisions(settings: Settings) -> frozenset[str]:
+def head_revisions() -> frozenset[str]:
     """The revisions a migrated database is at: the heads of the migration scripts."""
-    return frozenset(ScriptDirectory.from_config(alembic_config(settings)).get_heads())
+    return frozenset(migration_scripts().get_heads())
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,7 @@ class ReadinessProbe:
     def __init__(self, database: Database, settings: Settings) -> None:
         self.database = database
         self.settings = settings
-        self.heads = head_revisions(settings)
+        self.heads = head_revisions()
 
     async def check(self) -> Readiness:
         """Run every check at once; each is bounded by ``CHECK_TIMEOUT_SECONDS``."""
