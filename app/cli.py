@@ -1,4 +1,4 @@
-"""The ``keywarden`` command: serve, migrate, schema, tenants, login, demo and factory data."""
+"""The ``keywarden`` command: serve, migrate, backup, schema, tenants, login, demo, factory data."""
 
 from __future__ import annotations
 
@@ -67,6 +67,15 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(
         func=cmd_migrate
     )
+    backup = sub.add_parser("backup", help="copy the SQLite database to FILE, online (R3)")
+    backup.add_argument("file", type=Path, metavar="FILE")
+    backup.set_defaults(func=cmd_backup)
+    restore = sub.add_parser("restore", help="put the SQLite backup FILE in place of the database")
+    restore.add_argument("file", type=Path, metavar="FILE")
+    restore.add_argument(
+        "--force", action="store_true", help="even while a running server holds the database"
+    )
+    restore.set_defaults(func=cmd_restore)
     sub.add_parser("schema", help="print the served GraphQL schema (SDL)").set_defaults(
         func=cmd_schema
     )
@@ -214,6 +223,40 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from app.migrate import upgrade
 
     upgrade(get_settings())
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from app.ops.backup import BackupError, backup, database_path
+
+    settings = get_settings()
+    try:
+        copy = backup(settings, args.file)
+    except BackupError as exc:
+        raise CliError(str(exc)) from None
+    print(
+        f"backed up {database_path(settings)} to {copy.path}: {copy.size:,} bytes, "
+        f"{copy.tenants} tenant(s), migration revision {copy.revision}"
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from app.ops.backup import BackupError, database_path, restore
+
+    settings = get_settings()
+    try:
+        restored, held = restore(settings, args.file, force=args.force)
+    except BackupError as exc:
+        raise CliError(str(exc)) from None
+    print(
+        f"restored {database_path(settings)} from {restored.path}: {restored.tenants} "
+        f"tenant(s), migration revision {restored.revision}"
+    )
+    if not restored.at_head:
+        print(f"it is behind this version's revision {restored.head}: run `keywarden migrate`")
+    if held:
+        print("another process held the database: restart it before it writes again")
     return 0
 
 

@@ -4,14 +4,17 @@ Every setting of the server and its workers is a field of :class:`Settings`, rea
 from the environment variables the README's configuration table documents; no
 other module reads ``os.environ``. :func:`load_settings` validates them once at
 start-up and turns a bad value into a :class:`ConfigError` that names the
-variable. Secrets (database and Redis URLs, which may carry passwords, and the
-SMTP password) are ``SecretStr``: they print as ``**********`` in a repr or a
-log line.
+variable. Secrets (database and Redis URLs, which may carry passwords, the
+SMTP password and the metrics token) are ``SecretStr``: they print as
+``**********`` in a repr or a log line.
 """
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -65,6 +68,10 @@ def _http_url(value: str) -> str:
     if not value.startswith(("http://", "https://")):
         raise ValueError("must start with http:// or https://")
     return value.rstrip("/")
+
+
+def _optional_http_url(value: str) -> str:
+    return _http_url(value) if value else value
 
 
 def _vendor_keys(value: str) -> str:
@@ -179,6 +186,15 @@ class Settings(BaseSettings):
     # The first part of every pub/sub channel name (deployments sharing a Redis, tests).
     pubsub_prefix: str = Field(default="keywarden", alias="KEYWARDEN_PUBSUB_PREFIX")
 
+    # Who may read /metrics (app.ops.metrics): the bearer of this token; unset, only
+    # clients on this host that no proxy forwarded.
+    metrics_token: SecretStr | None = Field(default=None, alias="KEYWARDEN_METRICS_TOKEN")
+    # An OpenTelemetry collector's OTLP/HTTP address: traces go there (app.ops.tracing, needs
+    # the otel extra); empty: no tracing.
+    otel_endpoint: Annotated[str, AfterValidator(_optional_http_url)] = Field(
+        default="", alias="KEYWARDEN_OTEL_ENDPOINT"
+    )
+
     # Reverse proxies whose X-Forwarded-For names the client (addresses or networks,
     # comma-separated): rate limits and logs then see the client, not the proxy.
     trusted_proxies: str = Field(default="", alias="KEYWARDEN_TRUSTED_PROXIES")
@@ -227,7 +243,9 @@ class Settings(BaseSettings):
         return [k.strip() for k in self.vendor_public_keys.split(",") if k.strip()]
 
 
-_SECRET_VARIABLES = {"DATABASE_URL", "APP_DATABASE_URL", "REDIS_URL", "SMTP_PASSWORD"}
+_SECRET_VARIABLES = {
+    "DATABASE_URL", "APP_DATABASE_URL", "REDIS_URL", "SMTP_PASSWORD", "KEYWARDEN_METRICS_TOKEN",
+}
 
 
 def describe_errors(exc: ValidationError) -> str:
@@ -248,6 +266,22 @@ def load_settings() -> Settings:
         return get_settings()
     except ValidationError as exc:
         raise ConfigError(describe_errors(exc)) from None
+
+
+@contextmanager
+def environment_kept(*names: str) -> Iterator[None]:
+    """Undo what a library sets in the process environment under ``names`` (this module
+    is the one that touches the environment): Dramatiq's Prometheus middleware, e.g.,
+    points every later child process at its multiprocess directory (app.workers.metrics)."""
+    before = {name: os.environ.get(name) for name in names}
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @lru_cache

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 from app.config import Settings, get_settings
 
@@ -18,6 +20,12 @@ def alembic_config(settings: Settings | None = None) -> Config:
     cfg.set_main_option("script_location", str(HERE))
     cfg.attributes["url"] = settings.effective_database_url
     return cfg
+
+
+@lru_cache(maxsize=1)
+def migration_scripts() -> ScriptDirectory:
+    """This version's migration scripts: the revisions it knows, and its head."""
+    return ScriptDirectory(str(HERE))
 
 
 def upgrade(settings: Settings | None = None, revision: str = "head") -> None:

@@ -1,4 +1,5 @@
-"""The ASGI app: GraphQL, CSV export, device files, health; auth and upload limits (R1, R9)."""
+"""The ASGI app: GraphQL, CSV export, device files, health and readiness; auth and upload limits
+(R1, R9)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +37,7 @@ from app.errors import DomainError
 from app.events.pubsub import get_pubsub
 from app.logs import RequestLogMiddleware, note_tenant
 from app.models import RemoteDevice, Tenant
+from app.ops.routes import ops_routes
 from app.rate_limits import (
     TOKEN_FAILURES_PER_ADDRESS,
     RateLimiter,
@@ -46,6 +48,9 @@ from app.schema import build_schema
 from app.schema.context import Context
 from app.schema.subscriptions import SubscriptionContext, authenticate_connection
 from app.web_manager import WebManager
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import TracerProvider
 
 
 class BodyTooLarge(Exception):
@@ -253,9 +258,11 @@ def device_file_routes(database: Database, settings: Settings) -> list[Route]:
 class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI view with our context lifecycle, body limit and CSRF rule."""
 
-    def __init__(self, database: Database, settings: Settings) -> None:
+    def __init__(
+        self, database: Database, settings: Settings, tracer_provider: TracerProvider | None = None
+    ) -> None:
         super().__init__(
-            build_schema(settings),
+            build_schema(settings, tracer_provider=tracer_provider),
             graphql_ide="graphiql" if settings.keywarden_debug else None,
             allow_queries_via_get=False,
             multipart_uploads_enabled=True,
@@ -334,13 +341,30 @@ def _format_error(error: GraphQLError) -> dict[str, Any]:
 
 
 async def health(request: Request) -> Response:
+    """Liveness: the process answers. Whether it can serve is ``/ready`` (app.ops)."""
     return JSONResponse({"status": "ok"})
 
 
-def create_app(settings: Settings | None = None, database: Database | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None,
+    database: Database | None = None,
+    *,
+    tracer_provider: TracerProvider | None = None,
+) -> Starlette:
+    """The application; traced to ``tracer_provider``, else to KEYWARDEN_OTEL_ENDPOINT if set."""
     settings = settings or get_settings()
     database = database or Database(settings)
-    graphql = GraphQLApp(database, settings)
+    owned_provider = None
+    if tracer_provider is None and settings.otel_endpoint:
+        from app.ops.tracing import exporting_provider
+
+        tracer_provider = owned_provider = exporting_provider(settings)
+    tracing: list[Middleware] = []
+    if tracer_provider is not None:
+        from app.ops.tracing import instrument
+
+        tracing.append(instrument(database, tracer_provider))
+    graphql = GraphQLApp(database, settings, tracer_provider)
 
     async def export_employees_csv(request: Request) -> Response:
         from app.employees.service import export_employees
@@ -378,6 +402,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 worker.stop()
             await pubsub.close()
             await database.dispose()
+            if owned_provider is not None:
+                owned_provider.shutdown()  # sends the spans still waiting
 
     routes: list[BaseRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -385,6 +411,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         Route("/export/employees.csv", export_employees_csv, methods=["GET"]),
         Route("/export/readout-history.csv", export_readout_history, methods=["GET"]),
         Route("/health", health, methods=["GET"]),
+        *ops_routes(database, settings),
         *device_file_routes(database, settings),
         *remote_routes(database, settings),
         *bridge_routes(database, settings),
@@ -392,6 +419,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app = Starlette(
         routes=routes,
         middleware=[
+            *tracing,
             Middleware(RequestLogMiddleware, access_log=settings.access_log),
             Middleware(SecurityHeaders),
         ],

@@ -69,6 +69,7 @@ from app.firmware.transfer import CHUNK_SIZE, MAX_CHUNK_SIZE
 from app.ids import parse_global_id
 from app.logs import note_tenant
 from app.models import AccessResult, OutboxMessage, RemoteJobStatus, utcnow
+from app.ops.instruments import HEARTBEATS
 from app.programming.service import MAX_JOBS_PER_REQUEST, OUTCOMES
 from app.rate_limits import (
     DEVICE_FAILURES_PER_ADDRESS,
@@ -435,6 +436,7 @@ async def handle_device_request(
                 await limiter.count(DEVICE_REQUESTS, device)
             if quiet.came_online is not None:
                 await publish_committed(settings, quiet.came_online)
+            HEARTBEATS.inc()
             return _signed(200, quiet.answer, quiet.signing_key, signed.nonce)
     async with database.tenant_session(tenant_id) as session:
         try:
@@ -464,6 +466,8 @@ async def handle_device_request(
     await publish_queued(session, settings)
     if mailed:
         notify_outbox()  # the e-mails the request wrote go now, not at the next sweep (R33)
+    if handler is _heartbeat:
+        HEARTBEATS.inc()
     return _signed(200, answer, signing_key, signed.nonce)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 from graphql import GraphQLError
@@ -28,10 +28,14 @@ from app.errors import DomainError
 from app.logs import RecordOperationName
 from app.schema.context import NotAuthenticated
 from app.schema.limits import make_cost_rule
+from app.schema.metrics import OperationMetrics
 from app.schema.mutations import Mutation
 from app.schema.nodes import NODES
 from app.schema.root import Query
 from app.schema.subscriptions import Subscription
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import TracerProvider
 
 logger = logging.getLogger("keywarden.graphql")
 
@@ -66,8 +70,14 @@ class KeywardenSchema(strawberry.Schema):
                 logger.error("unexpected error", exc_info=error.original_error)
 
 
-def build_schema(settings: Settings, *, introspection: bool | None = None) -> strawberry.Schema:
-    """The schema with depth, token, alias and cost limits; introspection only in debug."""
+def build_schema(
+    settings: Settings,
+    *,
+    introspection: bool | None = None,
+    tracer_provider: TracerProvider | None = None,
+) -> strawberry.Schema:
+    """The schema with depth, token, alias and cost limits; introspection only in debug;
+    each operation traced to ``tracer_provider`` when one is given (app.ops.tracing)."""
     # Factories, not instances: an instance would carry state from one request to the next.
     # The limit rules are classes made once here, not by each request's limiter: the
     # validation cache is keyed by the rules, so new classes per request would never hit it.
@@ -84,7 +94,12 @@ def build_schema(settings: Settings, *, introspection: bool | None = None) -> st
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         RecordOperationName,  # the operation's name in the request's log line
+        OperationMetrics,  # latency and open subscriptions on /metrics
     ]
+    if tracer_provider is not None:
+        from app.ops.tracing import GraphQLTracing
+
+        extensions.append(lambda: GraphQLTracing(tracer_provider=tracer_provider))
     allow_introspection = settings.keywarden_debug if introspection is None else introspection
     if not allow_introspection:
         extensions.append(DisableIntrospection)

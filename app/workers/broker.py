@@ -30,6 +30,7 @@ from dramatiq.brokers.stub import StubBroker
 from pydantic import ValidationError
 
 from app.config import Settings, get_settings
+from app.workers.metrics import QueueMetrics
 
 log = logging.getLogger("keywarden.workers")
 
@@ -157,6 +158,8 @@ def configure_broker(
             broker = RedisBroker(url=redis_url, namespace=namespace, **redelivery_options(settings))
         else:
             broker = InProcessBroker()
+            # Its workers run in the API process, whose /metrics then serves Dramatiq's own.
+            broker.add_middleware(QueueMetrics())
         old = _current.broker if _current is not None else _unconfigured
         if old is not None:
             for actor in list(old.actors.values()):
@@ -167,6 +170,12 @@ def configure_broker(
         dramatiq.set_broker(broker)
         _current = _Configured(key=key, broker=broker, settings=settings)
         return broker
+
+
+def current_broker() -> dramatiq.Broker | None:
+    """The broker ``configure_broker`` made last in this process, if any (for ``/metrics``)."""
+    with _lock:
+        return _current.broker if _current is not None else None
 
 
 def worker_settings() -> Settings:
