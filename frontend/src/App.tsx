@@ -19,6 +19,8 @@ const CylinderCard = lazy(() =>
 );
 const Employees = lazy(() => import('./screens/employees/Employees').then((m) => ({ default: m.Employees })));
 const Jobs = lazy(() => import('./screens/jobs/Jobs').then((m) => ({ default: m.Jobs })));
+// The dashboard brings the charting library along: only when it is opened (issue 12 item 1).
+const Dashboard = lazy(() => import('./screens/dashboard/Dashboard').then((m) => ({ default: m.Dashboard })));
 // Schedules and access (issue 11 item 5)
 const Schedules = lazy(() => import('./screens/schedules/Schedules').then((m) => ({ default: m.Schedules })));
 const KeyGroups = lazy(() => import('./screens/groups/KeyGroups').then((m) => ({ default: m.KeyGroups })));
@@ -51,6 +53,11 @@ export function App() {
       <Route path="/sign-in" element={<SignIn />} />
       <Route element={<SignedIn />}>
         <Route index element={<Home />} />
+        <Route path="dashboard" element={
+            <Later>
+              <Dashboard />
+            </Later>
+          } />
         <Route path="keys" element={<Keys />} />
         <Route path="keys/:id" element={
             <Later>

@@ -20,8 +20,9 @@ describe('the main menu follows the rights (R7)', () => {
     expect(homePath(APPROVER)).toBe('/approvals');
   });
 
-  it('shows a Superadmin the keys first', () => {
+  it('shows a Superadmin the dashboard first, then the keys', () => {
     expect(visibleMenu(SUPERADMIN).map((i) => i.path)).toEqual([
+      '/dashboard',
       '/keys',
       '/cylinders',
       '/employees',
@@ -32,7 +33,12 @@ describe('the main menu follows the rights (R7)', () => {
       '/key-groups',
       '/cylinder-groups',
     ]);
-    expect(homePath(SUPERADMIN)).toBe('/keys');
+    expect(homePath(SUPERADMIN)).toBe('/dashboard');
+  });
+
+  it('shows the dashboard only to who reads keys (issue 12 item 1)', () => {
+    expect(visibleMenu(['keys.read']).map((i) => i.path)).toContain('/dashboard');
+    expect(visibleMenu(['cylinders.read', 'audit.read']).map((i) => i.path)).not.toContain('/dashboard');
   });
 
   it('shows the employees and the jobs only to who may read them', () => {

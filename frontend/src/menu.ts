@@ -7,6 +7,9 @@ export interface MenuItem {
 }
 
 export const MENU: readonly MenuItem[] = [
+  // The dashboard (issue 12 item 1) leads for whoever reads keys; its parts follow their own
+  // rights on the server, so an Approver (no keys.read) keeps the approvals alone (R29).
+  { path: '/dashboard', label: 'menu.dashboard', right: 'keys.read' },
   { path: '/keys', label: 'menu.keys', right: 'keys.read' },
   { path: '/cylinders', label: 'menu.cylinders', right: 'cylinders.read' },
   { path: '/employees', label: 'menu.employees', right: 'employees.read' },

@@ -15,7 +15,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import Site, assert_accessible, screenshot
+from tests.e2e.conftest import Site, assert_accessible, program_on_site, screenshot
 
 EMPLOYEE = """
 query($s: String) { employees(search: $s, first: 1) { edges { node { firstName lastName } } } }
@@ -24,44 +24,15 @@ KEY_BY_MARKING = """
 query($s: String) { keys(filter: {search: $s, advanced: true}) { edges { node { id uid } } } }
 """
 BLOCKING_LIST = "{ blockingList { version keyUids } }"
-CYLINDER_JOBS = """
-query($c: ID!) {
-  programmingJobs(filter: {cylinderId: $c, status: [PENDING]}) { edges { node { id } } }
-  programmingKeys { id marking } }
-"""
-ASSIGN = """
-mutation($i: AssignProgrammingJobsInput!) {
-  assignProgrammingJobs(input: $i) { errors { message } } }
-"""
-LOAD = """
-mutation($i: LoadProgrammingJobsInput!) { loadProgrammingJobs(input: $i) { errors { message } } }
-"""
-REPORT = """
-mutation($i: ReportProgrammingResultsInput!) { reportProgrammingResults(input: $i) {
-  auditEventsStored errors { message } } }
-"""
 
 
 def _program_on_site(site: Site, cylinder_id: str, key_uid: str) -> None:
-    """The main key's holder carries the cylinder's open jobs there and reports them done, with the
-    two events read out of the cylinder first (R15, R17, R28), as a partner's API call."""
-    found = site.graphql(CYLINDER_JOBS, {"c": cylinder_id})
-    jobs = [e["node"]["id"] for e in found["programmingJobs"]["edges"]]
-    main = next(k["id"] for k in found["programmingKeys"] if k["marking"] == "PR-0001")
-    assigned = site.graphql(ASSIGN, {"i": {"programmingKeyId": main, "jobIds": jobs}})
-    assert assigned["assignProgrammingJobs"]["errors"] == []
-    loaded = site.graphql(LOAD, {"i": {"programmingKeyId": main}})
-    assert loaded["loadProgrammingJobs"]["errors"] == []
+    """The cylinder programmed on site, with two events of ``key_uid`` read out of it first."""
     events = [
         {"at": "2026-01-05T07:58:00+00:00", "keyUid": key_uid, "result": "GRANTED"},
         {"at": "2026-01-05T22:10:00+00:00", "keyUid": key_uid, "result": "DENIED_SCHEDULE"},
     ]
-    results = [
-        {"jobId": j, "outcome": "DONE", "auditEvents": events if i == 0 else []}
-        for i, j in enumerate(jobs)
-    ]
-    reported = site.graphql(REPORT, {"i": {"programmingKeyId": main, "results": results}})
-    assert reported["reportProgrammingResults"]["errors"] == []
+    program_on_site(site, cylinder_id, events)
 
 
 def _open_key(page: Any, marking: str) -> None:
@@ -88,7 +59,7 @@ def test_issue_a_key_and_see_its_jobs(site: Site, page: Any) -> None:
     # given: the Superadmin on the card of K-0037, an E3 key in stock
     employee = site.graphql(EMPLOYEE)["employees"]["edges"][0]["node"]
     page.goto(site.sign_in_url("PR-0001"))
-    page.get_by_role("heading", name="Keys").wait_for()
+    page.get_by_role("heading", name="Dashboard").wait_for()  # where sign-in lands
     _open_key(page, "K-0037")
     expect(page.get_by_text("In stock").first).to_be_visible()
     assert_accessible(page)
@@ -143,7 +114,7 @@ def test_report_a_key_lost_see_the_blocking_list_and_deprogramming_jobs_and_copy
 ) -> None:
     # given: K-0018, the research lead's E3 key, programmed in building A and B cylinders
     page.goto(site.sign_in_url("PR-0001"))
-    page.get_by_role("heading", name="Keys").wait_for()
+    page.get_by_role("heading", name="Dashboard").wait_for()  # where sign-in lands
     _open_key(page, "K-0018")
     expect(_section(page, "Authorizations").get_by_text(re.compile(r"programmed$"))).to_be_visible()
     uid = site.graphql(KEY_BY_MARKING, {"s": "K-0018"})["keys"]["edges"][0]["node"]["uid"]
@@ -214,7 +185,7 @@ def test_report_a_key_lost_see_the_blocking_list_and_deprogramming_jobs_and_copy
 def test_the_list_function(site: Site, page: Any) -> None:
     # given: the Superadmin on the cylinders list
     page.goto(site.sign_in_url("PR-0001"))
-    page.get_by_role("heading", name="Keys").wait_for()
+    page.get_by_role("heading", name="Dashboard").wait_for()  # where sign-in lands
     page.get_by_role("link", name="Cylinders", exact=True).click()
     page.get_by_role("heading", name="Cylinders").wait_for()
     expect(page.get_by_text("Page 1 of 3")).to_be_visible()
@@ -290,7 +261,9 @@ def test_the_list_function(site: Site, page: Any) -> None:
 def test_the_key_card_and_cylinders_in_german_at_tablet_width(site: Site, german_page: Any) -> None:
     page = german_page
     page.goto(site.sign_in_url("PR-0001"))
-    page.get_by_role("heading", name="Schlüssel").wait_for()
+    page.get_by_role("heading", name="Übersicht").wait_for()  # where sign-in lands
+    page.get_by_role("link", name="Schlüssel", exact=True).click()
+    page.get_by_role("heading", name="Schlüssel", exact=True).wait_for()
     page.get_by_role("link", name="K-0013", exact=True).focus()
     page.keyboard.press("Enter")  # by keyboard alone
     page.get_by_role("heading", name="Schlüssel K-0013").wait_for()

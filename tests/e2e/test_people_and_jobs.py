@@ -60,7 +60,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 def _open(page: Any, site: Site, menu: str) -> None:
     page.goto(site.sign_in_url("PR-0001"))
-    page.get_by_role("heading", name="Keys").wait_for()
+    page.get_by_role("heading", name="Dashboard").wait_for()  # where sign-in lands
     page.get_by_role("link", name=menu, exact=True).click()
     page.get_by_role("heading", name=menu, exact=True).wait_for()
 
@@ -201,7 +201,7 @@ def test_a_job_assigned_to_a_sub_key_with_the_warning(site: Site, page: Any) -> 
 def test_employees_and_jobs_in_german_at_tablet_width(site: Site, german_page: Any) -> None:
     page = german_page
     page.goto(site.sign_in_url("PR-0001"))
-    page.get_by_role("heading", name="Schlüssel").wait_for()
+    page.get_by_role("heading", name="Übersicht").wait_for()  # where sign-in lands
     page.get_by_role("link", name="Mitarbeiter", exact=True).click()
     page.get_by_role("heading", name="Mitarbeiter", exact=True).wait_for()
     expect(page.get_by_text(re.compile(r"^\d+ Mitarbeiter$"))).to_be_visible()

@@ -26,7 +26,7 @@ def _closed(page: Any, dialog: Any) -> None:
 def test_edit_a_schedule_in_the_weekly_grid_and_see_its_effect(site: Site, page: Any) -> None:
     # given: the Superadmin on the schedules screen
     page.goto(site.sign_in_url("PR-0001"))
-    page.get_by_role("heading", name="Keys").wait_for()
+    page.get_by_role("heading", name="Dashboard").wait_for()  # where sign-in lands
     page.get_by_role("link", name="Schedules", exact=True).click()
     table = page.get_by_role("table", name="Schedules and their weekly time windows")
     expect(table.get_by_role("row", name="Cleaning")).to_contain_text("18:00–22:00")
@@ -74,7 +74,7 @@ def test_edit_a_schedule_in_the_weekly_grid_and_see_its_effect(site: Site, page:
 def test_schedules_in_german_at_tablet_width(site: Site, german_page: Any) -> None:
     page = german_page
     page.goto(site.sign_in_url("PR-0001"))
-    page.get_by_role("heading", name="Schlüssel").wait_for()
+    page.get_by_role("heading", name="Übersicht").wait_for()  # where sign-in lands
     page.goto(site.url + "/schedules")
     page.get_by_role("heading", name="Zeitpläne").wait_for()
     page.get_by_role("button", name="Neuer Zeitplan").click()
@@ -92,7 +92,7 @@ PROFILES = """
 def test_create_an_access_profile_with_cylinders(site: Site, page: Any) -> None:
     # given: the Superadmin on the access profiles screen
     page.goto(site.sign_in_url("PR-0001"))
-    page.get_by_role("heading", name="Keys").wait_for()
+    page.get_by_role("heading", name="Dashboard").wait_for()  # where sign-in lands
     page.get_by_role("link", name="Access profiles", exact=True).click()
     table = page.get_by_role("table", name=re.compile("^Access profiles with their cylinders"))
     table.get_by_role("row").nth(1).wait_for()
@@ -144,7 +144,7 @@ def test_create_an_access_profile_with_cylinders(site: Site, page: Any) -> None:
 def test_key_groups_list_and_edit_dialog(site: Site, page: Any) -> None:
     # given: the Superadmin on the key groups screen: the demo's "Facility E3" with its keys (R13)
     page.goto(site.sign_in_url("PR-0001"))
-    page.get_by_role("heading", name="Keys").wait_for()
+    page.get_by_role("heading", name="Dashboard").wait_for()  # where sign-in lands
     page.get_by_role("link", name="Key groups", exact=True).click()
     table = page.get_by_role("table", name="Key groups and their keys")
     expect(table.get_by_role("row", name=re.compile("Facility E3"))).to_contain_text("K-")
@@ -168,7 +168,7 @@ CYLINDER_GROUPS = "{ cylinderGroups { name cylinders { marking } } }"
 def test_make_a_cylinder_group_and_see_why_it_cannot_be_removed(site: Site, page: Any) -> None:
     # given: the Superadmin on the cylinder groups screen
     page.goto(site.sign_in_url("PR-0001"))
-    page.get_by_role("heading", name="Keys").wait_for()
+    page.get_by_role("heading", name="Dashboard").wait_for()  # where sign-in lands
     page.get_by_role("link", name="Cylinder groups", exact=True).click()
     page.get_by_role("heading", name="Cylinder groups").wait_for()
 

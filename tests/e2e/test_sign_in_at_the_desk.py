@@ -93,7 +93,7 @@ def test_the_main_key_in_the_desk_and_its_pin_sign_the_browser_in(
     screenshot(page, "sign-in-desk")
     page.get_by_role("button", name="Sign in").click()
     # then: the key signed the challenge after checking the PIN; the browser is in, as its holder
-    page.get_by_role("heading", name="Keys").wait_for()
+    page.get_by_role("heading", name="Dashboard").wait_for()  # where sign-in lands
     expect(page.get_by_role("banner")).to_contain_text("SUPERADMIN", ignore_case=True)
     assert "kw_s_" not in page.evaluate("document.cookie + JSON.stringify(localStorage)")
     control.remove("left")

@@ -22,8 +22,10 @@ def test_the_superadmin_signs_in_by_link_pages_and_searches_keys_and_signs_out(
 ) -> None:
     # given: the one-time link `make run` prints for the demo Superadmin
     page.goto(site.sign_in_url("PR-0001"))
-    # then: the keys list, with who and where in the header
-    page.get_by_role("heading", name="Keys").wait_for()
+    # then: the dashboard (issue 12), with who and where in the header; the keys list a click away
+    page.get_by_role("heading", name="Dashboard").wait_for()  # where sign-in lands
+    page.get_by_role("link", name="Keys", exact=True).click()
+    page.get_by_role("heading", name="Keys", exact=True).wait_for()
     header = page.get_by_role("banner")
     assert "Demo Building Services" in header.inner_text()
     assert "Signed in as" in header.inner_text() and "SUPERADMIN" in header.inner_text().upper()
@@ -91,7 +93,7 @@ def test_a_used_link_and_an_offline_bridge_are_explained(site: Site, page: Any) 
     # given: a link already used
     link = site.sign_in_url("PR-0001")
     page.goto(link)
-    page.get_by_role("heading", name="Keys").wait_for()
+    page.get_by_role("heading", name="Dashboard").wait_for()  # where sign-in lands
     page.context.clear_cookies()
     page.goto(link.replace("/sign-in#", "/sign-in?again=1#"))
     # then: it says so and offers the programming key instead
@@ -115,7 +117,7 @@ def test_the_session_refuses_posts_without_the_csrf_header_and_foreign_websocket
 ) -> None:
     # given: a signed-in browser
     page.goto(site.sign_in_url("PR-0001"))
-    page.get_by_role("heading", name="Keys").wait_for()
+    page.get_by_role("heading", name="Dashboard").wait_for()  # where sign-in lands
     # when: a POST rides on the cookie without the CSRF header
     forged = page.context.request.post(
         f"{site.url}/graphql", data=CSRF_FREE_LOGOUT,
@@ -124,7 +126,7 @@ def test_the_session_refuses_posts_without_the_csrf_header_and_foreign_websocket
     # then: refused, and the session holds
     assert forged.status == 403
     page.reload()
-    page.get_by_role("heading", name="Keys").wait_for()
+    page.get_by_role("heading", name="Dashboard").wait_for()
 
     # the app's own WebSocket is authenticated by the cookie
     same_site = page.evaluate(WS_PROBE, site.url.replace("http", "ws") + "/graphql")
@@ -162,7 +164,7 @@ def test_the_pages_policy_stops_injected_scripts_and_framing_in_the_browser(
 ) -> None:
     # given: a signed-in page
     page.goto(site.sign_in_url("PR-0001"))
-    page.get_by_role("heading", name="Keys").wait_for()
+    page.get_by_role("heading", name="Dashboard").wait_for()  # where sign-in lands
 
     # when: a script is injected inline, as a cross-site scripting flaw would (R37)
     ran = page.evaluate(

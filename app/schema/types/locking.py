@@ -16,6 +16,7 @@ from sqlalchemy import Select, and_, func, or_, select
 
 from app import models as m
 from app.access.authorizations import EffectiveAuthorization
+from app.audit.service import visible_events
 from app.errors import INVALID, DomainError
 from app.schema.common import (
     AccessChangeOp,
@@ -469,17 +470,7 @@ async def audit_event_connection(
     and ``Cylinder.auditTrail`` (with ``key_id`` / ``cylinder_id`` conditions).
     """
     principal = info.context.require("audit.read")
-    stmt = stmt.where(m.AuditEvent.withheld.is_(False))
-    if principal.domain_ids is not None:
-        domains = tuple(principal.domain_ids)
-        stmt = stmt.where(
-            or_(
-                m.AuditEvent.cylinder_id.in_(
-                    select(m.Cylinder.id).where(m.Cylinder.domain_id.in_(domains))
-                ),
-                m.AuditEvent.key_id.in_(select(m.Key.id).where(m.Key.domain_id.in_(domains))),
-            )
-        )
+    stmt = visible_events(stmt, principal.domain_ids)
     limit = page_size(first)
     count_stmt = select(func.count()).select_from(stmt.order_by(None).subquery())
     paged = stmt.order_by(m.AuditEvent.at.desc(), m.AuditEvent.id.desc())
