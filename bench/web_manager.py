@@ -86,7 +86,7 @@ def signed_in(browser: Any, url: str, code: str) -> Any:
     ``code``."""
     page = browser.new_context().new_page()
     page.goto(f"{url}/sign-in#link={code}")
-    page.wait_for_url("**/keys")
+    page.wait_for_url("**/dashboard")  # where sign-in lands
     return page
 
 

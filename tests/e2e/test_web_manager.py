@@ -200,7 +200,7 @@ def test_the_session_cookie_is_never_planted_stays_home_and_dies_with_sign_out_i
     page.context.add_cookies([{"name": "keywarden_session", "value": planted, "url": site.url}])
     # when: the user signs in
     page.goto(site.sign_in_url("PR-0001"))
-    page.get_by_role("heading", name="Keys").wait_for()
+    page.get_by_role("heading", name="Dashboard").wait_for()  # where sign-in lands
     # then: the session is a new one, never the planted value
     (session,) = [c for c in page.context.cookies() if c["name"] == "keywarden_session"]
     assert session["value"] != planted and session["httpOnly"]
