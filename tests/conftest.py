@@ -59,6 +59,21 @@ def _pg_admin(sql: str) -> None:
     asyncio.run(run())
 
 
+@pytest.fixture(autouse=True)
+def _empty_in_process_queue() -> None:
+    """Each test starts with the embedded default's queue empty (R3). The queue is the
+    process's: a message an earlier test's app left in it (a data-center poll its periodic
+    sender queued, say) would otherwise run in this test's worker, ahead of the test's own
+    messages, and a slow one would hold them up."""
+    from dramatiq.brokers.stub import StubBroker
+
+    from app.workers.broker import current_broker
+
+    broker = current_broker()
+    if isinstance(broker, StubBroker):
+        broker.flush_all()
+
+
 @pytest.fixture(scope="session")
 async def database(settings: Settings) -> AsyncIterator[Database]:
     db = Database(settings)
