@@ -1,4 +1,4 @@
-"""Hostile uploads through the real GraphQL multipart endpoint (issue 14 item 3; R25, R30, R31).
+"""Hostile uploads through the GraphQL multipart endpoint (issue 14 item 3; R25, R27, R30, R31).
 
 Wrong encodings, megabyte lines, a million rows, spreadsheet formulas, archives
 and zip bombs, truncated and malformed factory files: each is refused quickly
@@ -32,7 +32,14 @@ from app.errors import DomainError
 from app.factory.extension_file import make_extension_file
 from app.factory.firmware import build_firmware_file, demo_image, make_firmware_file
 from app.firmware.bundles import create_certificate_bundle
-from app.models import Employee, Extension, Firmware
+from app.models import (
+    DeviceTraceLog,
+    Employee,
+    Extension,
+    Firmware,
+    RemoteDevice,
+    RemoteDeviceKind,
+)
 from app.schema.relay import to_global_id
 from app.tenants.service import NewTenant
 from tests.conftest import GraphQLClient, superadmin_token
@@ -54,6 +61,11 @@ mutation($input: ImportFileInput!) {
 IMPORT_FIRMWARE = """
 mutation($input: ImportFirmwareInput!) {
   importFirmware(input: $input) { firmware { id } errors { field code message } }
+}
+"""
+UPLOAD_TRACE_LOG = """
+mutation($input: UploadTraceLogInput!) {
+  uploadTraceLog(input: $input) { traceLog { log } errors { field code message } }
 }
 """
 HEADER = "employeeNumber;firstName;lastName;email;department;phone\n"
@@ -109,6 +121,20 @@ async def roomy(
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield GraphQLClient(http, await superadmin_token(database, trusting))
+
+
+@pytest.fixture
+async def device_gid(database: Database, trusting: NewTenant) -> str:
+    """A wall device of ``trusting`` that trace logs can be uploaded for (R27)."""
+    async with database.tenant_session(trusting.tenant_id) as session:
+        device = RemoteDevice(
+            domain_id=trusting.default_domain_id, name="Wall 1", kind=RemoteDeviceKind.WALL,
+            serial="WPD-HOSTILE", firmware_version="5.2.0", bootloader_version="2.1.0",
+            public_key=bytes(32),
+        )
+        session.add(device)
+        await session.commit()
+        return to_global_id("RemoteDevice", device.id)
 
 
 @pytest.fixture
@@ -309,7 +335,7 @@ def bombs() -> dict[str, bytes]:
 @pytest.mark.parametrize("kind", ["zip", "gzip"])
 async def test_archives_are_refused_unopened_by_every_upload(
     client: GraphQLClient, database: Database, trusting: NewTenant, bundle_gid: str,
-    bombs: dict[str, bytes], kind: str,
+    device_gid: str, bombs: dict[str, bytes], kind: str,
 ) -> None:
     # given: 100 KB that would unpack to 100 MB; no format Keywarden reads is packed
     data = bombs[kind]
@@ -317,6 +343,7 @@ async def test_archives_are_refused_unopened_by_every_upload(
         (IMPORT_EMPLOYEES, {}),
         (IMPORT_EXTENSION, {}),
         (IMPORT_FIRMWARE, {"certificateBundleId": bundle_gid}),
+        (UPLOAD_TRACE_LOG, {"deviceId": device_gid}),
     ):
         # when
         payload, elapsed = await upload(client, mutation, data, **extra)
@@ -328,6 +355,7 @@ async def test_archives_are_refused_unopened_by_every_upload(
     assert await count(database, trusting, Employee) == 0
     assert await count(database, trusting, Extension) == 0
     assert await count(database, trusting, Firmware) == 0
+    assert await count(database, trusting, DeviceTraceLog) == 0
 
 
 # --- truncated and malformed factory files --------------------------------------------
