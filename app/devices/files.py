@@ -46,6 +46,7 @@ from app.devices.protocol import parse_timestamp, rfc3339
 from app.errors import BAD_SIGNATURE, INVALID, NOT_FOUND, DomainError
 from app.ids import decode_id
 from app.models import DeviceTraceLog, RemoteDevice, Tenant, utcnow
+from app.uploads import not_plain_text
 
 FILE_FORMAT = "keywarden-device-file/1"
 TRACE_LOG_FORMAT = "keywarden-trace-log/1"
@@ -180,6 +181,9 @@ async def store_trace_log(
     now = now or utcnow()
     if len(data) > MAX_LOG_BYTES:
         raise DomainError(INVALID, f"file: a trace log is at most {MAX_LOG_BYTES} bytes", "file")
+    problem = not_plain_text(data)
+    if problem is not None:
+        raise DomainError(INVALID, f"file: {problem}", "file")
     try:
         document = json.loads(data)
     except (ValueError, RecursionError) as exc:

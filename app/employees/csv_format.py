@@ -1,9 +1,15 @@
 """The employee CSV file shared by import and export (R4, R30); pure, no database.
 
-The file is UTF-8, semicolon-separated, with CRLF or LF line ends, and starts with
-the header ``employeeNumber;firstName;lastName;email;department;phone``. Fields
-may be quoted with ``"`` as the csv module understands it. The column names are
-also the GraphQL input names, so one error message serves both paths.
+The file is UTF-8, semicolon-separated, with CRLF, LF or CR line ends, and starts
+with the header ``employeeNumber;firstName;lastName;email;department;phone``.
+Fields may be quoted with ``"`` as the csv module understands it. The column
+names are also the GraphQL input names, so one error message serves both paths.
+
+Hostile files (issue 14 item 3): a file takes at most ``MAX_ROWS`` lines after
+the header, counted on the raw bytes before anything is parsed, and a line at
+most ``MAX_LINE_BYTES`` bytes (more than twice the longest valid line); a
+longer line is reported, never decoded. The file is read one line at a time,
+so no decoded copy of the whole file is ever made.
 
 Export writes a UTF-8 byte order mark before the header: Excel only opens a CSV
 as UTF-8 when it starts with one (without it "Müller" comes out garbled, which is
@@ -32,10 +38,18 @@ from typing import Protocol
 
 from app.errors import INVALID, DomainError
 from app.models.people import Employee
+from app.uploads import not_plain_text
 
 DELIMITER = ";"
 QUOTECHAR = '"'
 BOM = "\ufeff"
+
+# One import is one transaction (R30): this many employees per file, the lines after the
+# header (issue 14 item 3). Tens of thousands is a large master key system.
+MAX_ROWS = 50_000
+# The longest valid line is 848 characters of fields (the column widths) plus quotes and
+# separators: under 3.5 KB even if every character took 4 bytes in UTF-8.
+MAX_LINE_BYTES = 8192
 
 # Characters that make a spreadsheet read a cell as a formula (OWASP's list).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -178,16 +192,20 @@ def clean_employee_fields(
 def parse_employees_csv(data: bytes) -> ParsedCsv:
     """Read an uploaded employee file (R30) into valid rows and per-line errors.
 
-    Whole-file problems raise DomainError(INVALID, field="file"): the file is not
-    UTF-8 (the message names the byte offset), is empty, or does not start with
-    the header. Each other line is either a valid row or one RowError naming all
-    its problems: wrong number of columns, broken quoting, a line break inside a
-    field, a field rejected by ``clean_employee_fields``, or an employee number
-    that an earlier line already used (R4: numbers are unique; the later line is
-    the error). Lines that are empty or hold only separators are skipped.
-    Employee numbers are kept as written ("007" stays "007").
+    Whole-file problems raise DomainError(INVALID, field="file"): the file is an
+    archive or UTF-16 text (said so at once), has more than ``MAX_ROWS`` lines
+    after the header (said before any parsing), is not UTF-8 (the message names
+    the byte offset and line), is empty, or does not start with the header.
+    Each other line is either a valid row or one RowError naming all its
+    problems: longer than ``MAX_LINE_BYTES``, wrong number of columns, broken
+    quoting, a line break inside a field, a field rejected by
+    ``clean_employee_fields``, or an employee number that an earlier line
+    already used (R4: numbers are unique; the later line is the error). Lines
+    that are empty or hold only separators are skipped. Employee numbers are
+    kept as written ("007" stays "007").
     """
-    lines = io.StringIO(_decode(data), newline="").readlines()
+    _check_whole_file(data)
+    lines = _Lines(data)
     records = _records(lines)
     first = next(records, None)
     if (
@@ -195,10 +213,12 @@ def parse_employees_csv(data: bytes) -> ParsedCsv:
         or first[1] is None
         or [f.strip() for f in first[1]] != [c.name for c in COLUMNS]
     ):
-        found = lines[0].rstrip("\r\n") if lines else ""
+        if _BLANK.fullmatch(data):
+            raise DomainError(INVALID, "the file is empty", field="file")
+        found = _first_line(data)
         raise DomainError(
             INVALID,
-            f"the first line must be the header {HEADER!r}, found {found[:200]!r}",
+            f"the first line must be the header {HEADER!r}, found {found!r}",
             field="file",
         )
 
@@ -265,42 +285,108 @@ def export_employees_csv(rows: Iterable[EmployeeLike]) -> str:
     return out.getvalue()
 
 
-def _decode(data: bytes) -> str:
-    offset = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
-    try:
-        text = data[offset:].decode("utf-8")
-    except UnicodeDecodeError as exc:
-        position = offset + exc.start
-        line = data[:position].count(b"\n") + 1
+def _check_whole_file(data: bytes) -> None:
+    """Refuse, before any parsing, a file that is packed, UTF-16 or has too many lines."""
+    problem = not_plain_text(data)
+    if problem is not None:
+        raise DomainError(INVALID, f'{problem}; save it as "CSV UTF-8"', field="file")
+    # Line ends as the csv module sees them (CRLF, LF or a lone CR), counted in C.
+    line_ends = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+    lines = line_ends + (0 if data.endswith((b"\n", b"\r")) or not data else 1)
+    if lines - 1 > MAX_ROWS:
         raise DomainError(
             INVALID,
-            f"the file is not UTF-8: byte 0x{data[position]:02X} at byte offset {position} "
-            f'(line {line}) is not valid UTF-8; save the file as "CSV UTF-8"',
+            f"the file has {lines - 1:,} lines after the header; one import takes at most "
+            f"{MAX_ROWS:,} employees: split the file",
             field="file",
-        ) from None
-    if not text.strip():
-        raise DomainError(INVALID, "the file is empty", field="file")
-    return text
+        )
 
 
-def _records(lines: list[str]) -> Iterator[tuple[int, list[str] | None, str]]:
+_BLANK = re.compile(rb"(?:\xef\xbb\xbf)?\s*")
+# One physical line with its line end (universal line ends, as csv reads them).
+_LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n|\Z)")
+_FIRST_LINE_SHOWN = 200
+
+
+def _first_line(data: bytes) -> str:
+    """The start of the file's first line for a message, however long the line is."""
+    start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    head = data[start : start + _FIRST_LINE_SHOWN * 4].decode("utf-8", errors="replace")
+    return head.splitlines()[0][:_FIRST_LINE_SHOWN] if head.strip() else ""
+
+
+class _Lines:
+    """The file's physical lines, decoded one at a time, for the csv module.
+
+    A line longer than ``MAX_LINE_BYTES`` is never decoded: it comes out as an
+    empty line and ``too_long`` maps its number to its length in bytes. A line
+    that is not UTF-8 stops the reading with the whole-file error. ``taken``
+    holds the lines handed out since it was last cleared, so that a record the
+    csv module could not read can be read again line by line.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+        self._matches = _LINE.finditer(data, start)
+        self.number = 0
+        self.too_long: dict[int, int] = {}
+        self.taken: list[str] = []
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        start, end = next(self._matches).span()
+        if start == end:  # the empty match at the end of the file
+            raise StopIteration
+        self.number += 1
+        if end - start > MAX_LINE_BYTES:
+            self.too_long[self.number] = end - start
+            line = ""
+        else:
+            try:
+                line = self._data[start:end].decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise self._not_utf8(start + exc.start) from None
+        self.taken.append(line)
+        return line
+
+    def _not_utf8(self, position: int) -> DomainError:
+        return DomainError(
+            INVALID,
+            f"the file is not UTF-8: byte 0x{self._data[position]:02X} at byte offset {position} "
+            f'(line {self.number}) is not valid UTF-8; save the file as "CSV UTF-8"',
+            field="file",
+        )
+
+
+def _too_long(length: int) -> str:
+    return (
+        f"the line is {length:,} bytes long, more than the {MAX_LINE_BYTES:,} "
+        "one employee's line can take"
+    )
+
+
+def _records(lines: _Lines) -> Iterator[tuple[int, list[str] | None, str]]:
     """Yield (line number, fields, "") or (line number, None, problem) for each record.
 
     A record that spans several lines (a quoted field with a line break) is a
-    problem. When the quoting breaks, e.g. a quote that is never closed, the
-    csv module has joined lines that do not belong together: those lines are
-    read again one by one, so each gets its own verdict. Every line is read at
-    most twice.
+    problem, and so is a line longer than ``MAX_LINE_BYTES``. When the quoting
+    breaks, e.g. a quote that is never closed, the csv module has joined lines
+    that do not belong together: those lines are read again one by one, so each
+    gets its own verdict. Every line is read at most twice.
     """
     reader = csv.reader(lines, delimiter=DELIMITER, quotechar=QUOTECHAR, strict=True)
     while True:
         first = reader.line_num
+        lines.taken.clear()
         try:
             fields = next(reader)
         except StopIteration:
             return
         except csv.Error:
-            yield from _records_line_by_line(lines[first : reader.line_num], first)
+            yield from _records_line_by_line(list(lines.taken), first, lines.too_long)
             continue
         if reader.line_num - first > 1:
             broken = [
@@ -312,13 +398,19 @@ def _records(lines: list[str]) -> Iterator[tuple[int, list[str] | None, str]]:
             )
             yield first + 1, None, problem
             continue
+        if first + 1 in lines.too_long:
+            yield first + 1, None, _too_long(lines.too_long[first + 1])
+            continue
         yield first + 1, fields, ""
 
 
 def _records_line_by_line(
-    lines: list[str], offset: int
+    lines: list[str], offset: int, too_long: dict[int, int]
 ) -> Iterator[tuple[int, list[str] | None, str]]:
     for index, line in enumerate(lines, start=offset + 1):
+        if index in too_long:
+            yield index, None, _too_long(too_long[index])
+            continue
         reader = csv.reader([line], delimiter=DELIMITER, quotechar=QUOTECHAR, strict=True)
         try:
             fields = next(reader, [])

@@ -73,6 +73,7 @@ from app.models import (
     RemoteDeviceKind,
     utcnow,
 )
+from app.uploads import not_plain_text, shown
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -139,8 +140,12 @@ def verify_extension_file(data: bytes, trusted_public_keys: Iterable[str]) -> di
     Raises ``DomainError`` on field ``file``: BAD_SIGNATURE when the signer is not
     one of ``trusted_public_keys`` (hex) or the signature does not match the
     payload; INVALID, naming the JSON path at fault, when the file is not an
-    extension file or its content breaks the format (see the module docstring).
+    extension file (an archive, which is never unpacked, or UTF-16 text is said
+    so at once) or its content breaks the format (see the module docstring).
     """
+    problem = not_plain_text(data)
+    if problem is not None:
+        raise _invalid("$", problem)
     try:
         document = json.loads(data.decode("utf-8"))
     except (ValueError, RecursionError) as exc:  # bad UTF-8 or JSON, huge ints, deep nesting
@@ -148,7 +153,7 @@ def verify_extension_file(data: bytes, trusted_public_keys: Iterable[str]) -> di
     if not isinstance(document, dict):
         raise _invalid("$", "the file must be a JSON object")
     if document.get("format") != FORMAT:
-        raise _invalid("format", f"must be {FORMAT!r}, found {document.get('format')!r}")
+        raise _invalid("format", f"must be {FORMAT!r}, found {shown(document.get('format'))}")
     payload = document.get("payload")
     if not isinstance(payload, dict):
         raise _invalid("payload", "must be an object")
@@ -202,7 +207,7 @@ def _boolean(obj: Mapping[str, Any], name: str, path: str) -> bool:
         raise _invalid(f"{path}.{name}", "is missing")
     value = obj[name]
     if not isinstance(value, bool):
-        raise _invalid(f"{path}.{name}", f"must be true or false, found {value!r}")
+        raise _invalid(f"{path}.{name}", f"must be true or false, found {shown(value)}")
     return value
 
 

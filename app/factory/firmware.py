@@ -65,6 +65,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from app.errors import BAD_SIGNATURE, INVALID, DomainError
 from app.factory.vendor import canonical_payload, public_key_hex
 from app.models import FirmwareTarget, utcnow
+from app.uploads import not_plain_text, shown
 
 # Versions are the wire format (1–4 dotted numbers, compared as numbers), owned by
 # hardware.wire; the version columns have the same width (MAX_VERSION_LENGTH).
@@ -186,7 +187,8 @@ def verify_firmware_file(
       the signature does not match the header, or the image's SHA-256 is not
       the one the signed header states (the image was altered);
     - INVALID, naming the JSON path at fault (``header.version``, ``image``, ...),
-      when the file is not a firmware file or breaks the format: not JSON, wrong
+      when the file is not a firmware file or breaks the format: an archive
+      (never unpacked) or UTF-16 text, not JSON, wrong
       format tag, unknown target, malformed version or one that does not fit
       the key generation (R10), an image of another size than the header
       states, or an image larger than ``max_size`` bytes.
@@ -196,10 +198,10 @@ def verify_firmware_file(
     """
     document = _load(data)
     if document.get("format") != FORMAT:
-        _invalid("format", f"must be {FORMAT!r}, found {document.get('format')!r}")
+        _invalid("format", f"must be {FORMAT!r}, found {shown(document.get('format'))}")
     unknown = sorted(set(document) - _DOCUMENT_FIELDS)
     if unknown:
-        _invalid(unknown[0], "is not a field of a firmware file")
+        _invalid(_cut(unknown[0]), "is not a field of a firmware file")
     header = document.get("header")
     if not isinstance(header, dict):
         _invalid("header", "must be an object")
@@ -295,11 +297,16 @@ def _invalid(path: str, message: str) -> NoReturn:
     raise DomainError(INVALID, f"{path}: {message}", FILE_FIELD)
 
 
+def _cut(name: str) -> str:
+    """A field name from the file, cut short for a message's path."""
+    return name if len(name) <= 64 else name[:64] + "…"
+
+
 def _unique_fields(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for name, value in pairs:
         if name in result:
-            raise _Unreadable(f"the field {name!r} appears twice in one object")
+            raise _Unreadable(f"the field {shown(name)} appears twice in one object")
         result[name] = value
     return result
 
@@ -309,6 +316,9 @@ def _no_constant(name: str) -> NoReturn:
 
 
 def _load(data: bytes) -> dict[str, Any]:
+    problem = not_plain_text(data)
+    if problem is not None:
+        _invalid("$", problem)
     try:
         document = json.loads(
             data.decode("utf-8"),
@@ -353,7 +363,7 @@ def _check_header(header: Mapping[str, Any]) -> _Header:
     """Read the header, raising INVALID naming the first field that breaks the format."""
     unknown = sorted(set(header) - _HEADER_FIELDS)
     if unknown:
-        _invalid(f"header.{unknown[0]}", "is not a field of a firmware header")
+        _invalid(f"header.{_cut(unknown[0])}", "is not a field of a firmware header")
     target = _choice(header, "target", "header", FirmwareTarget)
 
     version = _string(header, "version", "header", max_length=MAX_VERSION_LENGTH)
@@ -378,7 +388,9 @@ def _check_header(header: Mapping[str, Any]) -> _Header:
         _invalid("header.size", "is missing")
     size = header["size"]
     if not isinstance(size, int) or isinstance(size, bool) or size < 1:
-        _invalid("header.size", f"must be a whole number of bytes, at least 1, found {size!r}")
+        _invalid(
+            "header.size", f"must be a whole number of bytes, at least 1, found {shown(size)}"
+        )
 
     created_text = _string(header, "createdAt", "header", max_length=64)
     try:
