@@ -122,6 +122,45 @@ class Site:
         return bridge_id
 
 
+# --- carrying out programming jobs on site, as a partner's API calls --------------------
+
+CYLINDER_JOBS = """
+query($c: ID!) {
+  programmingJobs(filter: {cylinderId: $c, status: [PENDING]}) { edges { node { id } } }
+  programmingKeys { id marking } }
+"""
+ASSIGN = """
+mutation($i: AssignProgrammingJobsInput!) {
+  assignProgrammingJobs(input: $i) { errors { message } } }
+"""
+LOAD = """
+mutation($i: LoadProgrammingJobsInput!) { loadProgrammingJobs(input: $i) { errors { message } } }
+"""
+REPORT = """
+mutation($i: ReportProgrammingResultsInput!) { reportProgrammingResults(input: $i) {
+  auditEventsStored errors { message } } }
+"""
+
+
+def program_on_site(site: Site, cylinder_id: str, events: list[dict[str, str]]) -> None:
+    """The main key's holder carries the cylinder's open jobs there and reports them done, with
+    ``events`` (``at``, ``keyUid``, ``result``) read out of the cylinder first (R15, R17, R28),
+    as a partner's API call."""
+    found = site.graphql(CYLINDER_JOBS, {"c": cylinder_id})
+    jobs = [e["node"]["id"] for e in found["programmingJobs"]["edges"]]
+    main = next(k["id"] for k in found["programmingKeys"] if k["marking"] == "PR-0001")
+    assigned = site.graphql(ASSIGN, {"i": {"programmingKeyId": main, "jobIds": jobs}})
+    assert assigned["assignProgrammingJobs"]["errors"] == []
+    loaded = site.graphql(LOAD, {"i": {"programmingKeyId": main}})
+    assert loaded["loadProgrammingJobs"]["errors"] == []
+    results = [
+        {"jobId": j, "outcome": "DONE", "auditEvents": events if i == 0 else []}
+        for i, j in enumerate(jobs)
+    ]
+    reported = site.graphql(REPORT, {"i": {"programmingKeyId": main, "results": results}})
+    assert reported["reportProgrammingResults"]["errors"] == []
+
+
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """``keywarden migrate``, ``keywarden demo`` and ``keywarden serve``, as ``make run`` does."""

@@ -15,7 +15,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import Site, assert_accessible, screenshot
+from tests.e2e.conftest import Site, assert_accessible, program_on_site, screenshot
 
 EMPLOYEE = """
 query($s: String) { employees(search: $s, first: 1) { edges { node { firstName lastName } } } }
@@ -24,46 +24,6 @@ KEY_BY_MARKING = """
 query($s: String) { keys(filter: {search: $s, advanced: true}) { edges { node { id uid } } } }
 """
 BLOCKING_LIST = "{ blockingList { version keyUids } }"
-CYLINDER_JOBS = """
-query($c: ID!) {
-  programmingJobs(filter: {cylinderId: $c, status: [PENDING]}) { edges { node { id } } }
-  programmingKeys { id marking } }
-"""
-ASSIGN = """
-mutation($i: AssignProgrammingJobsInput!) {
-  assignProgrammingJobs(input: $i) { errors { message } } }
-"""
-LOAD = """
-mutation($i: LoadProgrammingJobsInput!) { loadProgrammingJobs(input: $i) { errors { message } } }
-"""
-REPORT = """
-mutation($i: ReportProgrammingResultsInput!) { reportProgrammingResults(input: $i) {
-  auditEventsStored errors { message } } }
-"""
-
-
-def _program_on_site(site: Site, cylinder_id: str, key_uid: str) -> None:
-    """The main key's holder carries the cylinder's open jobs there and reports them done, with the
-    two events read out of the cylinder first (R15, R17, R28), as a partner's API call."""
-    found = site.graphql(CYLINDER_JOBS, {"c": cylinder_id})
-    jobs = [e["node"]["id"] for e in found["programmingJobs"]["edges"]]
-    main = next(k["id"] for k in found["programmingKeys"] if k["marking"] == "PR-0001")
-    assigned = site.graphql(ASSIGN, {"i": {"programmingKeyId": main, "jobIds": jobs}})
-    assert assigned["assignProgrammingJobs"]["errors"] == []
-    loaded = site.graphql(LOAD, {"i": {"programmingKeyId": main}})
-    assert loaded["loadProgrammingJobs"]["errors"] == []
-    events = [
-        {"at": "2026-01-05T07:58:00+00:00", "keyUid": key_uid, "result": "GRANTED"},
-        {"at": "2026-01-05T22:10:00+00:00", "keyUid": key_uid, "result": "DENIED_SCHEDULE"},
-    ]
-    results = [
-        {"jobId": j, "outcome": "DONE", "auditEvents": events if i == 0 else []}
-        for i, j in enumerate(jobs)
-    ]
-    reported = site.graphql(REPORT, {"i": {"programmingKeyId": main, "results": results}})
-    assert reported["reportProgrammingResults"]["errors"] == []
-
-
 def _open_key(page: Any, marking: str) -> None:
     """From the keys list: search the key and open its card by its marking's link."""
     page.get_by_role("link", name="Keys", exact=True).click()
@@ -271,7 +231,10 @@ def test_the_list_function(site: Site, page: Any) -> None:
     # when: the job is carried out on site, the cylinder's trail read out first (R15)
     cylinder_id = page.url.rsplit("/", 1)[1]
     key_uid = site.graphql(KEY_BY_MARKING, {"s": "K-0001"})["keys"]["edges"][0]["node"]["uid"]
-    _program_on_site(site, cylinder_id, key_uid)
+    program_on_site(site, cylinder_id, [
+        {"at": "2026-01-05T07:58:00+00:00", "keyUid": key_uid, "result": "GRANTED"},
+        {"at": "2026-01-05T22:10:00+00:00", "keyUid": key_uid, "result": "DENIED_SCHEDULE"},
+    ])
     page.reload()
     # then: desired and programmed agree, no job is open, and the trail shows what was read
     access = _section(page, "Access list: desired and programmed")

@@ -1,4 +1,4 @@
-import { Button, Group, MultiSelect, Stack, TextInput, Title } from '@mantine/core';
+import { Box, Button, Group, MultiSelect, Stack, Text, TextInput, Title } from '@mantine/core';
 import { createColumnHelper } from '@tanstack/react-table';
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -95,7 +95,14 @@ export function AuditTrail() {
   const rows = useMemo(() => events?.edges.map((e) => ({ ...e.node, id: e.cursor })) ?? [], [events]);
   const columns = useMemo(
     () => [
-      column.accessor('at', { header: () => t('audit.at'), cell: (c) => formats.dateTime(c.getValue()) }),
+      column.accessor('at', {
+        header: () => t('audit.at'),
+        cell: (c) => (
+          <Text span size="sm" style={{ whiteSpace: 'nowrap' }}>
+            {formats.dateTime(c.getValue())}
+          </Text>
+        ),
+      }),
       column.accessor('key', {
         header: () => t('audit.key'),
         cell: (c) => <EventElement element={c.getValue()} kind="key" />,
@@ -116,20 +123,24 @@ export function AuditTrail() {
       <Group align="flex-end" gap="sm">
         {labelsKnown && (
           <>
-            <SearchPicker
-              kind="key"
-              label={t('audit.key')}
-              value={criteria.keyId}
-              onChange={(keyId) => change({ keyId })}
-              known={known}
-            />
-            <SearchPicker
-              kind="cylinder"
-              label={t('audit.cylinder')}
-              value={criteria.cylinderId}
-              onChange={(cylinderId) => change({ cylinderId })}
-              known={known}
-            />
+            <Box w={280} maw="100%">
+              <SearchPicker
+                kind="key"
+                label={t('audit.key')}
+                value={criteria.keyId}
+                onChange={(keyId) => change({ keyId })}
+                known={known}
+              />
+            </Box>
+            <Box w={280} maw="100%">
+              <SearchPicker
+                kind="cylinder"
+                label={t('audit.cylinder')}
+                value={criteria.cylinderId}
+                onChange={(cylinderId) => change({ cylinderId })}
+                known={known}
+              />
+            </Box>
           </>
         )}
         <MultiSelect
@@ -142,23 +153,25 @@ export function AuditTrail() {
           w={300}
           maw="100%"
         />
-        <TextInput
-          type="date"
-          label={t('audit.from')}
-          value={criteria.from ?? ''}
-          max={criteria.until ?? undefined}
-          onChange={(e) => change({ from: e.currentTarget.value || null })}
-        />
-        <TextInput
-          type="date"
-          label={t('audit.until')}
-          value={criteria.until ?? ''}
-          min={criteria.from ?? undefined}
-          onChange={(e) => change({ until: e.currentTarget.value || null })}
-        />
       </Group>
-      <Group justify="space-between">
-        <ListCount total={events?.totalCount} label="audit.count" />
+      <Group justify="space-between" align="flex-end">
+        <Group align="flex-end" gap="sm">
+          <TextInput
+            type="date"
+            label={t('audit.from')}
+            value={criteria.from ?? ''}
+            max={criteria.until ?? undefined}
+            onChange={(e) => change({ from: e.currentTarget.value || null })}
+          />
+          <TextInput
+            type="date"
+            label={t('audit.until')}
+            value={criteria.until ?? ''}
+            min={criteria.from ?? undefined}
+            onChange={(e) => change({ until: e.currentTarget.value || null })}
+          />
+          <ListCount total={events?.totalCount} label="audit.count" />
+        </Group>
         <Button component="a" href={exportHref(criteria)} download="audit-events.csv" variant="default">
           {t('audit.export')}
         </Button>
