@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -187,9 +187,12 @@ async def _authenticated(
 
 @dataclass(frozen=True)
 class Download:
-    """A file answered to a GET: never mutating, for the caller's tenant and domains."""
+    """A file answered to a GET: never mutating, for the caller's tenant and domains.
 
-    body: bytes
+    A ``body`` that is an iterator is streamed: the session stays open until its last chunk.
+    """
+
+    body: bytes | AsyncIterator[bytes]
     media_type: str
     filename: str
 
@@ -206,6 +209,7 @@ async def download(
     opened = await open_context(request, database, settings)
     if isinstance(opened, Response):
         return opened
+    streaming = False
     try:
         if opened.principal is None or opened.session is None:
             return _error(401, "UNAUTHENTICATED", "send Authorization: Bearer <token>")
@@ -215,13 +219,25 @@ async def download(
             file = await produce(opened.session)
         except DomainError as exc:
             return _error(404 if exc.code == "NOT_FOUND" else 400, exc.code, exc.message)
+        headers = {"Content-Disposition": f'attachment; filename="{file.filename}"'}
+        if isinstance(file.body, bytes):
+            return Response(file.body, media_type=file.media_type, headers=headers)
+        streaming = True
+        return StreamingResponse(
+            _closing(file.body, opened), media_type=file.media_type, headers=headers
+        )
+    finally:
+        if not streaming:
+            await opened.close()
+
+
+async def _closing(chunks: AsyncIterator[bytes], opened: Context) -> AsyncIterator[bytes]:
+    """``chunks``, then the request's session closed, however the stream ends."""
+    try:
+        async for chunk in chunks:
+            yield chunk
     finally:
         await opened.close()
-    return Response(
-        file.body,
-        media_type=file.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{file.filename}"'},
-    )
 
 
 def csv_file(
@@ -388,6 +404,18 @@ def create_app(
             produce=csv_file("readout-history.csv", approver_history_csv),
         )
 
+    async def export_audit_events(request: Request) -> Response:
+        from app.audit.trail import audit_events_csv, filter_from_query
+
+        async def produce(session: AsyncSession) -> Download:
+            # Parsed before the first byte goes out: a bad parameter is a 400, not a cut stream.
+            wanted = filter_from_query(request.query_params.multi_items())
+            return Download(
+                audit_events_csv(session, wanted), "text/csv; charset=utf-8", "audit-events.csv"
+            )
+
+        return await download(request, database, settings, right="audit.read", produce=produce)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         from app.workers.broker import configure_broker, start_in_process_worker
@@ -410,6 +438,7 @@ def create_app(
         WebSocketRoute("/graphql", graphql),
         Route("/export/employees.csv", export_employees_csv, methods=["GET"]),
         Route("/export/readout-history.csv", export_readout_history, methods=["GET"]),
+        Route("/export/audit-events.csv", export_audit_events, methods=["GET"]),
         Route("/health", health, methods=["GET"]),
         *ops_routes(database, settings),
         *device_file_routes(database, settings),

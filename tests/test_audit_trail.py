@@ -112,6 +112,29 @@ async def store(
     return len(stored.stored)
 
 
+async def trail_of_two_cylinders(database: Database, tenant: NewTenant) -> Place:
+    """Cylinder A: key A granted, key A refused by schedule, a foreign key blocked; then
+    cylinder B: key B granted; an hour apart each, from T0."""
+    place = await build_place(database, tenant)
+    await store(
+        database,
+        place.tenant_id,
+        [
+            ReadEvent(T0, AccessResult.GRANTED, place.key_a_uid),
+            ReadEvent(T0 + timedelta(hours=1), AccessResult.DENIED_SCHEDULE, place.key_a_uid),
+            ReadEvent(T0 + timedelta(hours=2), AccessResult.DENIED_BLOCKED, "F0REIGN"),
+        ],
+        cylinder_id=place.cylinder_a,
+    )
+    await store(
+        database,
+        place.tenant_id,
+        [ReadEvent(T0 + timedelta(hours=3), AccessResult.GRANTED, place.key_b_uid)],
+        cylinder_id=place.cylinder_b,
+    )
+    return place
+
+
 def gid(type_name: str, ident: int) -> str:
     return to_global_id(type_name, ident)
 
@@ -230,23 +253,7 @@ async def test_audit_events_are_filtered_by_key_cylinder_result_and_time(
     gql: GraphQLClient, database: Database, tenant: NewTenant
 ) -> None:
     # given: events of both cylinders, by key A, key B and a foreign key
-    place = await build_place(database, tenant)
-    await store(
-        database,
-        place.tenant_id,
-        [
-            ReadEvent(T0, AccessResult.GRANTED, place.key_a_uid),
-            ReadEvent(T0 + timedelta(hours=1), AccessResult.DENIED_SCHEDULE, place.key_a_uid),
-            ReadEvent(T0 + timedelta(hours=2), AccessResult.DENIED_BLOCKED, "F0REIGN"),
-        ],
-        cylinder_id=place.cylinder_a,
-    )
-    await store(
-        database,
-        place.tenant_id,
-        [ReadEvent(T0 + timedelta(hours=3), AccessResult.GRANTED, place.key_b_uid)],
-        cylinder_id=place.cylinder_b,
-    )
+    place = await trail_of_two_cylinders(database, tenant)
 
     async def listed(filter: dict[str, object]) -> list[tuple[str | None, str]]:
         data = (await gql(EVENTS, {"filter": filter}))["auditEvents"]

@@ -18,12 +18,11 @@ The caller owns the transaction: these functions flush, never commit.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import INVALID, DomainError
@@ -62,25 +61,6 @@ class StoredEvents:
 
     stored: list[AuditEvent]
     already_stored: int
-
-
-def visible_events(stmt: Select[Any], domain_ids: Collection[int] | None) -> Select[Any]:
-    """``stmt`` (over AuditEvent) narrowed to the events a reader may see (R28).
-
-    Never withheld ones (a programming visit's readout without an approved request,
-    R15, R29); for a principal limited to ``domain_ids`` (R8), only those on a cylinder
-    or of a key of its domains. None means every domain.
-    """
-    stmt = stmt.where(AuditEvent.withheld.is_(False))
-    if domain_ids is None:
-        return stmt
-    domains = tuple(domain_ids)
-    return stmt.where(
-        or_(
-            AuditEvent.cylinder_id.in_(select(Cylinder.id).where(Cylinder.domain_id.in_(domains))),
-            AuditEvent.key_id.in_(select(Key.id).where(Key.domain_id.in_(domains))),
-        )
-    )
 
 
 async def store_audit_events(

@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.access.blocking_list import MAX_BLOCKED_KEYS, WARN_BLOCKED_KEYS
 from app.access.engine import OPEN
-from app.audit.service import visible_events
+from app.audit.trail import visible
 from app.models import (
     AuditEvent,
     BlockingList,
@@ -152,7 +152,7 @@ async def audit_events_per_day(
     start = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC)
     end = start + timedelta(days=days)
     day = _utc_day(session)
-    stmt = visible_events(
+    stmt = visible(
         select(day, func.count(AuditEvent.id))
         .where(AuditEvent.at >= start, AuditEvent.at < end)
         .group_by(day),

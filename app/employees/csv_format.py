@@ -281,7 +281,7 @@ def export_employees_csv(rows: Iterable[EmployeeLike]) -> str:
     writer = csv.writer(out, delimiter=DELIMITER, quotechar=QUOTECHAR, lineterminator="\r\n")
     writer.writerow([c.name for c in COLUMNS])
     for row in rows:
-        writer.writerow([_escape_formula(getattr(row, c.attribute) or "") for c in COLUMNS])
+        writer.writerow([escape_formula(getattr(row, c.attribute) or "") for c in COLUMNS])
     return out.getvalue()
 
 
@@ -426,7 +426,9 @@ def _quoting_problem(exc: csv.Error) -> str:
     return f"malformed quoting ({exc})"
 
 
-def _escape_formula(value: str) -> str:
+def escape_formula(value: str) -> str:
+    """``value`` as a spreadsheet shows it as text: a quote before a formula's first
+    character (and before a quote that the importer would remove); every CSV export uses it."""
     if value.startswith(FORMULA_TRIGGERS) or _unescape_formula(value) != value:
         return TEXT_PREFIX + value
     return value

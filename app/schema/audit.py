@@ -6,10 +6,9 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 
-from app import models as m
-from app.errors import INVALID, DomainError
+from app.audit.trail import AuditFilter, aware, filtered
 from app.schema.common import AccessResult
 from app.schema.context import Info
 from app.schema.relay import decode_id
@@ -30,27 +29,20 @@ class AuditEventFilter:
     )
 
 
-def _aware(value: datetime, field: str) -> datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise DomainError(INVALID, f"{field}: the time must carry its UTC offset", field)
-    return value
-
-
 def _filtered(f: AuditEventFilter) -> Select[Any]:
-    stmt = select(m.AuditEvent)
-    if f.key_id is not None:
-        _, key_id = decode_id(f.key_id, "Key", "filter.keyId")
-        stmt = stmt.where(m.AuditEvent.key_id == key_id)
-    if f.cylinder_id is not None:
-        _, cylinder_id = decode_id(f.cylinder_id, "Cylinder", "filter.cylinderId")
-        stmt = stmt.where(m.AuditEvent.cylinder_id == cylinder_id)
-    if f.result:
-        stmt = stmt.where(m.AuditEvent.result.in_(f.result))
-    if f.from_ is not None:
-        stmt = stmt.where(m.AuditEvent.at >= _aware(f.from_, "filter.from"))
-    if f.until is not None:
-        stmt = stmt.where(m.AuditEvent.at <= _aware(f.until, "filter.until"))
-    return stmt
+    return filtered(
+        AuditFilter(
+            key_id=decode_id(f.key_id, "Key", "filter.keyId")[1] if f.key_id is not None else None,
+            cylinder_id=(
+                decode_id(f.cylinder_id, "Cylinder", "filter.cylinderId")[1]
+                if f.cylinder_id is not None
+                else None
+            ),
+            results=frozenset(f.result or ()),
+            since=aware(f.from_, "filter.from") if f.from_ is not None else None,
+            until=aware(f.until, "filter.until") if f.until is not None else None,
+        )
+    )
 
 
 @strawberry.type

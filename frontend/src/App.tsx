@@ -18,6 +18,7 @@ const CylinderCard = lazy(() =>
   import('./screens/cylinders/CylinderCard').then((m) => ({ default: m.CylinderCard })),
 );
 const Employees = lazy(() => import('./screens/employees/Employees').then((m) => ({ default: m.Employees })));
+const AuditTrail = lazy(() => import('./screens/audit/AuditTrail').then((m) => ({ default: m.AuditTrail })));
 const Jobs = lazy(() => import('./screens/jobs/Jobs').then((m) => ({ default: m.Jobs })));
 // The dashboard brings the charting library along: only when it is opened (issue 12 item 1).
 const Dashboard = lazy(() => import('./screens/dashboard/Dashboard').then((m) => ({ default: m.Dashboard })));
@@ -85,6 +86,11 @@ export function App() {
             </Later>
           } />
         <Route path="approvals" element={<Approvals />} />
+        <Route path="audit" element={
+            <Later>
+              <AuditTrail />
+            </Later>
+          } />
         {/* Schedules and access (issue 11 item 5) */}
         <Route path="schedules" element={
             <Later>

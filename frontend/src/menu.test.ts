@@ -11,6 +11,7 @@ const SUPERADMIN = [
   'readout.request',
   'employees.read',
   'jobs.read',
+  'audit.read',
 ];
 const EMPLOYEE_ADMIN = ['employees.read', 'employees.write'];
 
@@ -28,6 +29,7 @@ describe('the main menu follows the rights (R7)', () => {
       '/employees',
       '/jobs',
       '/approvals',
+      '/audit',
       '/schedules',
       '/access-profiles',
       '/key-groups',

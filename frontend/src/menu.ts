@@ -15,6 +15,8 @@ export const MENU: readonly MenuItem[] = [
   { path: '/employees', label: 'menu.employees', right: 'employees.read' },
   { path: '/jobs', label: 'menu.jobs', right: 'jobs.read' },
   { path: '/approvals', label: 'menu.approvals', right: 'readout.read' },
+  // Audit trails of keys and cylinders (issue 12 item 8; R28).
+  { path: '/audit', label: 'audit.menu', right: 'audit.read' },
   // Schedules and access (issue 11 item 5): what keys carry, seen with keys.read (R12, R13).
   { path: '/schedules', label: 'schedules.menu', right: 'keys.read' },
   { path: '/access-profiles', label: 'accessProfiles.menu', right: 'keys.read' },

@@ -122,6 +122,8 @@ class Site:
         return bridge_id
 
 
+# --- carrying out programming jobs on site, as a partner's API calls --------------------
+
 CYLINDER_JOBS = """
 query($c: ID!) {
   programmingJobs(filter: {cylinderId: $c, status: [PENDING]}) { edges { node { id } } }
@@ -142,8 +144,8 @@ mutation($i: ReportProgrammingResultsInput!) { reportProgrammingResults(input: $
 
 def program_on_site(site: Site, cylinder_id: str, events: list[dict[str, str]]) -> int:
     """The main key's holder carries the cylinder's open jobs there and reports them done, with
-    ``events`` read out of the cylinder first (R15, R17, R28), as a partner's API calls; how
-    many events the server stored."""
+    ``events`` (``at``, ``keyUid``, ``result``) read out of the cylinder first (R15, R17, R28),
+    as a partner's API calls; how many events the server stored."""
     found = site.graphql(CYLINDER_JOBS, {"c": cylinder_id})
     jobs = [e["node"]["id"] for e in found["programmingJobs"]["edges"]]
     main = next(k["id"] for k in found["programmingKeys"] if k["marking"] == "PR-0001")

@@ -26,15 +26,6 @@ query($s: String) { keys(filter: {search: $s, advanced: true}) { edges { node { 
 BLOCKING_LIST = "{ blockingList { version keyUids } }"
 
 
-def _program_on_site(site: Site, cylinder_id: str, key_uid: str) -> None:
-    """The cylinder programmed on site, with two events of ``key_uid`` read out of it first."""
-    events = [
-        {"at": "2026-01-05T07:58:00+00:00", "keyUid": key_uid, "result": "GRANTED"},
-        {"at": "2026-01-05T22:10:00+00:00", "keyUid": key_uid, "result": "DENIED_SCHEDULE"},
-    ]
-    program_on_site(site, cylinder_id, events)
-
-
 def _open_key(page: Any, marking: str) -> None:
     """From the keys list: search the key and open its card by its marking's link."""
     page.get_by_role("link", name="Keys", exact=True).click()
@@ -242,7 +233,10 @@ def test_the_list_function(site: Site, page: Any) -> None:
     # when: the job is carried out on site, the cylinder's trail read out first (R15)
     cylinder_id = page.url.rsplit("/", 1)[1]
     key_uid = site.graphql(KEY_BY_MARKING, {"s": "K-0001"})["keys"]["edges"][0]["node"]["uid"]
-    _program_on_site(site, cylinder_id, key_uid)
+    program_on_site(site, cylinder_id, [
+        {"at": "2026-01-05T07:58:00+00:00", "keyUid": key_uid, "result": "GRANTED"},
+        {"at": "2026-01-05T22:10:00+00:00", "keyUid": key_uid, "result": "DENIED_SCHEDULE"},
+    ])
     page.reload()
     # then: desired and programmed agree, no job is open, and the trail shows what was read
     access = _section(page, "Access list: desired and programmed")

@@ -12,11 +12,11 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, func, select
 
 from app import models as m
 from app.access.authorizations import EffectiveAuthorization
-from app.audit.service import visible_events
+from app.audit.trail import NEWEST_FIRST, older_than, visible
 from app.errors import INVALID, DomainError
 from app.schema.common import (
     AccessChangeOp,
@@ -470,15 +470,12 @@ async def audit_event_connection(
     and ``Cylinder.auditTrail`` (with ``key_id`` / ``cylinder_id`` conditions).
     """
     principal = info.context.require("audit.read")
-    stmt = visible_events(stmt, principal.domain_ids)
+    stmt = visible(stmt, principal.domain_ids)
     limit = page_size(first)
     count_stmt = select(func.count()).select_from(stmt.order_by(None).subquery())
-    paged = stmt.order_by(m.AuditEvent.at.desc(), m.AuditEvent.id.desc())
+    paged = stmt.order_by(*NEWEST_FIRST)
     if after:
-        at, ident = _decode_cursor(after)
-        paged = paged.where(
-            or_(m.AuditEvent.at < at, and_(m.AuditEvent.at == at, m.AuditEvent.id < ident))
-        )
+        paged = older_than(paged, *_decode_cursor(after))
     rows = await info.context.db.scalars(paged.limit(limit + 1))
     has_next = len(rows) > limit
     rows = rows[:limit]

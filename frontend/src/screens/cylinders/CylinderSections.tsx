@@ -16,6 +16,7 @@ import { useFormats } from '../../hooks/useFormats';
 import { usePayloadMutation } from '../../hooks/usePayloadMutation';
 import { useRefetchOn } from '../../hooks/useRefetchOn';
 import { useClientPagedTable } from '../../hooks/useTables';
+import { EventElement, ResultBadge } from '../audit/AuditCells';
 import { accessState, type AccessState } from './cylinderModel';
 
 const ACCESS_PAGE_SIZE = 20;
@@ -133,8 +134,6 @@ const CylinderAuditTrailDocument = graphql(`
 type EventEdge = CylinderAuditTrailQuery['auditEvents']['edges'][number];
 const eventColumn = createColumnHelper<EventEdge>();
 
-const RESULT_COLOR: Record<string, string> = { GRANTED: 'green' };
-
 const RequestReadoutDocument = graphql(`
   mutation RequestReadout($input: RequestReadoutInput!) {
     requestReadout(input: $input) {
@@ -238,25 +237,12 @@ export function AuditTrailSection({
       eventColumn.accessor((e) => e.node.key, {
         id: 'key',
         header: () => t('audit.key'),
-        cell: (c) => {
-          const key = c.getValue();
-          return key ? (
-            <Anchor component={Link} to={`/keys/${key.id}`} size="sm">
-              {key.marking}
-            </Anchor>
-          ) : (
-            t('audit.unknownKey')
-          );
-        },
+        cell: (c) => <EventElement element={c.getValue()} kind="key" />,
       }),
       eventColumn.accessor((e) => e.node.result, {
         id: 'result',
         header: () => t('audit.result'),
-        cell: (c) => (
-          <Badge variant="dot" color={RESULT_COLOR[c.getValue()] ?? 'red'}>
-            {t(`accessResult.${c.getValue()}`)}
-          </Badge>
-        ),
+        cell: (c) => <ResultBadge result={c.getValue()} />,
       }),
     ],
     [t, formats],

@@ -6,7 +6,7 @@ import { renderRoute } from '../../test/render';
 import { fakeServer, viewer } from '../../test/server';
 import { KeyCard } from './KeyCard';
 
-const RIGHTS = ['keys.read', 'keys.issue', 'keys.write', 'jobs.read', 'blocking_list.read', 'employees.read'];
+const RIGHTS = ['keys.read', 'keys.issue', 'keys.write', 'jobs.read', 'blocking_list.read', 'employees.read', 'audit.read'];
 const ALWAYS = { id: 's1', name: 'Always' };
 const BUILDING_A = { id: 'dA', name: 'Building A' };
 const BUILDING_B = { id: 'dB', name: 'Building B' };
@@ -114,6 +114,11 @@ describe('the key card', () => {
     // its open jobs: those that add or remove this key, still to be done (R15)
     await waitFor(() => expect(calls.OpenJobs?.[0]).toBeTruthy());
     expect(calls.OpenJobs[0].filter).toEqual({ keyId: 'k18', status: ['PENDING', 'ASSIGNED', 'ON_KEY'] });
+    // its audit trail (an E3 key keeps one, R10, R28): the audit trail screen filtered by it
+    const trail = screen.getByRole('region', { name: 'Audit trail' });
+    expect(within(trail).getByRole('link', { name: "Show this key's audit trail" }).getAttribute('href')).toBe(
+      '/audit?keyId=k18',
+    );
   });
 
   it('reports it lost from a chosen area, with the refusal next to the choice, then shows the blocking list', async () => {

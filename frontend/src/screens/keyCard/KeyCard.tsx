@@ -1,7 +1,7 @@
-import { SimpleGrid } from '@mantine/core';
+import { Anchor, SimpleGrid, Text } from '@mantine/core';
 import { useMemo, useReducer, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useParams } from 'react-router';
+import { Link, useParams } from 'react-router';
 import { useQuery } from 'urql';
 
 import { Facts } from '../../components/Facts';
@@ -151,6 +151,20 @@ function KeyFacts({ keyData }: { keyData: KeyCardKeyFragment }) {
   );
 }
 
+/** An E2/E3 key's audit trail (R10, R28) is the audit trail screen filtered by the key: there
+ * it pages, filters further and exports (issue 12 item 8). */
+function KeyAuditTrailSection({ keyId }: { keyId: string }) {
+  const { t } = useTranslation();
+  return (
+    <Section id="key-audit-trail" title={t('audit.title')}>
+      <Text size="sm">{t('audit.keyTrail')}</Text>
+      <Anchor component={Link} to={`/audit?${new URLSearchParams({ keyId })}`} size="sm" w="fit-content">
+        {t('audit.showKeyTrail')}
+      </Anchor>
+    </Section>
+  );
+}
+
 /** The key card (route /keys/:id): what the key is, its configuration, its effective
  * authorizations with their origin, its programmed state and open jobs, and the actions its
  * status allows (issue 11 item 2). */
@@ -199,6 +213,7 @@ export function KeyCard() {
               <KeyRemoteJobsSection keyId={keyData.id} version={version} />
             </>
           )}
+          {keyData.type !== 'E1' && rights.includes('audit.read') && <KeyAuditTrailSection keyId={keyData.id} />}
           {keyData.status === 'LOST' && rights.includes('blocking_list.read') && (
             <BlockingListSection uid={keyData.uid} version={version} />
           )}
