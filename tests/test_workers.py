@@ -10,6 +10,7 @@ this module's own messages by id (other modules leave pending e-mails too).
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -354,10 +355,11 @@ async def test_a_stopped_in_process_worker_leaves_no_message_that_a_later_one_wa
     ids=["REDIS_URL", "BROKER_URL amqp", "BROKER_URL redis"],
 )
 def test_with_a_broker_configured_the_api_process_runs_no_worker(
-    settings: Settings, configured: dict[str, SecretStr]
+    settings: Settings, configured: dict[str, SecretStr], caplog: pytest.LogCaptureFixture
 ) -> None:
     # given (issue 13 item 5: the queue on RabbitMQ or Redis, chosen by URL)
     with_broker = settings.model_copy(update=configured)
+    caplog.set_level(logging.INFO, logger="keywarden.workers")
 
     # when
     try:
@@ -370,6 +372,9 @@ def test_with_a_broker_configured_the_api_process_runs_no_worker(
     assert worker is None
     expected = RabbitmqBroker if "amqp" in with_broker.queue_url else RedisBroker
     assert type(broker) is expected
+    where = "RabbitMQ at 127.0.0.1:5672" if expected is RabbitmqBroker else "Redis at 127.0.0.1"
+    assert f"job queue on {where}" in caplog.text
+    assert "guest:guest" not in caplog.text
 
 
 def test_worker_command_refuses_without_a_broker(
@@ -469,6 +474,12 @@ async def test_separate_worker_processes_deliver_an_enqueued_message(
 
     await eventually(sent, f"outbox {outbox_id} to be marked sent", details=worker.output)
     assert len(smtp_server.sink.copies(outbox_id)) == 1
+    where = (
+        f"RabbitMQ at 127.0.0.1:5672, virtual host {namespace!r}"
+        if settings.queue_on_rabbitmq
+        else f"Redis at 127.0.0.1:6379, namespace {namespace!r}"
+    )
+    assert f"queue on {where}" in worker.output()
 
     # when: the service manager stops the workers
     status = worker.signal(signal.SIGTERM)

@@ -373,5 +373,6 @@ def start_in_process_worker(
     """
     if settings.queue_url:
         configure_broker(settings)
+        log.info("job queue on %s: `keywarden worker` consumes it", describe_queue(settings))
         return None
     return InProcessWorker(settings, threads=threads, periodic=periodic).start()
