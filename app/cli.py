@@ -54,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(func=cmd_serve)
 
-    worker = sub.add_parser("worker", help="run Dramatiq workers (needs REDIS_URL)")
+    worker = sub.add_parser("worker", help="run Dramatiq workers (needs BROKER_URL or REDIS_URL)")
     worker.add_argument("--processes", type=int, default=1)
     worker.add_argument("--threads", type=int, default=2)
     worker.set_defaults(func=cmd_worker)

@@ -36,6 +36,8 @@ QUEUE_MAINTENANCE_SCALE = 1_000_000
 
 DATABASE_DRIVERS = ("postgresql+asyncpg", "sqlite+aiosqlite")
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+# The job queue's broker (app.workers.broker): Redis, or RabbitMQ over AMQP.
+BROKER_SCHEMES = ("redis://", "rediss://", "amqp://", "amqps://")
 _VENDOR_KEY = re.compile(r"[0-9a-fA-F]{64}")
 
 
@@ -61,6 +63,13 @@ def _redis_url(value: SecretStr) -> SecretStr:
     text = value.get_secret_value()
     if text and not text.startswith(REDIS_SCHEMES):
         raise ValueError(f"must start with {', '.join(REDIS_SCHEMES)}")
+    return value
+
+
+def _broker_url(value: SecretStr) -> SecretStr:
+    text = value.get_secret_value()
+    if text and not text.startswith(BROKER_SCHEMES):
+        raise ValueError(f"must start with {', '.join(BROKER_SCHEMES)}")
     return value
 
 
@@ -91,6 +100,7 @@ def _lower(value: Any) -> Any:
 
 DatabaseUrl = Annotated[SecretStr, AfterValidator(_database_url)]
 RedisUrl = Annotated[SecretStr, AfterValidator(_redis_url)]
+BrokerUrl = Annotated[SecretStr, AfterValidator(_broker_url)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 
 
@@ -113,7 +123,8 @@ class Settings(BaseSettings):
 
     With nothing set, the server runs on a SQLite file under ``./var/`` with an
     in-process queue and pub/sub (R3). ``DATABASE_URL`` and ``REDIS_URL`` switch to
-    PostgreSQL (asyncpg) and Redis. A field with an alias is read from the
+    PostgreSQL (asyncpg) and Redis; ``BROKER_URL`` puts the job queue on RabbitMQ
+    (or another Redis) instead of ``REDIS_URL``. A field with an alias is read from the
     variable of that name, any other from its own name in capitals.
     """
 
@@ -132,6 +143,9 @@ class Settings(BaseSettings):
     # row-level security applies to it (R1). Empty: derived from database_url.
     app_database_url: DatabaseUrl = SecretStr("")
     redis_url: RedisUrl = SecretStr("")
+    # The job queue's broker (issue 13 item 5): redis(s):// or amqp(s):// (RabbitMQ);
+    # empty: the queue on REDIS_URL when that is set, else in-process (queue_url).
+    broker_url: BrokerUrl = SecretStr("")
     host: str = "127.0.0.1"
     port: Port = 8000
     var_dir: Path = Path("var")
@@ -223,6 +237,18 @@ class Settings(BaseSettings):
         return self.frontend_dir or Path(__file__).resolve().parent.parent / "frontend" / "dist"
 
     @property
+    def queue_url(self) -> str:
+        """The job queue's broker URL, password included: ``BROKER_URL``, else ``REDIS_URL``.
+
+        Empty: the in-process queue of the embedded default (R3).
+        """
+        return self.broker_url.get_secret_value() or self.redis_url.get_secret_value()
+
+    @property
+    def queue_on_rabbitmq(self) -> bool:
+        return self.queue_url.startswith(("amqp://", "amqps://"))
+
+    @property
     def is_sqlite(self) -> bool:
         return self.effective_database_url.startswith("sqlite")
 
@@ -244,7 +270,8 @@ class Settings(BaseSettings):
 
 
 _SECRET_VARIABLES = {
-    "DATABASE_URL", "APP_DATABASE_URL", "REDIS_URL", "SMTP_PASSWORD", "KEYWARDEN_METRICS_TOKEN",
+    "DATABASE_URL", "APP_DATABASE_URL", "REDIS_URL", "BROKER_URL", "SMTP_PASSWORD",
+    "KEYWARDEN_METRICS_TOKEN",
 }
 
 

@@ -253,10 +253,11 @@ def queue_idle(redis_url: str, namespace: str) -> bool:
 
 
 def process_env(settings: Settings, namespace: str, **extra: str) -> dict[str, str]:
-    """The environment of a Keywarden process of this test: database, Redis, namespace."""
+    """The environment of a Keywarden process of this test: database, Redis, broker, namespace."""
     env = dict(os.environ)
     env.update(
         REDIS_URL=settings.redis_url.get_secret_value(),
+        BROKER_URL=settings.broker_url.get_secret_value(),
         KEYWARDEN_QUEUE_NAMESPACE=namespace,
         KEYWARDEN_PUBSUB_PREFIX=namespace,
         DATABASE_URL=settings.database_url.get_secret_value(),

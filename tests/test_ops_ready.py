@@ -19,7 +19,6 @@ from app.migrate import upgrade
 from app.ops.readiness import head_revisions
 from app.web import create_app
 from tests.conftest import BACKEND, _pg_admin, _pg_url
-from tests.processes import reachable_redis
 
 
 @asynccontextmanager
@@ -115,11 +114,16 @@ async def test_not_ready_while_migrations_are_behind_head(one_behind: Settings) 
     assert migrations.startswith("at ") and f"expected {head}" in migrations
 
 
-async def test_not_ready_when_the_configured_redis_is_unreachable(settings: Settings) -> None:
-    # given: the broker URL points at a closed loopback port
-    broken = settings.model_copy(
-        update={"redis_url": SecretStr(f"redis://127.0.0.1:{closed_port()}/0")}
-    )
+@pytest.mark.parametrize(
+    ("variable", "url"),
+    [("redis_url", "redis://127.0.0.1:{port}/0"), ("broker_url", "amqp://u:p@127.0.0.1:{port}/")],
+    ids=["redis", "rabbitmq"],
+)
+async def test_not_ready_when_the_configured_broker_is_unreachable(
+    settings: Settings, variable: str, url: str
+) -> None:
+    # given: the broker URL points at a closed loopback port (RabbitMQ: issue 13 item 5)
+    broken = settings.model_copy(update={variable: SecretStr(url.format(port=closed_port()))})
     async with served(broken) as http:
         # when
         response = await http.get("/ready")
@@ -132,10 +136,15 @@ async def test_not_ready_when_the_configured_redis_is_unreachable(settings: Sett
     }
 
 
-async def test_ready_with_a_reachable_redis_broker(settings: Settings) -> None:
-    # given
-    with_redis = settings.model_copy(update={"redis_url": SecretStr(reachable_redis())})
-    async with served(with_redis) as http:
+async def test_ready_with_a_reachable_broker(settings: Settings, broker_url: str) -> None:
+    # given: the queue on Redis (REDIS_URL) or on RabbitMQ (BROKER_URL, its default vhost)
+    on_rabbitmq = broker_url.startswith("amqp")
+    configured = (
+        {"broker_url": SecretStr(f"{broker_url}/%2F")}
+        if on_rabbitmq
+        else {"redis_url": SecretStr(broker_url)}
+    )
+    async with served(settings.model_copy(update=configured)) as http:
         # when
         response = await http.get("/ready")
 

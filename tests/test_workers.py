@@ -1,4 +1,7 @@
-"""R3, R33: the job queue and the outbox mailer, against a real SMTP server (and real Redis).
+"""R3, R33: the job queue and the outbox mailer, against a real SMTP server (and real brokers).
+
+The worker processes' tests run on Redis and on RabbitMQ (the ``broker_url``
+fixture, issue 13 item 5).
 
 The outbox table is shared by every test of the session, so assertions name
 this module's own messages by id (other modules leave pending e-mails too).
@@ -7,6 +10,7 @@ this module's own messages by id (other modules leave pending e-mails too).
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -16,10 +20,12 @@ from typing import Any
 
 import dramatiq
 import pytest
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
+from dramatiq.brokers.redis import RedisBroker
 from dramatiq.common import dq_name
 from pydantic import SecretStr
 
-from app.config import Settings
+from app.config import ConfigError, Settings, get_settings, load_settings
 from app.db import Database
 from app.models import OutboxMessage
 from app.models.base import utcnow
@@ -27,9 +33,9 @@ from app.tenants.service import NewTenant
 from app.workers.broker import InProcessWorker, configure_broker, start_in_process_worker
 from app.workers.main import run_worker
 from app.workers.outbox import MAX_ATTEMPTS, deliver_outbox, notify_outbox
+from tests.brokers import broker_queue
 from tests.harness import TIMEOUT, eventually, patience
-from tests.processes import REDIS_URL, SmtpServer, WorkerProcess, message_id, reachable_redis
-from tests.processes import redis_queue as shared_redis_queue
+from tests.processes import REDIS_URL, SmtpServer, WorkerProcess, message_id
 
 # --- a real SMTP server ---------------------------------------------------------------
 
@@ -339,21 +345,39 @@ async def test_a_stopped_in_process_worker_leaves_no_message_that_a_later_one_wa
     assert [q.unfinished_tasks for q in broker.queues.values()] == [0] * len(broker.queues)
 
 
-def test_with_redis_configured_the_api_process_runs_no_worker(settings: Settings) -> None:
-    # given
-    with_redis = settings.model_copy(update={"redis_url": SecretStr(REDIS_URL)})
+@pytest.mark.parametrize(
+    "configured",
+    [
+        {"redis_url": SecretStr(REDIS_URL)},
+        {"broker_url": SecretStr("amqp://guest:guest@127.0.0.1:5672/%2F")},
+        {"broker_url": SecretStr(REDIS_URL)},
+    ],
+    ids=["REDIS_URL", "BROKER_URL amqp", "BROKER_URL redis"],
+)
+def test_with_a_broker_configured_the_api_process_runs_no_worker(
+    settings: Settings, configured: dict[str, SecretStr], caplog: pytest.LogCaptureFixture
+) -> None:
+    # given (issue 13 item 5: the queue on RabbitMQ or Redis, chosen by URL)
+    with_broker = settings.model_copy(update=configured)
+    caplog.set_level(logging.INFO, logger="keywarden.workers")
 
     # when
     try:
-        worker = start_in_process_worker(with_redis)
+        worker = start_in_process_worker(with_broker)
+        broker = configure_broker(with_broker)
     finally:
         configure_broker(settings)
 
     # then
     assert worker is None
+    expected = RabbitmqBroker if "amqp" in with_broker.queue_url else RedisBroker
+    assert type(broker) is expected
+    where = "RabbitMQ at 127.0.0.1:5672" if expected is RabbitmqBroker else "Redis at 127.0.0.1"
+    assert f"job queue on {where}" in caplog.text
+    assert "guest:guest" not in caplog.text
 
 
-def test_worker_command_refuses_without_redis(
+def test_worker_command_refuses_without_a_broker(
     settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # when
@@ -361,22 +385,57 @@ def test_worker_command_refuses_without_redis(
 
     # then
     assert status == 2
-    assert "set REDIS_URL to run separate workers" in capsys.readouterr().err
+    assert "set BROKER_URL or REDIS_URL to run separate workers" in capsys.readouterr().err
 
 
-# --- separate worker processes over Redis (R3, R33) ---------------------------------
+def test_worker_command_exits_when_rabbitmq_is_unreachable(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given: nothing listens on port 1
+    down = settings.model_copy(update={"broker_url": SecretStr("amqp://kw:s3cret@127.0.0.1:1/")})
+
+    # when
+    try:
+        status = run_worker(down)
+    finally:
+        configure_broker(settings)
+
+    # then: it says where the queue is, never the password
+    assert status == 1
+    err = capsys.readouterr().err
+    assert "cannot reach the queue (RabbitMQ at 127.0.0.1:1" in err
+    assert "s3cret" not in err
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:5672", "amqp-ish://x", "postgresql://x/y"])
+def test_a_broker_url_of_another_scheme_is_refused_at_start_up_without_echoing_it(
+    monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    # given
+    monkeypatch.setenv("BROKER_URL", url)
+    get_settings.cache_clear()
+
+    # when
+    try:
+        with pytest.raises(ConfigError) as refused:
+            load_settings()
+    finally:
+        get_settings.cache_clear()
+
+    # then
+    message = str(refused.value)
+    assert "BROKER_URL: must start with redis://, rediss://, amqp://, amqps://" in message
+    assert url not in message
+
+
+# --- separate worker processes over Redis and RabbitMQ (R3, R33, issue 13 item 5) -------
 
 
 @pytest.fixture
-def redis_url() -> str:
-    return reachable_redis()
-
-
-@pytest.fixture
-def redis_queue(settings: Settings, redis_url: str) -> Iterator[tuple[Settings, str]]:
-    """This process enqueues through Redis under a namespace of its own, removed afterwards."""
-    with shared_redis_queue(settings, redis_url) as queue:
-        yield queue
+def queue(settings: Settings, broker_url: str) -> Iterator[tuple[Settings, str]]:
+    """This process enqueues through the broker in a namespace (or virtual host) of its own."""
+    with broker_queue(settings, broker_url) as configured:
+        yield configured
 
 
 @pytest.fixture
@@ -397,11 +456,11 @@ async def test_separate_worker_processes_deliver_an_enqueued_message(
     database: Database,
     tenant: NewTenant,
     smtp_server: SmtpServer,
-    redis_queue: tuple[Settings, str],
+    queue: tuple[Settings, str],
     spawn: Callable[..., WorkerProcess],
 ) -> None:
     # given: two worker processes that only do what is enqueued (no sweep)
-    settings, namespace = redis_queue
+    settings, namespace = queue
     worker = spawn(settings, namespace, smtp_server, "--processes", "2", "--no-periodic")
     await worker.ready(processes=2)
     outbox_id = await write_outbox(database, tenant, "hank@acme.test", "Keys imported")
@@ -415,6 +474,12 @@ async def test_separate_worker_processes_deliver_an_enqueued_message(
 
     await eventually(sent, f"outbox {outbox_id} to be marked sent", details=worker.output)
     assert len(smtp_server.sink.copies(outbox_id)) == 1
+    where = (
+        f"RabbitMQ at 127.0.0.1:5672, virtual host {namespace!r}"
+        if settings.queue_on_rabbitmq
+        else f"Redis at 127.0.0.1:6379, namespace {namespace!r}"
+    )
+    assert f"queue on {where}" in worker.output()
 
     # when: the service manager stops the workers
     status = worker.signal(signal.SIGTERM)
@@ -427,11 +492,11 @@ async def test_a_worker_killed_while_sending_loses_no_message(
     database: Database,
     tenant: NewTenant,
     smtp_server: SmtpServer,
-    redis_queue: tuple[Settings, str],
+    queue: tuple[Settings, str],
     spawn: Callable[..., WorkerProcess],
 ) -> None:
     # given: a worker in the middle of sending, the server not yet having answered
-    settings, namespace = redis_queue
+    settings, namespace = queue
     first = spawn(settings, namespace, smtp_server)
     await first.ready()
     outbox_id = await write_outbox(database, tenant, "ivan@acme.test", "Keys imported")

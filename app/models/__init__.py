@@ -60,5 +60,6 @@ from app.models.tenancy import (
     TrustedVendorKey,
     new_tenant_id,
 )
+from app.models.workers import PeriodicLease
 
 __all__ = [name for name in dir() if not name.startswith("_")]

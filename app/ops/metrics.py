@@ -127,9 +127,10 @@ async def queue_readings(settings: Settings) -> list[Metric]:
         labels=["queue"],
     )
     broker = current_broker()
-    url = settings.redis_url.get_secret_value()
+    url = settings.queue_url
     if url:
-        if not isinstance(broker, RedisBroker):
+        # On RabbitMQ its management (or `rabbitmqctl list_queues`) tells the depths.
+        if settings.queue_on_rabbitmq or not isinstance(broker, RedisBroker):
             return [family]
         queues = sorted(broker.get_declared_queues())
         depths = await _redis_depths(url, broker.namespace, queues) if queues else []

@@ -1,7 +1,8 @@
 """Readiness (issue 13 item 6): may this process take traffic now?
 
 ``/health`` only says the process answers (liveness). ``/ready`` says whether
-the database answers, the job queue's broker answers (a Redis ``PING``; the
+the database answers, the job queue's broker answers (a Redis ``PING`` or an
+AMQP connection to RabbitMQ, and Redis also when the live events use it; the
 in-process queue of the embedded default always does, R3) and the database
 schema is at the head migration. A check that fails names what is not ready
 in a fixed phrase; what went wrong in detail goes to the log, never into the
@@ -15,6 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import pika
 import redis.asyncio as aioredis
 from sqlalchemy import text
 
@@ -88,17 +90,36 @@ class ReadinessProbe:
         return f"at {at}, expected {', '.join(sorted(self.heads))} (run `keywarden migrate`)"
 
     async def _broker(self) -> str:
-        url = self.settings.redis_url.get_secret_value()
-        if not url:
-            return OK  # the in-process queue lives and dies with this process (R3)
-        client = aioredis.from_url(
-            url, socket_connect_timeout=CHECK_TIMEOUT_SECONDS, socket_timeout=CHECK_TIMEOUT_SECONDS
-        )
-        try:
-            await client.ping()
-        finally:
-            await client.aclose()
+        """The job queue's broker, and Redis when the live events use it (issue 13 item 5)."""
+        settings = self.settings
+        if settings.queue_on_rabbitmq:
+            await asyncio.to_thread(_amqp_ping, settings.queue_url)
+        redis_urls = {settings.redis_url.get_secret_value()}
+        if not settings.queue_on_rabbitmq:
+            redis_urls.add(settings.queue_url)
+        for url in sorted(redis_urls - {""}):
+            await _redis_ping(url)
+        # Neither: the in-process queue lives and dies with this process (R3).
         return OK
+
+
+async def _redis_ping(url: str) -> None:
+    client = aioredis.from_url(
+        url, socket_connect_timeout=CHECK_TIMEOUT_SECONDS, socket_timeout=CHECK_TIMEOUT_SECONDS
+    )
+    try:
+        await client.ping()
+    finally:
+        await client.aclose()
+
+
+def _amqp_ping(url: str) -> None:
+    """Open and close an AMQP connection: RabbitMQ accepted the broker's credentials."""
+    parameters = pika.URLParameters(url)
+    parameters.connection_attempts = 1
+    parameters.socket_timeout = CHECK_TIMEOUT_SECONDS
+    parameters.blocked_connection_timeout = CHECK_TIMEOUT_SECONDS
+    pika.BlockingConnection(parameters).close()
 
 
 async def _bounded(name: str, check: Callable[[], Awaitable[str]], failed: str) -> str:

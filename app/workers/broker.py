@@ -1,9 +1,10 @@
-"""The job queue (R3): Dramatiq over Redis, or in-process when nothing is configured.
+"""The job queue (R3): Dramatiq over Redis or RabbitMQ, or in-process when nothing is configured.
 
-With ``REDIS_URL`` empty (the embedded default) the queue is Dramatiq's
+With no broker URL (the embedded default) the queue is Dramatiq's
 ``StubBroker`` and its workers are threads of the API process
-(``start_in_process_worker``). With ``REDIS_URL`` set, messages go through
-Redis and separate ``keywarden worker`` processes consume them
+(``start_in_process_worker``). With one (``Settings.queue_url``: ``BROKER_URL``,
+else ``REDIS_URL``), messages go through Redis or, for ``amqp://``, RabbitMQ
+(issue 13 item 5), and separate ``keywarden worker`` processes consume them
 (``app.workers.main``).
 
 Actors are declared on whatever broker is current when their module is
@@ -22,21 +23,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
+from urllib.parse import unquote, urlsplit
 
 import dramatiq
 from dramatiq.broker import Consumer, MessageProxy
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from pydantic import ValidationError
 
 from app.config import Settings, get_settings
+from app.workers.leases import take_periodic_lease
 from app.workers.metrics import QueueMetrics
 
 log = logging.getLogger("keywarden.workers")
 
 # How long a stopping worker waits for running actors before it exits anyway. An
 # unfinished message is not lost: Redis gives it to another worker after the
-# heartbeat timeout, and the outbox sweep finds its rows regardless.
+# heartbeat timeout, RabbitMQ as soon as the worker's connection closes, and the
+# outbox sweep finds its rows regardless.
 SHUTDOWN_TIMEOUT_MS = 20_000
 
 
@@ -125,9 +130,12 @@ def configure_broker(
 ) -> dramatiq.Broker:
     """Make the process's job queue (R3) the global Dramatiq broker and return it.
 
-    ``RedisBroker`` when ``settings.redis_url`` is set, else a ``StubBroker``
-    for the in-process queue of the embedded default. Calling it again with the
-    same Redis URL and namespace returns the same broker (idempotent); a
+    ``RabbitmqBroker`` for an ``amqp(s)://`` queue URL, ``RedisBroker`` for a
+    Redis one (``settings.queue_url``), else a ``StubBroker`` for the in-process
+    queue of the embedded default. On RabbitMQ the namespace is not used: a
+    deployment (or a test) keeps its queues apart with a virtual host of its own,
+    named in the URL. Calling it again with the same URL and namespace returns
+    the same broker (idempotent); a
     different configuration replaces the broker and moves every declared actor
     onto the new one. The settings given last are the ones actors of this
     process use (``worker_settings``).
@@ -147,15 +155,19 @@ def configure_broker(
                 _unconfigured = _unconfigured or StubBroker()
                 return _unconfigured
     namespace = namespace or settings.queue_namespace
-    redis_url = settings.redis_url.get_secret_value()
-    key = (redis_url, namespace if redis_url else "")
+    url = settings.queue_url
+    on_redis = bool(url) and not settings.queue_on_rabbitmq
+    key = (url, namespace if on_redis else "")
     with _lock:
         if _current is not None and _current.key == key:
             _current.settings = settings
             return _current.broker
         broker: dramatiq.Broker
-        if redis_url:
-            broker = RedisBroker(url=redis_url, namespace=namespace, **redelivery_options(settings))
+        if settings.queue_on_rabbitmq:
+            # Confirmed publishing: a send returns once RabbitMQ has the message.
+            broker = RabbitmqBroker(url=url, confirm_delivery=True)
+        elif on_redis:
+            broker = RedisBroker(url=url, namespace=namespace, **redelivery_options(settings))
         else:
             broker = InProcessBroker()
             # Its workers run in the API process, whose /metrics then serves Dramatiq's own.
@@ -172,6 +184,18 @@ def configure_broker(
         return broker
 
 
+def describe_queue(settings: Settings) -> str:
+    """Where the job queue is, for logs: the broker and its host, never a password."""
+    url = settings.queue_url
+    if not url:
+        return "in-process"
+    parts = urlsplit(url)
+    where = f"{parts.hostname or 'localhost'}:{parts.port}" if parts.port else parts.hostname
+    if settings.queue_on_rabbitmq:
+        return f"RabbitMQ at {where}, virtual host {unquote(parts.path[1:]) or '/'!r}"
+    return f"Redis at {where or parts.path}, namespace {settings.queue_namespace!r}"
+
+
 def current_broker() -> dramatiq.Broker | None:
     """The broker ``configure_broker`` made last in this process, if any (for ``/metrics``)."""
     with _lock:
@@ -179,7 +203,7 @@ def current_broker() -> dramatiq.Broker | None:
 
 
 def worker_settings() -> Settings:
-    """The settings the actors of this process run with (database, Redis)."""
+    """The settings the actors of this process run with (database, Redis, broker)."""
     with _lock:
         if _current is None:
             configure_broker()
@@ -220,9 +244,9 @@ class PeriodicSender:
     """Sends the registered periodic actors from a background thread.
 
     The first round is sent at start unconditionally (a restarted worker picks
-    up what a dead one left). Later rounds on Redis take a short lock per actor
-    and interval, so that N worker processes send each periodic message once per
-    interval rather than N times; the actors are idempotent either way.
+    up what a dead one left). Later rounds take a short lock per actor and
+    interval (``_claim``), so that N worker processes send each periodic message
+    once per interval rather than N times; the actors are idempotent either way.
     """
 
     def __init__(self, broker: dramatiq.Broker, periodic: list[Periodic] | None = None) -> None:
@@ -255,15 +279,29 @@ class PeriodicSender:
 
     def _send(self, item: Periodic, *, locked: bool) -> None:
         try:
-            if locked and isinstance(self.broker, RedisBroker):
-                lock_key = f"{self.broker.namespace}:periodic:{item.actor.actor_name}"
-                ttl_ms = max(int(item.seconds * 900), 1)
-                if not self.broker.client.set(lock_key, os.getpid(), nx=True, px=ttl_ms):
-                    return
+            if locked and not self._claim(item):
+                return
             item.actor.send()
         except Exception:
             # The queue being unreachable must not end the loop; the next round retries.
             log.warning("could not send periodic %s", item.actor.actor_name, exc_info=True)
+
+    def _claim(self, item: Periodic) -> bool:
+        """Whether this process sends this interval's round (issue 13 item 4).
+
+        A lock a little shorter than the interval, so that the next round is free
+        again: on Redis a ``SET NX`` key, on RabbitMQ (a deployment that may run
+        no Redis) a lease row in the database (``app.workers.leases``). The
+        in-process queue has one sender anyway.
+        """
+        name = item.actor.actor_name
+        if isinstance(self.broker, RedisBroker):
+            lock_key = f"{self.broker.namespace}:periodic:{name}"
+            ttl_ms = max(int(item.seconds * 900), 1)
+            return bool(self.broker.client.set(lock_key, os.getpid(), nx=True, px=ttl_ms))
+        if isinstance(self.broker, RabbitmqBroker):
+            return take_periodic_lease(worker_settings(), name, item.seconds * 0.9)
+        return True
 
 
 # --- the in-process worker of the embedded default ----------------------------------
@@ -288,7 +326,7 @@ class InProcessWorker:
     def start(self) -> Self:
         broker = configure_broker(self.settings)
         if not isinstance(broker, StubBroker):
-            raise RuntimeError("REDIS_URL is set: run `keywarden worker` instead")
+            raise RuntimeError("a queue broker is configured: run `keywarden worker` instead")
         boot_broker(broker)
         self.broker = broker
         self.worker = dramatiq.Worker(broker, worker_threads=self.threads)
@@ -328,12 +366,13 @@ class InProcessWorker:
 def start_in_process_worker(
     settings: Settings, *, threads: int = 1, periodic: bool = True
 ) -> InProcessWorker | None:
-    """Start the embedded queue's worker threads (R3); None when REDIS_URL is set.
+    """Start the embedded queue's worker threads (R3); None when a broker URL is configured.
 
     The web app calls this at startup and ``.stop()`` on the result at shutdown.
     One thread by default: on SQLite deliveries run one at a time anyway.
     """
-    if settings.redis_url:
+    if settings.queue_url:
         configure_broker(settings)
+        log.info("job queue on %s: `keywarden worker` consumes it", describe_queue(settings))
         return None
     return InProcessWorker(settings, threads=threads, periodic=periodic).start()

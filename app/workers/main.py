@@ -1,10 +1,10 @@
-"""``keywarden worker``: separate worker processes for the Redis queue (R3, R33).
+"""``keywarden worker``: separate worker processes for the Redis or RabbitMQ queue (R3, R33).
 
 Runs Dramatiq's ``Worker`` API directly (not the ``dramatiq`` command): each
 process consumes the queue with a few threads and sends the periodic actors
 (the outbox sweep every 30 s). SIGTERM or SIGINT stops it gracefully: running
 actors get ``SHUTDOWN_TIMEOUT_MS`` to finish; whatever they did not finish
-stays in Redis and in the outbox and is done by another worker later.
+stays in the broker and in the outbox and is done by another worker later.
 
 ``python -m app.workers.main`` does the same, with settings from the environment.
 """
@@ -21,32 +21,39 @@ import threading
 from types import FrameType
 
 import dramatiq
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.redis import RedisBroker
 
 import app.workers  # noqa: F401  (declares every actor)
 from app.config import ConfigError, Settings, load_settings
 from app.logs import configure_server_logging
-from app.workers.broker import SHUTDOWN_TIMEOUT_MS, PeriodicSender, boot_broker, configure_broker
+from app.workers.broker import (
+    SHUTDOWN_TIMEOUT_MS,
+    PeriodicSender,
+    boot_broker,
+    configure_broker,
+    describe_queue,
+)
 
 log = logging.getLogger("keywarden.workers")
 
 EMBEDDED_DEFAULT = (
     "the embedded default runs its queue inside `keywarden serve`; "
-    "set REDIS_URL to run separate workers"
+    "set BROKER_URL or REDIS_URL to run separate workers"
 )
 
 
 def run_worker(
     settings: Settings, *, processes: int = 1, threads: int = 2, periodic: bool = True
 ) -> int:
-    """Consume the Redis job queue until SIGTERM/SIGINT; the exit status (R3).
+    """Consume the Redis or RabbitMQ job queue until SIGTERM/SIGINT; the exit status (R3).
 
-    Refuses (status 2) without REDIS_URL: then the queue lives inside the API
+    Refuses (status 2) without a broker URL: then the queue lives inside the API
     process. With ``processes`` > 1 this process supervises that many worker
     processes and stops them all when one dies (status 1), so that the service
     manager restarts the whole set. ``periodic=False`` leaves out the sweeps.
     """
-    if not settings.redis_url:
+    if not settings.queue_url:
         print(f"keywarden worker: {EMBEDDED_DEFAULT}", file=sys.stderr)
         return 2
     if processes < 1 or threads < 1:
@@ -61,22 +68,22 @@ def run_worker(
 def _serve(settings: Settings, threads: int, periodic: bool) -> int:
     stop = _stop_on_signals()
     broker = configure_broker(settings)
-    assert isinstance(broker, RedisBroker)
     try:
-        broker.client.ping()
+        _reach(broker)
     except Exception as exc:
-        print(f"keywarden worker: cannot reach Redis (REDIS_URL): {exc}", file=sys.stderr)
+        where = describe_queue(settings)
+        print(f"keywarden worker: cannot reach the queue ({where}): {exc!r}", file=sys.stderr)
         return 1
     boot_broker(broker)
     worker = dramatiq.Worker(broker, worker_threads=threads)
     worker.start()
     sender = PeriodicSender(broker).start() if periodic else None
     log.info(
-        "worker %d ready: %d thread(s), actors %s, queue namespace %r",
+        "worker %d ready: %d thread(s), actors %s, queue on %s",
         os.getpid(),
         threads,
         sorted(broker.actors),
-        broker.namespace,
+        describe_queue(settings),
     )
     try:
         while not stop.wait(1.0):
@@ -88,6 +95,18 @@ def _serve(settings: Settings, threads: int, periodic: bool) -> int:
         worker.stop(timeout=SHUTDOWN_TIMEOUT_MS)
         broker.close()
     return 0
+
+
+def _reach(broker: dramatiq.Broker) -> None:
+    """Raise unless the broker answers (a worker that cannot reach it exits at once)."""
+    if isinstance(broker, RedisBroker):
+        broker.client.ping()
+    elif isinstance(broker, RabbitmqBroker):
+        # Opens (and closes) this thread's connection; the consumer threads open their own.
+        assert broker.connection.is_open
+        del broker.connection
+    else:
+        raise RuntimeError(f"not a queue for separate workers: {type(broker).__name__}")
 
 
 def _child(settings: Settings, threads: int, periodic: bool) -> None:

@@ -3,7 +3,7 @@ stopped calling (R23), spent request nonces (R22) and the generation-1 updater
 follow-up (R26: the admin is told when the updater wall device may leave updater
 mode, also when the last waiting key stopped waiting without a device report).
 
-Runs from the periodic sender (once per interval per deployment on Redis, R3);
+Runs from the periodic sender (once per interval per deployment, R3);
 each tenant is handled in its own short transaction, so one failing tenant does
 not hold up the others, and a redelivered message does no harm (the reissue is
 skipped while the newest list is fresh).
