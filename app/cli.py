@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import secrets
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -223,6 +224,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         Multiprocess(config, sockets=sockets or [config.bind_socket()]).run()
         return 0
     server = uvicorn.Server(config)
+    # uvicorn stops gracefully on SIGTERM (running requests finish), then raises it again
+    # for the handler it found: the default one would kill the process after its clean
+    # stop (status -15). Stopped as asked, the server exits 0 (issue 13 item 4).
+    signal.signal(signal.SIGTERM, lambda signum, frame: setattr(server, "should_exit", True))
     try:
         server.run(sockets=sockets)
     except KeyboardInterrupt:

@@ -100,6 +100,8 @@ class SmtpSink:
         self.accepted: list[EmailMessage] = []
         self.refused: dict[str, str] = {}
         self.held: set[str] = set()
+        # What a held message gets once released: refused for now (451), or accepted.
+        self.accept_held = False
         self.delay = 0.0
         self.arrived = threading.Event()
         self.released = threading.Event()
@@ -122,8 +124,10 @@ class SmtpSink:
             self.held.discard(email["Message-ID"])
             self.arrived.set()
             await asyncio.to_thread(self.released.wait, patience(TIMEOUT))
-            return "451 4.3.0 held by the test"
-        await asyncio.sleep(self.delay)
+            if not self.accept_held:
+                return "451 4.3.0 held by the test"
+        else:
+            await asyncio.sleep(self.delay)
         with self._lock:
             self.accepted.append(email)
         return "250 Message accepted"
@@ -297,15 +301,16 @@ class ServerProcess(LoggedProcess):
 
     The port is this server's from the start: there is no moment in which another
     process could take it, and requests sent before the server accepts wait.
+    ``args`` go to the command too (``--workers 2``).
     """
 
-    def __init__(self, env: Mapping[str, str], log: Path) -> None:
+    def __init__(self, env: Mapping[str, str], log: Path, *args: str) -> None:
         sock = listening_socket()
         self.port = int(sock.getsockname()[1])
         keywarden = Path(sys.executable).parent / "keywarden"
         try:
             super().__init__(
-                [str(keywarden), "serve", "--fd", str(sock.fileno())], env, log,
+                [str(keywarden), "serve", "--fd", str(sock.fileno()), *args], env, log,
                 pass_fds=[sock.fileno()],
             )
         finally:
@@ -339,5 +344,7 @@ class ServerProcess(LoggedProcess):
 class ApiProcess(ServerProcess):
     """``keywarden serve`` with this test's database, Redis queue namespace and pub/sub prefix."""
 
-    def __init__(self, settings: Settings, namespace: str, log: Path, **env: str) -> None:
-        super().__init__(process_env(settings, namespace, **env), log)
+    def __init__(
+        self, settings: Settings, namespace: str, log: Path, *args: str, **env: str
+    ) -> None:
+        super().__init__(process_env(settings, namespace, **env), log, *args)
