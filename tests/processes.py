@@ -25,6 +25,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -43,6 +44,7 @@ from tests.harness import (
     LoggedProcess,
     listening_socket,
     patience,
+    refused_port,
     wait_until,
 )
 
@@ -235,6 +237,33 @@ def redis_queue(settings: Settings, redis_url: str) -> Iterator[tuple[Settings, 
         for key in client.scan_iter(match=f"{namespace}:*"):
             client.delete(key)
         client.close()
+
+
+@dataclass
+class SharedServices:
+    """What the Keywarden processes of a test share besides the database (R3, R33)."""
+
+    settings: Settings  # the test's own, enqueueing through Redis under ``namespace``
+    namespace: str
+    redis_url: str
+    smtp: SmtpServer
+    # The data-center URL of every process: nobody answers there, so connected tenants
+    # of other modules are polled in vain.
+    nowhere: dict[str, str]
+
+
+@contextmanager
+def shared_services(settings: Settings) -> Iterator[SharedServices]:
+    """Redis under a namespace of its own (``redis_queue``), an SMTP server, a silent data
+    center; skips the test without a reachable Redis."""
+    url = reachable_redis()
+    with refused_port() as port, redis_queue(settings, url) as (with_redis, namespace):
+        smtp = SmtpServer().start()
+        try:
+            nowhere = {"KEYWARDEN_DATACENTER_URL": f"http://127.0.0.1:{port}"}
+            yield SharedServices(with_redis, namespace, url, smtp, nowhere)
+        finally:
+            smtp.stop()
 
 
 def queue_idle(redis_url: str, namespace: str) -> bool:

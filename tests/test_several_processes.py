@@ -33,14 +33,13 @@ from app.events.publish import JOB_EVENTS
 from app.tenants.service import NewTenant
 from app.workers.outbox import notify_outbox
 from tests.conftest import BACKEND, make_tenant, superadmin_token
-from tests.harness import TIMEOUT, LoggedProcess, eventually, patience, refused_port
+from tests.harness import TIMEOUT, LoggedProcess, eventually, patience
 from tests.processes import (
     ApiProcess,
-    SmtpServer,
+    SharedServices,
     WorkerProcess,
     message_id,
-    reachable_redis,
-    redis_queue,
+    shared_services,
 )
 from tests.test_subscriptions import CHANGE, JOB_EVENTS_SUB, GraphQLSocket, make_site, numsub
 from tests.test_workers import outbox_row, write_outbox
@@ -62,15 +61,12 @@ SWEPT = re.compile(r"sent periodic send_outbox for interval (\d+)")
 
 @dataclass
 class Deployment:
-    """Two API processes and two worker processes sharing PostgreSQL and Redis."""
+    """Two API processes and two worker processes sharing PostgreSQL, Redis and SMTP."""
 
     api_a: ApiProcess
     api_b: ApiProcess
     workers: list[WorkerProcess]
-    smtp: SmtpServer
-    settings: Settings  # the test's own, enqueueing through the deployment's Redis
-    namespace: str
-    redis_url: str
+    shared: SharedServices
     logs: Path
 
 
@@ -79,33 +75,30 @@ async def deployment(
     settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Deployment]:
     """2 × ``keywarden serve`` and 2 × worker on one database and one Redis namespace."""
-    url = reachable_redis()
     logs = tmp_path_factory.mktemp("several")
-    # Nobody listens there: connected tenants of other modules are polled in vain.
-    with refused_port() as port, redis_queue(settings, url) as (with_redis, namespace):
-        nowhere = {"KEYWARDEN_DATACENTER_URL": f"http://127.0.0.1:{port}"}
-        smtp = SmtpServer().start()
+    with shared_services(settings) as shared:
         apis = [
-            ApiProcess(with_redis, namespace, logs / f"api-{n}.log", **smtp.env, **nowhere)
+            ApiProcess(shared.settings, shared.namespace, logs / f"api-{n}.log",
+                       **shared.smtp.env, **shared.nowhere)
             for n in ("a", "b")
         ]
         sweeping = {
-            **nowhere,
+            **shared.nowhere,
             "KEYWARDEN_OUTBOX_SWEEP_SECONDS": str(SWEEP_SECONDS),
             "KEYWARDEN_LOG_LEVEL": "DEBUG",  # the line per periodic send is a debug line
         }
         workers = [
-            WorkerProcess(with_redis, namespace, smtp, logs / f"worker-{n}.log", env=sweeping)
+            WorkerProcess(shared.settings, shared.namespace, shared.smtp,
+                          logs / f"worker-{n}.log", env=sweeping)
             for n in (1, 2)
         ]
         processes: list[ApiProcess | WorkerProcess] = [*apis, *workers]
         try:
             await asyncio.gather(*(process.ready() for process in processes))
-            yield Deployment(*apis, workers, smtp, with_redis, namespace, url, logs)
+            yield Deployment(*apis, workers, shared, logs)
         finally:
             for process in processes:
                 process.close()
-            smtp.stop()
 
 
 @pytest.fixture
@@ -134,10 +127,10 @@ async def test_a_subscriber_on_one_api_process_hears_a_mutation_made_through_the
     token = await superadmin_token(database, site_tenant)
     ws = await (await GraphQLSocket.open(deployment.api_a.ws_url, token)).acknowledged()
     await ws.subscribe("jobs", JOB_EVENTS_SUB)
-    channel = f"{deployment.namespace}:{site_tenant.tenant_id}:{JOB_EVENTS}"
+    channel = f"{deployment.shared.namespace}:{site_tenant.tenant_id}:{JOB_EVENTS}"
 
     async def subscribed() -> bool:
-        return await numsub(deployment.redis_url, channel) >= 1
+        return await numsub(deployment.shared.redis_url, channel) >= 1
 
     await eventually(subscribed, "API process A to subscribe on Redis")
 
@@ -173,7 +166,7 @@ async def test_each_outbox_email_is_delivered_once_with_two_workers_consuming(
 
     await eventually(all_sent, "the twelve e-mails to be marked sent",
                      details=lambda: "\n".join(w.output()[-3000:] for w in deployment.workers))
-    copies = {i: len(deployment.smtp.sink.copies(i)) for i in mine}
+    copies = {i: len(deployment.shared.smtp.sink.copies(i)) for i in mine}
     assert copies == dict.fromkeys(mine, 1)
     assert all([(await outbox_row(database, i)).attempts == 1 for i in mine])
 
@@ -211,9 +204,10 @@ async def test_serve_with_two_workers_answers_on_one_port_from_two_processes(
     deployment: Deployment,
 ) -> None:
     # given: `keywarden serve --workers 2` on one inherited socket, logging JSON lines
+    shared = deployment.shared
     server = ApiProcess(
-        deployment.settings, deployment.namespace, deployment.logs / "serve-workers.log",
-        "--workers", "2", KEYWARDEN_LOG_FORMAT="json", **deployment.smtp.env,
+        shared.settings, shared.namespace, deployment.logs / "serve-workers.log",
+        "--workers", "2", KEYWARDEN_LOG_FORMAT="json", **shared.smtp.env, **shared.nowhere,
     )
     try:
         await server.ready()
@@ -306,7 +300,7 @@ async def test_sigterm_lets_the_workers_finish_the_message_in_hand_and_exit_0(
     deployment: Deployment, database: Database, site_tenant: NewTenant
 ) -> None:
     # given: a worker in the middle of sending an e-mail, the SMTP server not yet answering
-    sink = deployment.smtp.sink
+    sink = deployment.shared.smtp.sink
     outbox_id = await write_outbox(database, site_tenant, "judy@acme.test", "Keys imported")
     sink.held.add(message_id(outbox_id))
     sink.accept_held = True
