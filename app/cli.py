@@ -221,8 +221,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # uvicorn's supervisor: one listening socket shared by N spawned servers, each
         # stopped gracefully on SIGTERM/SIGINT; a dead one is replaced.
         logging.getLogger("keywarden.serve").info("serving from %d processes", args.workers)
-        Multiprocess(config, sockets=sockets or [config.bind_socket()]).run()
-        return 0
+        supervisor = Multiprocess(config, sockets=sockets or [config.bind_socket()])
+        supervisor.run()
+        # It gives up when a process failed to start: the app would fail in every one.
+        failed = any(process.exitcode == STARTUP_FAILURE for process in supervisor.processes)
+        return STARTUP_FAILURE if failed else 0
     server = uvicorn.Server(config)
     # uvicorn stops gracefully on SIGTERM (running requests finish), then raises it again
     # for the handler it found: the default one would kill the process after its clean
