@@ -276,7 +276,7 @@ async def test_sigterm_lets_an_api_process_finish_its_request_and_exit_0(
             async with database.system_session() as session:
                 waiting = await session.scalar(text(
                     "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND datname = current_database()"))
+                    "AND datname = current_database() AND query ILIKE '%employees%'"))
                 return bool(waiting)
 
         await eventually(export_waits, "the export to wait for the table", details=api.output)
@@ -309,14 +309,20 @@ async def test_sigterm_lets_the_workers_finish_the_message_in_hand_and_exit_0(
     assert arrived, "\n".join(w.output()[-3000:] for w in deployment.workers)
 
     # when: the service manager stops both workers, then the server answers
-    for worker in deployment.workers:
+    workers = deployment.workers
+    for worker in workers:
         worker.process.send_signal(signal.SIGTERM)
-    for worker in deployment.workers:
-        await worker.logged(" stopping")
+
+    def both_stopping() -> bool:
+        return all(" stopping" in worker.output() for worker in workers)
+
+    await eventually(lambda: asyncio.to_thread(both_stopping), "both workers to be stopping")
+    # the one sending waits for its message (the idle one may be gone already)
+    assert any(worker.process.poll() is None for worker in workers)
     sink.released.set()
 
     # then: both exit 0, and the message was sent, once
-    for worker in deployment.workers:
+    for worker in workers:
         status = await asyncio.to_thread(worker.process.wait, patience(TIMEOUT))
         assert status == 0, worker.output()
     row = await outbox_row(database, outbox_id)
