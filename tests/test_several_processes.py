@@ -196,8 +196,6 @@ async def test_the_periodic_sweep_is_sent_once_per_interval_across_two_workers(
     # then: each interval's sweep was sent once, by one worker or the other
     sent = sweeps(workers)
     assert len(sent) == len(set(sent)), sorted(sent)
-    by_worker = [set(map(int, SWEPT.findall(w.output()))) for w in workers]
-    assert not by_worker[0] & by_worker[1]
 
 
 async def test_serve_with_two_workers_answers_on_one_port_from_two_processes(
