@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import secrets
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -51,6 +52,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="serve on this inherited, already listening socket instead of --host/--port "
         "(socket activation: nothing can take the port between binding and serving)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="serve from N processes on one listening socket (default 1); more than one "
+        "needs REDIS_URL and a PostgreSQL DATABASE_URL, which the processes share",
     )
     serve.set_defaults(func=cmd_serve)
 
@@ -169,18 +178,28 @@ def _parser() -> argparse.ArgumentParser:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
     from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors import Multiprocess
 
     from app.logs import configure_server_logging
     from app.web import create_app
 
     settings = get_settings()
+    if refused := serve_refusal(settings, args.workers):
+        print(f"keywarden serve: {refused}", file=sys.stderr)
+        return 2
     log_config = configure_server_logging(settings)
+    several = args.workers > 1
     config = uvicorn.Config(
-        create_app(settings),
+        # Spawned worker processes import the app and build it themselves, from the
+        # environment they inherit: an import string and a factory, not an object.
+        "app.web:create_app" if several else create_app(settings),
+        factory=several,
+        workers=args.workers,
         host=args.host or settings.host,
         port=args.port or settings.port,
-        # uvicorn's lines take our handler and format; the line per request is ours
-        # (app.logs.RequestLogMiddleware), with request id, tenant and operation.
+        # uvicorn's lines take our handler and format, in every worker process too; the
+        # line per request is ours (app.logs.RequestLogMiddleware), with request id,
+        # tenant and operation.
         log_config=log_config,
         log_level=settings.log_level.lower(),
         access_log=False,
@@ -198,13 +217,48 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "serving on the inherited socket %s", inherited.getsockname()
         )
         sockets = [inherited]
+    if several:
+        # uvicorn's supervisor: one listening socket shared by N spawned servers, each
+        # stopped gracefully on SIGTERM/SIGINT; a dead one is replaced.
+        logging.getLogger("keywarden.serve").info("serving from %d processes", args.workers)
+        supervisor = Multiprocess(config, sockets=sockets or [config.bind_socket()])
+        supervisor.run()
+        # It gives up when a process failed to start: the app would fail in every one.
+        failed = any(process.exitcode == STARTUP_FAILURE for process in supervisor.processes)
+        return STARTUP_FAILURE if failed else 0
     server = uvicorn.Server(config)
+    # uvicorn stops gracefully on SIGTERM (running requests finish), then raises it again
+    # for the handler it found: the default one would kill the process after its clean
+    # stop (status -15). Stopped as asked, the server exits 0 (issue 13 item 4).
+    signal.signal(signal.SIGTERM, lambda signum, frame: setattr(server, "should_exit", True))
     try:
         server.run(sockets=sockets)
     except KeyboardInterrupt:
         pass
     # As uvicorn.run: a server that never started (its application failed) is a failure.
     return 0 if server.started else STARTUP_FAILURE
+
+
+def serve_refusal(settings: Settings, workers: int) -> str | None:
+    """Why ``keywarden serve --workers N`` cannot run with these settings, if it cannot.
+
+    Several processes are one system only when they share the job queue, the live
+    events (REDIS_URL) and a database several processes may write (PostgreSQL): the
+    embedded default keeps its queue and events inside its one process, and SQLite
+    takes one writer at a time (issue 13 item 4, docs/decisions.md).
+    """
+    if workers < 1:
+        return "--workers must be at least 1"
+    if workers == 1:
+        return None
+    missing = []
+    if not settings.redis_url:
+        missing.append("REDIS_URL (the queue and live events the processes share)")
+    if settings.is_sqlite:
+        missing.append("a PostgreSQL DATABASE_URL (SQLite takes one writing process)")
+    if missing:
+        return f"--workers {workers} needs " + " and ".join(missing)
+    return None
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

@@ -180,6 +180,8 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
+    # How often the outbox sweep sends what is still pending (R33), once per deployment.
+    outbox_sweep_seconds: float = Field(default=30.0, ge=1, alias="KEYWARDEN_OUTBOX_SWEEP_SECONDS")
 
     # The Redis job queue (R3): key prefix, and how soon a dead worker's messages
     # go to another worker (app.workers.broker.redelivery_options).

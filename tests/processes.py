@@ -25,6 +25,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -43,6 +44,7 @@ from tests.harness import (
     LoggedProcess,
     listening_socket,
     patience,
+    refused_port,
     wait_until,
 )
 
@@ -100,6 +102,8 @@ class SmtpSink:
         self.accepted: list[EmailMessage] = []
         self.refused: dict[str, str] = {}
         self.held: set[str] = set()
+        # What a held message gets once released: refused for now (451), or accepted.
+        self.accept_held = False
         self.delay = 0.0
         self.arrived = threading.Event()
         self.released = threading.Event()
@@ -122,8 +126,10 @@ class SmtpSink:
             self.held.discard(email["Message-ID"])
             self.arrived.set()
             await asyncio.to_thread(self.released.wait, patience(TIMEOUT))
-            return "451 4.3.0 held by the test"
-        await asyncio.sleep(self.delay)
+            if not self.accept_held:
+                return "451 4.3.0 held by the test"
+        else:
+            await asyncio.sleep(self.delay)
         with self._lock:
             self.accepted.append(email)
         return "250 Message accepted"
@@ -233,6 +239,33 @@ def redis_queue(settings: Settings, redis_url: str) -> Iterator[tuple[Settings, 
         client.close()
 
 
+@dataclass
+class SharedServices:
+    """What the Keywarden processes of a test share besides the database (R3, R33)."""
+
+    settings: Settings  # the test's own, enqueueing through Redis under ``namespace``
+    namespace: str
+    redis_url: str
+    smtp: SmtpServer
+    # The data-center URL of every process: nobody answers there, so connected tenants
+    # of other modules are polled in vain.
+    nowhere: dict[str, str]
+
+
+@contextmanager
+def shared_services(settings: Settings) -> Iterator[SharedServices]:
+    """Redis under a namespace of its own (``redis_queue``), an SMTP server, a silent data
+    center; skips the test without a reachable Redis."""
+    url = reachable_redis()
+    with refused_port() as port, redis_queue(settings, url) as (with_redis, namespace):
+        smtp = SmtpServer().start()
+        try:
+            nowhere = {"KEYWARDEN_DATACENTER_URL": f"http://127.0.0.1:{port}"}
+            yield SharedServices(with_redis, namespace, url, smtp, nowhere)
+        finally:
+            smtp.stop()
+
+
 def queue_idle(redis_url: str, namespace: str) -> bool:
     """Whether no message of the namespace waits in a queue or runs unacknowledged."""
     client = redis.Redis.from_url(redis_url)
@@ -298,15 +331,16 @@ class ServerProcess(LoggedProcess):
 
     The port is this server's from the start: there is no moment in which another
     process could take it, and requests sent before the server accepts wait.
+    ``args`` go to the command too (``--workers 2``).
     """
 
-    def __init__(self, env: Mapping[str, str], log: Path) -> None:
+    def __init__(self, env: Mapping[str, str], log: Path, *args: str) -> None:
         sock = listening_socket()
         self.port = int(sock.getsockname()[1])
         keywarden = Path(sys.executable).parent / "keywarden"
         try:
             super().__init__(
-                [str(keywarden), "serve", "--fd", str(sock.fileno())], env, log,
+                [str(keywarden), "serve", "--fd", str(sock.fileno()), *args], env, log,
                 pass_fds=[sock.fileno()],
             )
         finally:
@@ -340,5 +374,7 @@ class ServerProcess(LoggedProcess):
 class ApiProcess(ServerProcess):
     """``keywarden serve`` with this test's database, Redis queue namespace and pub/sub prefix."""
 
-    def __init__(self, settings: Settings, namespace: str, log: Path, **env: str) -> None:
-        super().__init__(process_env(settings, namespace, **env), log)
+    def __init__(
+        self, settings: Settings, namespace: str, log: Path, *args: str, **env: str
+    ) -> None:
+        super().__init__(process_env(settings, namespace, **env), log, *args)

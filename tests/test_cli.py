@@ -15,7 +15,7 @@ import pytest
 
 from app.config import Settings
 from tests.harness import patience, wait_until
-from tests.processes import ServerProcess, SmtpServer
+from tests.processes import REDIS_URL, ServerProcess, SmtpServer
 
 BIN = Path(sys.executable).parent / "keywarden"
 
@@ -264,6 +264,27 @@ def test_serve_on_a_descriptor_that_is_no_socket_names_the_option(cli_env: dict[
     assert result.returncode == 1
     assert "--fd 2: not an open socket" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serve_with_several_workers_refuses_what_the_processes_could_not_share(
+    cli_env: dict[str, str],
+) -> None:
+    # given: no Redis; then Redis but the embedded SQLite database (issue 13 item 4)
+    without_redis = {k: v for k, v in cli_env.items() if k != "REDIS_URL"}
+    on_sqlite = {k: v for k, v in cli_env.items() if k != "DATABASE_URL"}
+    on_sqlite["REDIS_URL"] = REDIS_URL
+
+    # when
+    no_queue = run(without_redis, "serve", "--workers", "2", ok=False)
+    no_postgres = run(on_sqlite, "serve", "--workers", "2", ok=False)
+
+    # then
+    assert no_queue.returncode == 2
+    assert "--workers 2 needs REDIS_URL" in no_queue.stderr
+    assert no_postgres.returncode == 2
+    assert "a PostgreSQL DATABASE_URL" in no_postgres.stderr
+    assert "REDIS_URL" not in no_postgres.stderr
+    assert "Traceback" not in no_queue.stderr + no_postgres.stderr
 
 
 def test_demo_then_a_partner_pages_through_keys_and_cylinders_and_a_key_holder_logs_in(

@@ -43,8 +43,8 @@ from app.tenants.service import NewTenant
 from app.workers.maintenance import mark_devices_offline_actor
 from hardware.sim.wall_device import SimulatedWallDevice
 from tests.conftest import BACKEND, GraphQLClient, make_tenant, superadmin_token
-from tests.harness import eventually, patience, refused_port
-from tests.processes import ApiProcess, SmtpServer, WorkerProcess, reachable_redis, redis_queue
+from tests.harness import eventually, patience
+from tests.processes import ApiProcess, WorkerProcess, shared_services
 from tests.test_devices import REPORT_LOST, Clock, add_device, add_key, change_interval, close_to
 from tests.test_firmware import add_bundle, apply, firmware_file, upload
 from tests.test_subscriptions import GraphQLSocket, numsub
@@ -86,21 +86,18 @@ async def stack(
     settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Stack]:
     """``keywarden serve`` and one worker process with Redis, started once for the module."""
-    url = reachable_redis()
     logs = tmp_path_factory.mktemp("stories")
-    # Nobody listens there: connected tenants of other modules are polled in vain.
-    with refused_port() as port, redis_queue(settings, url) as (with_redis, namespace):
-        nowhere = {"KEYWARDEN_DATACENTER_URL": f"http://127.0.0.1:{port}"}
-        smtp = SmtpServer().start()
-        api = ApiProcess(with_redis, namespace, logs / "api.log", **smtp.env, **nowhere)
-        worker = WorkerProcess(with_redis, namespace, smtp, logs / "worker.log", env=nowhere)
+    with shared_services(settings) as shared:
+        api = ApiProcess(shared.settings, shared.namespace, logs / "api.log",
+                         **shared.smtp.env, **shared.nowhere)
+        worker = WorkerProcess(shared.settings, shared.namespace, shared.smtp,
+                               logs / "worker.log", env=shared.nowhere)
         try:
             await asyncio.gather(api.ready(), worker.ready())
-            yield Stack(api, worker, namespace, url)
+            yield Stack(api, worker, shared.namespace, shared.redis_url)
         finally:
             api.close()
             worker.close()
-            smtp.stop()
 
 
 @dataclass

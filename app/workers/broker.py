@@ -18,8 +18,9 @@ import logging
 import os
 import queue
 import threading
+import time
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -225,16 +226,24 @@ def boot_broker(broker: dramatiq.Broker) -> None:
 
 @dataclass(frozen=True)
 class Periodic:
-    """An actor sent at worker start and then every ``seconds`` (e.g. the outbox sweep)."""
+    """An actor sent at worker start and then every ``seconds`` (e.g. the outbox sweep).
+
+    ``seconds`` is a number, or what a setting says (``KEYWARDEN_OUTBOX_SWEEP_SECONDS``).
+    """
 
     actor: dramatiq.Actor[Any, Any]
-    seconds: float
+    seconds: float | Callable[[Settings], float]
+
+    def interval(self, settings: Settings) -> float:
+        return self.seconds(settings) if callable(self.seconds) else self.seconds
 
 
 PERIODIC: list[Periodic] = []
 
 
-def register_periodic(actor: dramatiq.Actor[Any, Any], *, seconds: float) -> None:
+def register_periodic(
+    actor: dramatiq.Actor[Any, Any], *, seconds: float | Callable[[Settings], float]
+) -> None:
     """Have every worker send ``actor`` (no arguments) at start and every ``seconds``."""
     if not any(p.actor is actor for p in PERIODIC):
         PERIODIC.append(Periodic(actor, seconds))
@@ -244,14 +253,22 @@ class PeriodicSender:
     """Sends the registered periodic actors from a background thread.
 
     The first round is sent at start unconditionally (a restarted worker picks
-    up what a dead one left). Later rounds take a short lock per actor and
-    interval (``_claim``), so that N worker processes send each periodic message
-    once per interval rather than N times; the actors are idempotent either way.
+    up what a dead one left). Later rounds fall on the boundaries of wall-clock
+    intervals (every 30 s: at :00 and :30), and the first worker to claim an
+    interval (``_claim``) is the one that sends: N worker processes send each
+    periodic message once per interval, not N times (issue 13 item 4); the actors
+    are idempotent either way.
     """
 
-    def __init__(self, broker: dramatiq.Broker, periodic: list[Periodic] | None = None) -> None:
+    def __init__(
+        self,
+        broker: dramatiq.Broker,
+        periodic: list[Periodic] | None = None,
+        settings: Settings | None = None,
+    ) -> None:
         self.broker = broker
         self.periodic = list(PERIODIC if periodic is None else periodic)
+        self.settings = settings or worker_settings()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -273,34 +290,42 @@ class PeriodicSender:
             thread.join(timeout=5)
 
     def _run(self, item: Periodic) -> None:
-        self._send(item, locked=False)
-        while not self._stop.wait(item.seconds):
-            self._send(item, locked=True)
+        self._send(item, None)
+        seconds = item.interval(self.settings)
+        while not self._stop.wait(seconds - time.time() % seconds):
+            # Woken a hair early, the interval is the one already sent: claimed, skipped.
+            self._send(item, int(time.time() // seconds))
 
-    def _send(self, item: Periodic, *, locked: bool) -> None:
+    def _send(self, item: Periodic, interval: int | None) -> None:
+        name = item.actor.actor_name
         try:
-            if locked and not self._claim(item):
+            if interval is not None and not self._claim(item, interval):
                 return
             item.actor.send()
+            log.debug(
+                "sent periodic %s %s", name,
+                "at start" if interval is None else f"for interval {interval}",
+            )
         except Exception:
             # The queue being unreachable must not end the loop; the next round retries.
-            log.warning("could not send periodic %s", item.actor.actor_name, exc_info=True)
+            log.warning("could not send periodic %s", name, exc_info=True)
 
-    def _claim(self, item: Periodic) -> bool:
-        """Whether this process sends this interval's round (issue 13 item 4).
+    def _claim(self, item: Periodic, interval: int) -> bool:
+        """Whether this process sends the round of ``interval`` (issue 13 item 4).
 
-        A lock a little shorter than the interval, so that the next round is free
-        again: on Redis a ``SET NX`` key, on RabbitMQ (a deployment that may run
-        no Redis) a lease row in the database (``app.workers.leases``). The
-        in-process queue has one sender anyway.
+        On Redis the first to set a key per actor and interval (``SET NX``); on
+        RabbitMQ (a deployment that may run no Redis) the first to move the actor's
+        lease row in the database past its expiry (``app.workers.leases``), for a
+        little less than the interval. The in-process queue has one sender anyway.
         """
         name = item.actor.actor_name
+        seconds = item.interval(self.settings)
         if isinstance(self.broker, RedisBroker):
-            lock_key = f"{self.broker.namespace}:periodic:{name}"
-            ttl_ms = max(int(item.seconds * 900), 1)
-            return bool(self.broker.client.set(lock_key, os.getpid(), nx=True, px=ttl_ms))
+            claim = f"{self.broker.namespace}:periodic:{name}:{interval}"
+            ttl_ms = max(int(seconds * 2000), 1)
+            return bool(self.broker.client.set(claim, os.getpid(), nx=True, px=ttl_ms))
         if isinstance(self.broker, RabbitmqBroker):
-            return take_periodic_lease(worker_settings(), name, item.seconds * 0.9)
+            return take_periodic_lease(self.settings, name, seconds * 0.9)
         return True
 
 
@@ -332,7 +357,7 @@ class InProcessWorker:
         self.worker = dramatiq.Worker(broker, worker_threads=self.threads)
         self.worker.start()
         if self.periodic:
-            self._sender = PeriodicSender(broker).start()
+            self._sender = PeriodicSender(broker, settings=self.settings).start()
         log.info("in-process queue started (%d thread(s))", self.threads)
         return self
 

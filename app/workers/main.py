@@ -77,7 +77,7 @@ def _serve(settings: Settings, threads: int, periodic: bool) -> int:
     boot_broker(broker)
     worker = dramatiq.Worker(broker, worker_threads=threads)
     worker.start()
-    sender = PeriodicSender(broker).start() if periodic else None
+    sender = PeriodicSender(broker, settings=settings).start() if periodic else None
     log.info(
         "worker %d ready: %d thread(s), actors %s, queue on %s",
         os.getpid(),

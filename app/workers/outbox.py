@@ -53,7 +53,6 @@ MAX_ATTEMPTS = 30
 # Back-off between attempts doubles from one minute up to this cap: after
 # MAX_ATTEMPTS a message has been tried for about a day.
 MAX_BACKOFF = timedelta(minutes=60)
-SWEEP_SECONDS = 30.0
 BATCH = 100
 _ERROR_LIMIT = 1000
 SMTP_TIMEOUT_SECONDS = 30.0
@@ -344,7 +343,7 @@ async def _deliver(settings: Settings) -> DeliveryReport:
         await database.dispose()
 
 
-register_periodic(send_outbox, seconds=SWEEP_SECONDS)
+register_periodic(send_outbox, seconds=lambda settings: settings.outbox_sweep_seconds)
 
 
 def notify_outbox() -> None:
