@@ -9,6 +9,7 @@ deployment on RabbitMQ need not run Redis).
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -76,7 +77,9 @@ async def test_two_workers_send_each_round_of_a_periodic_actor_once(
     periodic = [Periodic(_tick, INTERVAL)]
     senders = [PeriodicSender(configure_broker(settings), periodic) for _ in range(2)]
 
-    # when: both start (each sends its first round) and two intervals pass
+    # when: both start just after an interval's boundary (rounds fall on the wall clock's
+    # boundaries), each sends its first round, and two boundaries pass
+    await asyncio.sleep(INTERVAL - time.time() % INTERVAL + 0.2)
     for sender in senders:
         sender.start()
     try:
