@@ -71,7 +71,7 @@ def test_filter_page_and_export_a_cylinders_audit_trail(
 ) -> None:
     # given: the Superadmin on the audit trail screen
     page.goto(site.sign_in_url("PR-0001"))
-    page.get_by_role("heading", name="Keys").wait_for()
+    page.get_by_role("heading", name="Dashboard").wait_for()  # where sign-in lands
     page.get_by_role("link", name="Audit trail", exact=True).click()
     page.get_by_role("heading", name="Audit trail").wait_for()
     expect(page.get_by_text("120 events")).to_be_visible()
@@ -131,6 +131,8 @@ def test_filter_page_and_export_a_cylinders_audit_trail(
 def test_a_keys_card_opens_its_audit_trail(site: Site, page: Any, cylinder_marking: str) -> None:
     # given: K-0036's card
     page.goto(site.sign_in_url("PR-0001"))
+    page.get_by_role("heading", name="Dashboard").wait_for()  # where sign-in lands
+    page.get_by_role("link", name="Keys", exact=True).click()
     page.get_by_role("searchbox", name="Search keys").fill(KEY)
     page.get_by_role("link", name=KEY, exact=True).click()
     page.get_by_role("heading", name=f"Key {KEY}").wait_for()
@@ -150,7 +152,7 @@ def test_the_audit_trail_in_german_at_tablet_width(
     # given: signed in, in German
     page = german_page
     page.goto(site.sign_in_url("PR-0001"))
-    page.get_by_role("heading", name="Schlüssel").first.wait_for()
+    page.get_by_role("heading", name="Übersicht").wait_for()  # where sign-in lands
     # when: on the audit trail, filtered from 3 to 4 November (the browser runs in UTC)
     page.get_by_role("link", name="Protokoll", exact=True).click()
     page.get_by_label("Von (Tag)").fill("2026-11-03")

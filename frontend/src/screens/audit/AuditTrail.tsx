@@ -1,6 +1,6 @@
 import { Box, Button, Group, MultiSelect, Stack, Text, TextInput, Title } from '@mantine/core';
 import { createColumnHelper } from '@tanstack/react-table';
-import { useMemo } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
 import { useQuery } from 'urql';
@@ -74,8 +74,16 @@ export function AuditTrail() {
   const formats = useFormats();
   const [params, setParams] = useSearchParams();
   const criteria = useMemo(() => criteriaFromSearch(params), [params]);
-  const change = (part: Partial<AuditCriteria>) =>
-    setParams(searchFromCriteria({ ...criteria, ...part }), { replace: true });
+  // The filter as last changed: two changes in a row (the From day, then the Until day) may
+  // come before the router renders the first, so each builds on the other, not on the render.
+  const latest = useRef(criteria);
+  useEffect(() => {
+    latest.current = criteria;
+  }, [criteria]);
+  const change = (part: Partial<AuditCriteria>) => {
+    latest.current = { ...latest.current, ...part };
+    setParams(searchFromCriteria(latest.current), { replace: true });
+  };
   const { filter, pager } = useServerList(criteria, auditFilter);
 
   const named = [criteria.keyId, criteria.cylinderId].filter((id): id is string => Boolean(id));
