@@ -212,7 +212,7 @@ async def test_a_megabyte_line_is_reported_by_number_and_the_other_lines_import(
         + ";" * 1_000_000 + "\n" + "3;Grace;Hopper;;;\n"
     ).encode()
     # when
-    payload, elapsed = await upload(roomy, IMPORT_EMPLOYEES, data)
+    payload, _ = await upload(roomy, IMPORT_EMPLOYEES, data)
     # then: R30 imports the valid lines and names the others, without echoing them
     assert payload["errors"] == []
     assert (payload["validCount"], payload["created"]) == (2, 2)
@@ -222,7 +222,6 @@ async def test_a_megabyte_line_is_reported_by_number_and_the_other_lines_import(
         {"line": 4, "message": f"the line is 1,000,001 bytes long, more than the "
                                f"{MAX_LINE_BYTES:,} one employee's line can take"},
     ]
-    assert elapsed < patience(5)
     assert await count(database, trusting, Employee) == 2
 
 
@@ -245,14 +244,14 @@ async def test_a_million_rows_are_refused_before_parsing_naming_the_cap(
     # given: 8-9 MB, within the configured limit
     data = rows(1_000_000, newline)
     # when: a real import, not a dry run
-    payload, elapsed = await upload(roomy, IMPORT_EMPLOYEES, data)
-    # then: refused on the line count; parsing them took 7 s and 250 MB before the cap
+    payload, _ = await upload(roomy, IMPORT_EMPLOYEES, data)
+    # then: refused on the line count (parsing them took 7 s and 250 MB before the cap; the
+    # peak-memory test below holds the refusal to a few copies of the file)
     error = only_error(payload)
     assert error["message"] == (
         f"the file has 1,000,000 lines after the header; one import takes at most "
         f"{MAX_ROWS:,} employees: split the file"
     )
-    assert elapsed < patience(2), f"refusing took {elapsed:.1f}s"
     assert await count(database, trusting, Employee) == 0
 
 
@@ -346,12 +345,11 @@ async def test_archives_are_refused_unopened_by_every_upload(
         (UPLOAD_TRACE_LOG, {"deviceId": device_gid}),
     ):
         # when
-        payload, elapsed = await upload(client, mutation, data, **extra)
+        payload, _ = await upload(client, mutation, data, **extra)
         # then
         error = only_error(payload)
         assert f"a {kind.upper() if kind == 'zip' else kind} archive" in error["message"]
         assert "never unpacked" in error["message"]
-        assert elapsed < patience(2)
     assert await count(database, trusting, Employee) == 0
     assert await count(database, trusting, Extension) == 0
     assert await count(database, trusting, Firmware) == 0
@@ -473,13 +471,13 @@ async def test_refusing_the_worst_files_keeps_the_servers_memory_near_their_size
             error, elapsed, peak = await refused_by_a_fresh_server(
                 settings, token, tmp_path / f"api-{number}.log", mutation, data
             )
-            # then: refused, quickly, with at most a few copies of the file in memory
+            # then: refused with at most a few copies of the file in memory (the time is
+            # printed, not asserted: speed is measured, not timed in tests)
             measured.append(
                 f"{name}: {len(data) / MIB:.1f} MiB, refused in {elapsed:.2f} s, "
                 f"peak +{peak / MIB:.0f} MiB"
             )
             assert said in error["message"], (name, error)
-            assert elapsed < patience(10), measured
             assert peak < 3 * len(data) + MEMORY_BASE, measured
     finally:
         print("\n".join(["", *measured]))
