@@ -1,9 +1,5 @@
-import { Button, Group, Stack, TextInput } from '@mantine/core';
-import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 
-import { FormError } from '../../components/Feedback';
-import { SearchMultiPicker } from '../../components/Pickers';
 import { graphql } from '../../gql';
 import type {
   CreateCylinderGroupMutation,
@@ -11,6 +7,7 @@ import type {
   UpdateCylinderGroupMutation,
 } from '../../gql/graphql';
 import { usePayloadMutation } from '../../hooks/usePayloadMutation';
+import { GroupForm } from './GroupForm';
 
 export const CylinderGroupRowFields = graphql(`
   fragment CylinderGroupRow on CylinderGroup {
@@ -77,52 +74,29 @@ export function CylinderGroupForm({
   onCancel: () => void;
 }) {
   const { t } = useTranslation();
-  const [name, setName] = useState(group?.name ?? '');
-  const [cylinderIds, setCylinderIds] = useState<string[]>(group?.cylinders.map((c) => c.id) ?? []);
   const create = usePayloadMutation(CreateCylinderGroupDocument, createdOf, FIELDS);
   const update = usePayloadMutation(UpdateCylinderGroupDocument, updatedOf, FIELDS);
-  const mutation = group ? update : create;
-  const errors = mutation.errors;
-  const known = group?.cylinders.map((c) => ({ value: c.id, label: `${c.marking} · ${c.domain.name}` })) ?? [];
-
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    const payload = group
-      ? await update.submit({ input: { cylinderGroupId: group.id, name, cylinderIds } })
-      : await create.submit({ input: { name, cylinderIds } });
-    if (payload) onDone(payload);
-  }
-
   return (
-    <form onSubmit={(e) => void submit(e)} noValidate>
-      <Stack>
-        <FormError message={errors['']} />
-        <TextInput
-          label={t('cylinderGroups.name')}
-          value={name}
-          onChange={(e) => setName(e.currentTarget.value)}
-          error={errors.name}
-          required
-          data-autofocus
-        />
-        <SearchMultiPicker
-          kind="cylinder"
-          label={t('cylinderGroups.cylinders')}
-          description={t('cylinderGroups.cylindersHint')}
-          value={cylinderIds}
-          onChange={setCylinderIds}
-          known={known}
-          error={errors.cylinderIds}
-        />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onCancel}>
-            {t('actions.cancel')}
-          </Button>
-          <Button type="submit" loading={mutation.fetching}>
-            {t(group ? 'cylinderGroups.save' : 'cylinderGroups.create')}
-          </Button>
-        </Group>
-      </Stack>
-    </form>
+    <GroupForm
+      initialName={group?.name ?? ''}
+      initialMembers={group?.cylinders.map((c) => c.id) ?? []}
+      known={group?.cylinders.map((c) => ({ value: c.id, label: `${c.marking} · ${c.domain.name}` })) ?? []}
+      kind="cylinder"
+      membersField="cylinderIds"
+      texts={{
+        name: t('cylinderGroups.name'),
+        members: t('cylinderGroups.cylinders'),
+        membersHint: t('cylinderGroups.cylindersHint'),
+        submit: t(group ? 'cylinderGroups.save' : 'cylinderGroups.create'),
+      }}
+      mutation={group ? update : create}
+      save={(name, cylinderIds) =>
+        group
+          ? update.submit({ input: { cylinderGroupId: group.id, name, cylinderIds } })
+          : create.submit({ input: { name, cylinderIds } })
+      }
+      onDone={onDone}
+      onCancel={onCancel}
+    />
   );
 }

@@ -1,12 +1,9 @@
-import { Button, Group, Stack, TextInput } from '@mantine/core';
-import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 
-import { FormError } from '../../components/Feedback';
-import { SearchMultiPicker } from '../../components/Pickers';
 import { graphql } from '../../gql';
 import type { CreateKeyGroupMutation, KeyGroupRowFragment, UpdateKeyGroupMutation } from '../../gql/graphql';
 import { usePayloadMutation } from '../../hooks/usePayloadMutation';
+import { GroupForm } from './GroupForm';
 
 export const KeyGroupRowFields = graphql(`
   fragment KeyGroupRow on KeyGroup {
@@ -74,52 +71,29 @@ export function KeyGroupForm({
   onCancel: () => void;
 }) {
   const { t } = useTranslation();
-  const [name, setName] = useState(group?.name ?? '');
-  const [keyIds, setKeyIds] = useState<string[]>(group?.keys.map((k) => k.id) ?? []);
   const create = usePayloadMutation(CreateKeyGroupDocument, createdOf, FIELDS);
   const update = usePayloadMutation(UpdateKeyGroupDocument, updatedOf, FIELDS);
-  const mutation = group ? update : create;
-  const errors = mutation.errors;
-  const known = group?.keys.map((k) => ({ value: k.id, label: `${k.marking} · ${k.type}` })) ?? [];
-
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    const payload = group
-      ? await update.submit({ input: { keyGroupId: group.id, name, keyIds } })
-      : await create.submit({ input: { name, keyIds } });
-    if (payload) onDone(payload);
-  }
-
   return (
-    <form onSubmit={(e) => void submit(e)} noValidate>
-      <Stack>
-        <FormError message={errors['']} />
-        <TextInput
-          label={t('keyGroups.name')}
-          value={name}
-          onChange={(e) => setName(e.currentTarget.value)}
-          error={errors.name}
-          required
-          data-autofocus
-        />
-        <SearchMultiPicker
-          kind="key"
-          label={t('keyGroups.keys')}
-          description={t('keyGroups.keysHint')}
-          value={keyIds}
-          onChange={setKeyIds}
-          known={known}
-          error={errors.keyIds}
-        />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onCancel}>
-            {t('actions.cancel')}
-          </Button>
-          <Button type="submit" loading={mutation.fetching}>
-            {t(group ? 'keyGroups.save' : 'keyGroups.create')}
-          </Button>
-        </Group>
-      </Stack>
-    </form>
+    <GroupForm
+      initialName={group?.name ?? ''}
+      initialMembers={group?.keys.map((k) => k.id) ?? []}
+      known={group?.keys.map((k) => ({ value: k.id, label: `${k.marking} · ${k.type}` })) ?? []}
+      kind="key"
+      membersField="keyIds"
+      texts={{
+        name: t('keyGroups.name'),
+        members: t('keyGroups.keys'),
+        membersHint: t('keyGroups.keysHint'),
+        submit: t(group ? 'keyGroups.save' : 'keyGroups.create'),
+      }}
+      mutation={group ? update : create}
+      save={(name, keyIds) =>
+        group
+          ? update.submit({ input: { keyGroupId: group.id, name, keyIds } })
+          : create.submit({ input: { name, keyIds } })
+      }
+      onDone={onDone}
+      onCancel={onCancel}
+    />
   );
 }
